@@ -1,0 +1,225 @@
+"""`tthc`: the command line. Each command parses options, wires objects, and calls one function."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bot.settings import Settings
+from knowledge.errors import CatalogueError
+
+app = typer.Typer(help="Trợ lý thủ tục hành chính — citizen assistant for Vietnamese administrative procedures.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+index_app = typer.Typer(help="Build and inspect the search index.", no_args_is_help=True)
+catalogue_app = typer.Typer(help="Import and validate procedure catalogues.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(catalogue_app, name="catalogue")
+
+console = Console(stderr=True)
+CatalogueOption = Annotated[list[Path] | None, typer.Option("--catalogue", "-c", help="catalogue file or directory (repeatable; later ones override)")]
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, transient=False)
+
+
+def _runtime(catalogue: list[Path] | None, quiet: bool = False):
+    from bot.runtime import create_runtime
+
+    settings = _settings()
+    with _progress() as progress:
+        task = progress.add_task("Xây dựng chỉ mục (lần đầu)", total=None, visible=False)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, visible=total > 0 and not quiet)
+
+        try:
+            runtime = create_runtime(settings, catalogue, progress=tick)
+        except CatalogueError as exc:
+            console.print(f"[red]Lỗi danh mục:[/red] {exc}")
+            raise typer.Exit(2) from exc
+    if runtime.problems and not quiet:
+        console.print(f"[yellow]{len(runtime.problems)} bản ghi lỗi đã bỏ qua[/yellow] (xem `tthc catalogue validate`).")
+    return runtime
+
+
+@app.command()
+def chat(catalogue: CatalogueOption = None) -> None:
+    """Chat in the terminal (the bundled sample catalogue and model by default)."""
+    from bot.channels.terminal import run_repl
+
+    runtime = _runtime(catalogue)
+    run_repl(runtime.engine, console=Console())
+
+
+@app.command()
+def ask(question: str, catalogue: CatalogueOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Answer one question and exit."""
+    from bot.channels.terminal import render
+    from bot.engine import handle_safely
+    from bot.types import Incoming
+
+    runtime = _runtime(catalogue, quiet=True)
+    reply = handle_safely(runtime.engine, Incoming("terminal", "local", question), None)
+    if as_json:
+        from bot.evaluation import prediction
+
+        print(json.dumps(prediction("ask", reply), ensure_ascii=False, indent=1))
+    else:
+        Console().print(render(reply))
+
+
+@app.command()
+def answer(
+    jsonl: Annotated[Path, typer.Option("--jsonl", help="questions (shared/eval format) or dialogues with --dialogues")],
+    out: Annotated[Path, typer.Option("--out", help="where to write one JSON line per answer")],
+    catalogue: CatalogueOption = None,
+    dialogues: Annotated[bool, typer.Option("--dialogues", help="input is a dialogues file; answer turn by turn")] = False,
+) -> None:
+    """Answer a question file: the evaluation contract (see docs/evaluation.md)."""
+    from bot.evaluation import answer_dialogues, answer_questions, read_jsonl
+
+    runtime = _runtime(catalogue)
+    rows = read_jsonl(jsonl)
+    with _progress() as progress:
+        task = progress.add_task("Trả lời", total=len(rows))
+        fn = answer_dialogues if dialogues else answer_questions
+        predictions = fn(runtime.engine, rows, tick=lambda: progress.advance(task))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        for p in predictions:
+            handle.write(json.dumps(p, ensure_ascii=False) + "\n")
+    console.print(f"{len(predictions)} câu trả lời → {out}")
+
+
+@app.command("eval")
+def evaluate(
+    eval_dir: Annotated[Path, typer.Option(help="folder with dev.jsonl, dialogues.jsonl, targets.json")] = Path("../shared/eval"),
+    data_dir: Annotated[Path, typer.Option(help="shared data folder (national catalogue, portal questions)")] = Path("../shared/data"),
+    national: Annotated[bool, typer.Option(help="also evaluate on the whole national catalogue")] = True,
+    baselines: Annotated[bool, typer.Option(help="single-method baselines beside the full system")] = True,
+    out: Annotated[Path | None, typer.Option(help="write all figures as JSON here")] = None,
+) -> None:
+    """Print evaluation tables (bundled sample and national catalogue, with baselines)."""
+    from bot.eval_report import run_evaluation
+
+    settings = _settings()
+    report = run_evaluation(settings, eval_dir, data_dir, national=national, baselines=baselines, console=Console())
+    if out:
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+@index_app.command("build")
+def index_build(catalogue: CatalogueOption = None,
+                out: Annotated[Path | None, typer.Option(help="index root (default: the cache)")] = None) -> None:
+    """Build the index for a catalogue (progress bar; embeddings cached by content hash)."""
+    from bot.runtime import index_root_for, load_catalogue_or_fail
+    from indexer.build import build_index
+    from indexer.embed import make_embedder
+
+    settings = _settings()
+    try:
+        cat, problems = load_catalogue_or_fail(catalogue)
+    except CatalogueError as exc:
+        console.print(f"[red]Lỗi danh mục:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    embedder = make_embedder(settings.embedder, settings.embed_threads)
+    root = out or index_root_for(settings, cat, embedder)
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("Nhúng văn bản", total=None)
+        version = build_index(cat, embedder, root, cache_dir=settings.cache_dir / "embeddings",
+                              progress=lambda done, total: progress.update(task, completed=done, total=total))
+    manifest = json.loads((version / "manifest.json").read_text())
+    console.print(f"Đã xây chỉ mục {version} trong {time.perf_counter() - started:.1f} s: "
+                  f"{manifest['procedures']} thủ tục, {manifest['faq']} FAQ, {manifest['passages']} đoạn, "
+                  f"cache {manifest['embedding_cache']}; {len(problems)} bản ghi lỗi bỏ qua.")
+
+
+@index_app.command("status")
+def index_status(root: Annotated[Path | None, typer.Argument(help="index root (default: every index in the cache)")] = None) -> None:
+    """Show the active index version(s) and their manifests."""
+    from indexer.build import active_version
+
+    settings = _settings()
+    roots = [root] if root else sorted((settings.cache_dir / "index").glob("*"))
+    table = Table("index", "active version", "embedder", "procedures", "faq", "built")
+    for r in roots:
+        version = active_version(r)
+        if version is None:
+            continue
+        m = json.loads((version / "manifest.json").read_text())
+        table.add_row(str(r), version.name, m["embedder"], str(m["procedures"]), str(m["faq"]), m["built_at"])
+    Console().print(table)
+
+
+@catalogue_app.command("import")
+def catalogue_import(
+    path: Annotated[Path, typer.Argument(help="national crawl JSONL, structured JSON export(s), or a directory")],
+    out: Annotated[Path, typer.Option("--out", help="directory to write the project-format catalogue into")],
+) -> None:
+    """Import national data into the project format; report what parsed fully or partly."""
+    from knowledge.importers.run import import_sources, write_catalogue_dir
+
+    try:
+        report = import_sources(path)
+    except CatalogueError as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if not report.procedures:
+        console.print("[red]Không có bản ghi hợp lệ; không ghi gì.[/red]")
+        for problem in report.problems[:20]:
+            console.print(f"  {problem}")
+        raise typer.Exit(1)
+    target = write_catalogue_dir(report, out)
+    table = Table("", "số bản ghi")
+    table.add_row("đọc đầy đủ (parsed fully)", str(report.complete))
+    table.add_row("đọc một phần (partly; raw text kept)", str(report.partial))
+    table.add_row("lỗi, bỏ qua (rejected)", str(len(report.problems)))
+    Console().print(table)
+    for example in report.partial_examples[:5]:
+        console.print(f"  một phần: {example}")
+    for problem in report.problems[:10]:
+        console.print(f"  lỗi: {problem}")
+    console.print(f"→ {target}")
+
+
+@catalogue_app.command("validate")
+def catalogue_validate(path: Annotated[Path, typer.Argument(help="catalogue file or directory")]) -> None:
+    """Validate a project-format catalogue; list every bad row with file, row and field."""
+    from knowledge.loaders import load_catalogue
+
+    try:
+        result = load_catalogue(path)
+    except CatalogueError as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    for problem in result.problems:
+        console.print(str(problem))
+    console.print(f"{len(result.catalogue.procedures)} thủ tục, {len(result.catalogue.faq)} FAQ hợp lệ; "
+                  f"{len(result.problems)} lỗi.")
+    raise typer.Exit(1 if result.problems else 0)
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="tthc")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Calibrated confidence that the top procedure/FAQ group is what the citizen means.
+
+A logistic model over retrieval features: the dense similarity of the top group, its margin over
+the second group, BM25 and fuzzy evidence, and whether the retrievers agree on the top group.
+Coefficients come from `tthc calibrate` (fitted on labelled questions, stored in
+`bot/data/calibration.json`); the defaults below are that fit rounded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+
+from indexer.search import SearchResult
+
+FEATURES = ("dense_top", "dense_margin", "fused_margin", "lexical_top", "fuzzy_top", "agree")
+
+
+def features_of(result: SearchResult) -> dict[str, float]:
+    hits = result.hits
+    if not hits:
+        return {name: 0.0 for name in FEATURES}
+    top = hits[0]
+    second = hits[1] if len(hits) > 1 else None
+    by_dense = max(hits, key=lambda h: h.dense)
+    by_lexical = max(hits, key=lambda h: h.lexical)
+    return {
+        "dense_top": top.dense,
+        "dense_margin": top.dense - (max((h.dense for h in hits[1:]), default=0.0)),
+        "fused_margin": (top.score - second.score) / top.score if second and top.score else 1.0,
+        "lexical_top": min(top.lexical / 20.0, 1.5),
+        "fuzzy_top": top.fuzzy / 100.0,
+        "agree": float(by_dense.group == top.group) + float(by_lexical.group == top.group),
+    }
+
+
+@dataclass
+class Calibration:
+    weights: dict[str, float] = field(default_factory=lambda: {
+        "dense_top": 18.0, "dense_margin": 25.0, "fused_margin": 3.0, "lexical_top": 1.5, "fuzzy_top": 1.0, "agree": 0.8,
+    })
+    bias: float = -17.5
+    decline_below: float = 0.25
+    clarify_below: float = 0.45
+
+    @classmethod
+    def bundled(cls) -> Calibration:
+        path = resources.files("bot") / "data" / "calibration.json"
+        if not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(weights=data["weights"], bias=data["bias"], decline_below=data.get("decline_below", 0.25),
+                   clarify_below=data.get("clarify_below", 0.45))
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

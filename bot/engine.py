@@ -1,0 +1,314 @@
+"""The conversation engine: (Incoming, ConversationState) → Reply. Pure: no channel, HTTP or DB code.
+
+One turn:
+1. Clean the text; a pending clarifying question is answered by a number or an option's words.
+2. Recognise status requests by surface cues (reference codes, "đến đâu rồi").
+3. Search the index once; classify the intent from the query embedding (bot.intents).
+4. Follow-ups ("thế còn lệ phí?") and corrections ("không, ý tôi là đổi") are searched together
+   with the recent context of the conversation; a new, clearly different question switches topic.
+5. Decide: answer, ask one clarifying question with numbered choices when the top candidates are
+   close, or decline politely with a pointer when unsure or out of scope.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot import replies
+from bot.aspects import detect_aspect
+from bot.confidence import Calibration, features_of
+from bot.intents import (
+    IntentGuess,
+    SoftmaxClassifier,
+    catalogue_examples,
+    collapse,
+    load_examples,
+    reference_code,
+    status_cued,
+)
+from bot.types import ConversationState, Incoming, Option, Reply
+from indexer.embed import CachedEmbedder
+from indexer.search import GroupHit, Index, SearchResult
+from knowledge.text import fold
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 1500
+_ENGLISH_WORDS = {"the", "what", "how", "do", "does", "i", "my", "is", "can", "where", "need", "to", "for", "a",
+                  "an", "of", "you", "me", "please", "hello", "hi", "thanks", "thank", "in", "and", "much", "long"}
+_FOLLOW_UP = tuple(fold(c) for c in ("thế còn", "còn ", "vậy còn", "thì sao", "thế thì", "vậy thì", "nếu", "thế ",
+                                     "vậy ", "được không", "có phải", "what about", "and the", "how about"))
+_CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là", "ý mình là", "nhầm", "chứ không",
+                                      "không, ", "ko phải", "k phải", "i mean", "not "))
+_CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
+
+
+def detect_language(text: str) -> str:
+    words = re.findall(r"[a-zA-Z']+", text.lower())
+    if not words or not text.isascii():
+        return "vi"
+    english = sum(1 for w in words if w in _ENGLISH_WORDS)
+    return "en" if english >= 2 and english / len(words) >= 0.2 else "vi"
+
+
+@dataclass
+class Decision:
+    intent: str
+    hits: list[GroupHit]
+    confidence: float
+    clarify: bool = False
+
+
+class Engine:
+    """Answers citizens from an `Index`. Construct with `Engine.create(index)`; then call `handle`."""
+
+    def __init__(self, index: Index, classifier: SoftmaxClassifier, calibration: Calibration | None = None):
+        self.index = index
+        self.classifier = classifier
+        self.calibration = calibration or Calibration()
+
+    @classmethod
+    def create(cls, index: Index, cache_dir: Path | None = None) -> Engine:
+        examples = load_examples()
+        examples.update(catalogue_examples(index.catalogue))
+        texts, labels = [], []
+        for label, items in examples.items():
+            for text in items:
+                texts.append(index.normalizer.query(text).restored)
+                labels.append(label)
+        embedder = CachedEmbedder(index.embedder, cache_dir or index.path.parent.parent / "cache")
+        vectors = embedder.encode(texts, is_query=True)
+        embedder.save()
+        classifier = SoftmaxClassifier.fit(vectors, labels)
+        return cls(index, classifier)
+
+    # ------------------------------------------------------------------------------------------
+    def classify(self, vector: np.ndarray) -> IntentGuess:
+        merged, kind = collapse(self.classifier.predict_proba(vector))
+        intent = max(merged, key=merged.get)
+        return IntentGuess(intent=intent, probability=merged[intent], probabilities=merged, feedback_kind=kind)
+
+    def _group_codes(self, hit: GroupHit) -> list[str]:
+        return [i for i in hit.item_ids if not i.startswith("faq:")]
+
+    def _procedure_codes(self, result: SearchResult, limit: int = 10) -> list[str]:
+        codes: list[str] = []
+        for hit in result.procedures():
+            codes.extend(self._group_codes(hit))
+            if len(codes) >= limit:
+                break
+        return codes[:limit]
+
+    def _faq_topics(self, result: SearchResult, limit: int = 5) -> list[str]:
+        return [h.group.removeprefix("faq:") for h in result.faq()[:limit]]
+
+    # ------------------------------------------------------------------------------------------
+    def handle(self, incoming: Incoming, state: ConversationState | None = None) -> Reply:
+        state = state or ConversationState()
+        now = time.time()
+        if state.expired(now):
+            state = ConversationState()
+        text = (incoming.choice or incoming.text or "").strip()[:MAX_INPUT_CHARS]
+        language = detect_language(text) if text else state.language
+        state = state.evolve(turns=state.turns + 1, updated_at=now, language=language)
+        if not re.search(r"\w", text):
+            return Reply(text=replies.t(language, "empty"), intent="chitchat", state=state, language=language)
+
+        if state.options and (chosen := self._chosen_option(text, state)):
+            return self._answer_group(chosen, state.aspect or "general", state.evolve(options=()), language,
+                                      context=state.context, confidence=1.0)
+
+        if status_cued(text):
+            return self._status_reply(text, state, language)
+
+        result = self.index.search(text)
+        guess = self.classify(result.query_vector)
+        aspect, aspect_cued = detect_aspect(text)
+
+        # Follow-ups and corrections lean on the conversation's context.
+        if state.group and guess.intent in ("procedure", "faq", "out_of_scope", "chitchat") and self._is_follow_up(text, result, guess):
+            combined = self.index.search(" ".join((*state.context[-2:], text)))
+            if not aspect_cued and not self._is_correction(text):
+                aspect = state.aspect or aspect
+            if combined.hits:
+                top = combined.hits[0]
+                if top.group != state.group and not self._is_correction(text) and not self._adds_detail(text):
+                    top = next((h for h in combined.hits if h.group == state.group), top)
+                return self._answer_group(top.group, aspect, state.evolve(options=()), language,
+                                          context=(*state.context[-2:], text), confidence=0.8, result=combined)
+
+        decision = self.decide(result, guess)
+        if decision.intent == "chitchat":
+            return self._chitchat(text, guess, state, language)
+        if decision.intent == "out_of_scope":
+            return Reply(text=replies.t(language, "decline"), intent="out_of_scope", state=state, language=language,
+                         procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
+                         aspect=aspect, confidence=decision.confidence)
+        if decision.intent == "feedback":
+            key = "praise_ack" if guess.feedback_kind == "praise" else "feedback_ack"
+            return Reply(text=replies.t(language, key), intent="feedback", state=state, language=language,
+                         procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
+                         aspect=aspect, feedback_kind=guess.feedback_kind, confidence=decision.confidence)
+        if decision.intent == "status":
+            return self._status_reply(text, state, language)
+        if not decision.hits:
+            return Reply(text=replies.t(language, "unsure"), intent=decision.intent, state=state, language=language)
+        if decision.clarify:
+            return self._clarify(decision, result, aspect, state.evolve(aspect=aspect, context=(text,)), language)
+        top = decision.hits[0]
+        reply = self._answer_group(top.group, aspect, state.evolve(options=()), language, context=(text,),
+                                   confidence=decision.confidence, result=result)
+        return reply
+
+    # ------------------------------------------------------------------------------------------
+    def decide(self, result: SearchResult, guess: IntentGuess) -> Decision:
+        """Choose intent and whether to answer, clarify or decline, from retrieval and classifier."""
+        hits = list(result.hits)
+        if guess.intent in ("chitchat", "feedback", "status") and guess.probability >= 0.5:
+            return Decision(guess.intent, hits, guess.probability)
+        procedures = result.procedures()
+        faq = result.faq()
+        p = guess.probabilities
+        if not hits:
+            return Decision("out_of_scope", [], 0.0)
+        feats = features_of(result)
+        confidence = self.calibration.probability(feats)
+        if guess.intent == "out_of_scope" and guess.probability >= 0.5 and confidence < 0.9:
+            return Decision("out_of_scope", hits, 1 - confidence)
+        # procedure vs faq: classifier evidence plus which kind retrieval ranks first
+        faq_evidence = p.get("faq", 0.0) + (0.25 if hits[0].kind == "faq" else 0.0)
+        proc_evidence = p.get("procedure", 0.0) + (0.25 if hits[0].kind == "procedure" else 0.0)
+        if faq and faq_evidence > proc_evidence:
+            return Decision("faq", faq, confidence)
+        if not procedures:
+            return Decision("out_of_scope", [], 0.0)
+        if confidence < self.calibration.decline_below:
+            intent = "out_of_scope" if p.get("out_of_scope", 0) + p.get("chitchat", 0) > 0.3 else "procedure"
+            return Decision(intent, procedures, confidence, clarify=intent == "procedure")
+        clarify = confidence < self.calibration.clarify_below and len(procedures) > 1
+        return Decision("procedure", procedures, confidence, clarify=clarify)
+
+    # ------------------------------------------------------------------------------------------
+    def _is_follow_up(self, text: str, result: SearchResult, guess: IntentGuess) -> bool:
+        folded = fold(text)
+        words = folded.split()
+        if self._is_correction(text) or any(folded.startswith(c) or f" {c}" in folded for c in _FOLLOW_UP):
+            return True
+        if len(words) <= 6:
+            return True
+        confidence = self.calibration.probability(features_of(result))
+        return confidence < self.calibration.clarify_below
+
+    @staticmethod
+    def _is_correction(text: str) -> bool:
+        folded = fold(text)
+        return any(c in folded for c in _CORRECTION)
+
+    @staticmethod
+    def _adds_detail(text: str) -> bool:
+        """A follow-up that brings new facts (an age, a relation, a situation) may change the procedure."""
+        folded = fold(text)
+        return bool(re.search(r"\d", folded)) or any(w in folded.split() for w in ("con", "be", "chau", "vo", "chong", "nguoi", "mat", "hong", "het"))
+
+    def _chosen_option(self, text: str, state: ConversationState) -> str | None:
+        if m := _CHOICE.match(text):
+            n = int(m.group(1))
+            if 1 <= n <= len(state.options):
+                return state.options[n - 1]
+        if text.startswith("group:") and text[6:] in state.options:
+            return text[6:]
+        return None
+
+    def _status_reply(self, text: str, state: ConversationState, language: str) -> Reply:
+        code = reference_code(text)
+        body = replies.t(language, "status")
+        if code and code.startswith(("PA-", "KN-", "PAKN-")):
+            body = replies.t(language, "status_feedback", code=code)
+        elif code:
+            body = replies.t(language, "status_code", code=code) + body
+        return Reply(text=body, intent="status", state=state, language=language)
+
+    def _chitchat(self, text: str, guess: IntentGuess, state: ConversationState, language: str) -> Reply:
+        folded = fold(text)
+        if any(w in folded for w in ("cam on", "thank", "tks", "thanks", "camon")):
+            key = "thanks"
+        elif any(w in folded for w in ("tam biet", "bye", "hen gap", "hen lan sau", "goodbye")):
+            key = "goodbye"
+        elif any(w in folded for w in ("ai", "nguoi that", "may", "bot", "lam duoc", "what can", "who are")) and "chao" not in folded:
+            key = "about_bot"
+        else:
+            key = "greeting"
+        return Reply(text=replies.t(language, key), intent="chitchat", state=state, language=language,
+                     confidence=guess.probability)
+
+    def _clarify(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:
+        options = decision.hits[:3]
+        titles = [self._group_title(h.group, language) for h in options]
+        codes = [c for h in options for c in self._group_codes(h)]
+        return Reply(
+            text=replies.clarify_question(language, titles),
+            intent=decision.intent,
+            state=state.evolve(options=tuple(h.group for h in options)),
+            options=tuple(Option(label=f"{i}. {title}", payload=str(i)) for i, title in enumerate(titles, start=1)),
+            procedures=tuple(codes[:10]) + tuple(c for c in self._procedure_codes(result) if c not in codes)[: max(0, 10 - len(codes))],
+            faq=tuple(self._faq_topics(result)),
+            aspect=aspect,
+            confident=False,
+            confidence=decision.confidence,
+            language=language,
+        )
+
+    def _group_title(self, group: str, language: str) -> str:
+        if group.startswith("faq:"):
+            entry = self.index.faq[group[4:]]
+            return entry.title_en if language == "en" and entry.title_en else entry.title
+        codes = [self.index.items[i].id for i in self.index.group_items[group]]
+        proc = self.index.procedures[codes[0]]
+        return proc.name_en if language == "en" and proc.name_en else proc.name
+
+    def _answer_group(self, group: str, aspect: str, state: ConversationState, language: str,
+                      context: tuple[str, ...], confidence: float, result: SearchResult | None = None) -> Reply:
+        items = [self.index.items[i] for i in self.index.group_items.get(group, [])]
+        if not items:
+            return Reply(text=replies.t(language, "unsure"), intent="procedure", state=state, language=language)
+        if items[0].kind == "faq":
+            entry = self.index.faq[group[4:]]
+            topics = [entry.topic] + ([t for t in self._faq_topics(result) if t != entry.topic] if result else [])
+            return Reply(text=replies.faq_answer(language, entry), intent="faq", faq=tuple(topics),
+                         procedures=tuple(self._procedure_codes(result)) if result else (),
+                         state=state.evolve(group=group, codes=(), aspect=aspect, context=context[-3:]),
+                         aspect=aspect, confident=True, confidence=confidence, language=language)
+        ranked = next((list(h.item_ids) for h in (result.hits if result else ()) if h.group == group), None)
+        codes = ranked or [it.id for it in sorted(items, key=lambda it: it.level_rank)]
+        variants = [self.index.procedures[c] for c in codes]
+        main = variants[0]
+        text = replies.procedure_answer(language, aspect, main, variants)
+        others = [c for c in (self._procedure_codes(result) if result else []) if c not in codes]
+        return Reply(
+            text=text,
+            intent="procedure",
+            state=state.evolve(group=group, codes=tuple(codes), aspect=aspect, context=context[-3:]),
+            options=tuple(Option(label=label, payload=payload) for label, payload in (("👍", "helpful:yes"), ("👎", "helpful:no"))),
+            procedures=tuple(codes + others)[:10],
+            faq=tuple(self._faq_topics(result)) if result else (),
+            aspect=aspect,
+            confident=True,
+            confidence=confidence,
+            language=language,
+        )
+
+
+def handle_safely(engine: Engine, incoming: Incoming, state: ConversationState | None) -> Reply:
+    """Channel edge: an engine error becomes a polite reply and a log line without the message text."""
+    try:
+        return engine.handle(incoming, state)
+    except Exception:  # noqa: BLE001 - the edge must never crash; the error is logged with context
+        log.exception("engine failed on a message from channel=%s", incoming.channel)
+        language = (state or ConversationState()).language
+        return Reply(text=replies.t(language, "error"), intent="error", state=state or ConversationState(), language=language)

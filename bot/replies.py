@@ -1,0 +1,302 @@
+"""Every citizen-facing sentence lives here (Vietnamese first, English for English questions).
+
+Answers lead with what was asked (the aspect), then the essentials, then the source: procedure
+name and code, implementing level, service level and the portal link. Kept short: a chat bubble,
+not a legal document; the portal link carries the full text.
+"""
+
+from __future__ import annotations
+
+from knowledge.schema import Channel, ChannelKind, FaqEntry, OnlineLevel, Procedure
+
+PORTAL = "https://dichvucong.gov.vn"
+MAX_DOCUMENTS = 6
+MAX_STEPS = 4
+
+TEXT = {
+    "vi": {
+        "greeting": (
+            "Xin chào anh/chị! Tôi là trợ lý thủ tục hành chính. Anh/chị có thể hỏi tôi về giấy tờ cần chuẩn bị, "
+            "nơi nộp, thời gian, lệ phí và cách làm trực tuyến của các thủ tục (khai sinh, căn cước, cư trú, đất đai, "
+            "hộ kinh doanh…), về cải cách hành chính, hoặc gửi phản ánh, kiến nghị."
+        ),
+        "thanks": "Dạ, rất vui được hỗ trợ anh/chị. Anh/chị cần hỏi thêm gì cứ nhắn cho tôi nhé!",
+        "goodbye": "Dạ, chào anh/chị. Chúc anh/chị làm thủ tục thuận lợi!",
+        "about_bot": (
+            "Tôi là trợ lý tự động (không phải cán bộ), trả lời dựa trên Cơ sở dữ liệu quốc gia về thủ tục hành chính. "
+            "Tôi có thể: hướng dẫn hồ sơ, nơi nộp, thời hạn, lệ phí, cách nộp trực tuyến; giải thích về cải cách hành chính; "
+            "tiếp nhận phản ánh, kiến nghị."
+        ),
+        "empty": "Anh/chị vui lòng nhập câu hỏi, ví dụ: “Làm giấy khai sinh cho con cần giấy tờ gì?”",
+        "decline": (
+            "Xin lỗi anh/chị, câu hỏi này nằm ngoài phạm vi hỗ trợ của tôi (thủ tục hành chính và cải cách hành chính). "
+            "Anh/chị có thể tra cứu thủ tục tại Cổng Dịch vụ công quốc gia {portal} hoặc hỏi trực tiếp Bộ phận Một cửa "
+            "của UBND xã/phường nơi mình cư trú."
+        ),
+        "unsure": (
+            "Xin lỗi, tôi chưa tìm được thủ tục phù hợp với câu hỏi của anh/chị. Anh/chị có thể nói rõ hơn việc cần làm "
+            "(ví dụ: “cấp lại căn cước bị mất”, “đăng ký tạm trú”) hoặc tra cứu tại {portal}."
+        ),
+        "clarify": "Anh/chị đang hỏi về thủ tục nào dưới đây? Vui lòng chọn số:",
+        "feedback_ack": (
+            "Cảm ơn anh/chị đã phản ánh, kiến nghị. Nội dung của anh/chị sẽ được ghi nhận và chuyển đến cán bộ phụ trách "
+            "xem xét, trả lời. Anh/chị cũng có thể gửi phản ánh tại {portal} (mục Phản ánh, kiến nghị)."
+        ),
+        "praise_ack": "Cảm ơn anh/chị đã ghi nhận và đánh giá tốt. Ý kiến của anh/chị sẽ được chuyển đến cơ quan, cán bộ liên quan.",
+        "status": (
+            "Để tra cứu tình trạng hồ sơ, anh/chị dùng mã hồ sơ trên giấy tiếp nhận, hẹn trả kết quả tại mục “Tra cứu hồ sơ” "
+            "của Cổng Dịch vụ công quốc gia {portal} hoặc cổng dịch vụ công của tỉnh, hoặc liên hệ Bộ phận Một cửa nơi đã nộp."
+        ),
+        "status_code": "Tôi đã nhận mã {code}. ",
+        "status_feedback": (
+            "Mã {code} là mã phản ánh, kiến nghị. Tôi chưa tìm thấy phản ánh này trong những gì anh/chị đã gửi qua kênh này; "
+            "anh/chị vui lòng kiểm tra lại mã hoặc gửi từ đúng tài khoản đã dùng để phản ánh."
+        ),
+        "level_choice": "Thủ tục này được thực hiện ở nhiều cấp: {levels}.",
+        "source": "Nguồn: {name} (mã {code}), {levels}. {service}. Chi tiết: {url}",
+        "service_full": "Dịch vụ công trực tuyến toàn trình",
+        "service_partial": "Dịch vụ công trực tuyến một phần",
+        "service_none": "Chưa có dịch vụ công trực tuyến",
+        "documents": "Hồ sơ cần chuẩn bị:",
+        "more_documents": "… và {n} giấy tờ khác (xem chi tiết tại đường dẫn bên dưới).",
+        "fee": "Phí, lệ phí: {fees}.",
+        "time": "Thời hạn giải quyết: {times}.",
+        "place": "Nơi nộp hồ sơ: {agency}. Anh/chị có thể nộp tại Bộ phận Một cửa hoặc Trung tâm Phục vụ hành chính công.",
+        "online_full": "Anh/chị làm trực tuyến toàn trình được trên Cổng Dịch vụ công quốc gia hoặc ứng dụng VNeID, không phải đến cơ quan: {url}",
+        "online_partial": "Anh/chị nộp hồ sơ trực tuyến được (dịch vụ công một phần) tại {url}; một số bước vẫn cần đến cơ quan (ví dụ nhận kết quả, đối chiếu bản chính).",
+        "online_none": "Thủ tục này hiện chưa nộp trực tuyến được; anh/chị nộp trực tiếp{post} tại cơ quan có thẩm quyền.",
+        "post_too": " hoặc qua dịch vụ bưu chính công ích",
+        "steps": "Các bước thực hiện:",
+        "eligibility": "Đối tượng thực hiện: {applicants}.",
+        "conditions": "Điều kiện: {conditions}",
+        "free": "miễn phí",
+        "no_fee_info": "chưa có thông tin, anh/chị vui lòng xem chi tiết",
+        "no_time_info": "chưa có thông tin cụ thể",
+        "channel_direct": "nộp trực tiếp",
+        "channel_online": "nộp trực tuyến",
+        "channel_post": "qua bưu chính",
+        "faq_more": "Anh/chị cần hỏi thêm về thủ tục cụ thể nào không?",
+        "helpful": "Thông tin có hữu ích không?",
+        "follow_hint": "Anh/chị có thể hỏi tiếp: giấy tờ, lệ phí, thời gian, nơi nộp, làm online.",
+        "error": "Xin lỗi anh/chị, hệ thống đang gặp sự cố khi xử lý tin nhắn này. Anh/chị vui lòng thử lại sau ít phút.",
+        "too_long": "Tin nhắn khá dài, tôi xin trả lời theo phần đầu của tin nhắn.",
+    },
+    "en": {
+        "greeting": (
+            "Hello! I am an assistant for Vietnamese administrative procedures. Ask me what documents you need, where to "
+            "apply, how long it takes, the fee and how to apply online; I can also explain administrative reform."
+        ),
+        "thanks": "You're welcome! Feel free to ask anything else.",
+        "goodbye": "Goodbye, and good luck with your application!",
+        "about_bot": (
+            "I am an automated assistant (not a civil servant) answering from the National Database on Administrative "
+            "Procedures: documents, where to apply, processing time, fees, online services, and reform questions."
+        ),
+        "empty": "Please type your question, e.g. “What documents do I need to register a birth?”",
+        "decline": (
+            "Sorry, this is outside what I can help with (administrative procedures and reform). You can search procedures "
+            "on the National Public Service Portal {portal} or ask the one-stop shop of your commune/ward."
+        ),
+        "unsure": "Sorry, I could not find a matching procedure. Could you describe what you need to do? You can also search {portal}.",
+        "clarify": "Which of these procedures do you mean? Please choose a number:",
+        "feedback_ack": "Thank you for your feedback. It will be recorded and passed to the responsible officers. You can also submit feedback at {portal}.",
+        "praise_ack": "Thank you for your kind feedback; it will be passed on to the agency concerned.",
+        "status": (
+            "To check the status of an application, use the application code on your receipt in “Tra cứu hồ sơ” on the "
+            "National Public Service Portal {portal} or your province's portal, or contact the one-stop shop where you applied."
+        ),
+        "status_code": "I received the code {code}. ",
+        "status_feedback": (
+            "{code} is a feedback reference. I could not find it among the feedback sent from this chat; please check the "
+            "code or write from the account you used to send it."
+        ),
+        "level_choice": "This procedure is carried out at several levels: {levels}.",
+        "source": "Source: {name} (code {code}), {levels}. {service}. Details: {url}",
+        "service_full": "Full online public service",
+        "service_partial": "Partial online public service",
+        "service_none": "No online service yet",
+        "documents": "Documents to prepare:",
+        "more_documents": "… and {n} more (see the link below).",
+        "fee": "Fees: {fees}.",
+        "time": "Processing time: {times}.",
+        "place": "Where to apply: {agency}, at the one-stop shop (Bộ phận Một cửa) or the public administration service centre.",
+        "online_full": "You can do it fully online on the National Public Service Portal or the VNeID app: {url}",
+        "online_partial": "You can apply online (partial online service) at {url}; some steps still need a visit.",
+        "online_none": "This procedure cannot be done online yet; apply in person{post}.",
+        "post_too": " or by public postal service",
+        "steps": "Steps:",
+        "eligibility": "Who can apply: {applicants}.",
+        "conditions": "Conditions: {conditions}",
+        "free": "free",
+        "no_fee_info": "not stated, see the details",
+        "no_time_info": "not stated",
+        "channel_direct": "in person",
+        "channel_online": "online",
+        "channel_post": "by post",
+        "faq_more": "Is there a specific procedure you would like to ask about?",
+        "helpful": "Was this helpful?",
+        "follow_hint": "You can ask about documents, fees, time, where to apply, or applying online.",
+        "error": "Sorry, something went wrong while handling this message. Please try again in a few minutes.",
+        "too_long": "Your message is long; I answered its first part.",
+    },
+}
+
+LEVEL_NAMES = {
+    "vi": {"Cấp xã": "cấp xã", "Cấp tỉnh": "cấp tỉnh", "Cấp bộ": "cấp trung ương (bộ)", "Cơ quan khác": "cơ quan khác"},
+    "en": {"Cấp xã": "commune level", "Cấp tỉnh": "provincial level", "Cấp bộ": "central (ministry) level", "Cơ quan khác": "other agencies"},
+}
+
+
+def t(lang: str, key: str, **kwargs: object) -> str:
+    table = TEXT.get(lang, TEXT["vi"])
+    return table[key].format(portal=PORTAL, **kwargs)
+
+
+def _vnd(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def _channel_label(lang: str, channel: Channel) -> str:
+    return t(lang, f"channel_{channel.kind.value}")
+
+
+def fee_text(lang: str, proc: Procedure) -> str:
+    parts: dict[str, list[str]] = {}
+    for channel in proc.channels:
+        fee = channel.fee
+        if fee.amount_vnd == 0:
+            value = t(lang, "free")
+        elif fee.amount_vnd:
+            value = _vnd(fee.amount_vnd)
+        elif fee.text:
+            value = fee.text[:160]
+        else:
+            continue
+        parts.setdefault(value, []).append(_channel_label(lang, channel))
+    if not parts:
+        return t(lang, "no_fee_info")
+    if len(parts) == 1:
+        return next(iter(parts))
+    return "; ".join(f"{value} ({', '.join(labels)})" for value, labels in parts.items())
+
+
+def _duration(lang: str, channel: Channel) -> str | None:
+    d = channel.time
+    if d.value is None:
+        return d.text or None
+    value = f"{d.value:g}"
+    if d.unit:
+        unit = d.unit if lang == "vi" else {"ngày làm việc": "working days", "ngày": "days", "giờ": "hours", "tháng": "months"}.get(d.unit, d.unit)
+        return f"{value} {unit}"
+    return f"{value} {'ngày làm việc' if lang == 'vi' else 'working days'}"
+
+
+def time_text(lang: str, proc: Procedure) -> str:
+    parts: dict[str, list[str]] = {}
+    for channel in proc.channels:
+        if value := _duration(lang, channel):
+            parts.setdefault(value, []).append(_channel_label(lang, channel))
+    if not parts:
+        return t(lang, "no_time_info")
+    if len(parts) == 1:
+        return next(iter(parts))
+    return "; ".join(f"{value} ({', '.join(labels)})" for value, labels in parts.items())
+
+
+def levels_text(lang: str, procs: list[Procedure]) -> str:
+    names = LEVEL_NAMES.get(lang, LEVEL_NAMES["vi"])
+    seen = []
+    for proc in procs:
+        for level in proc.levels:
+            label = names.get(level, level)
+            if label not in seen:
+                seen.append(label)
+    return ", ".join(seen) or ("chưa rõ cấp" if lang == "vi" else "level not stated")
+
+
+def service_text(lang: str, proc: Procedure) -> str:
+    return t(lang, {OnlineLevel.FULL: "service_full", OnlineLevel.PARTIAL: "service_partial"}.get(proc.online.level, "service_none"))
+
+
+def url_of(proc: Procedure) -> str:
+    return proc.online.url or proc.source_url or PORTAL
+
+
+def _documents(lang: str, proc: Procedure) -> list[str]:
+    lines = [t(lang, "documents")]
+    for doc in proc.documents[:MAX_DOCUMENTS]:
+        lines.append(f"• {doc.name[:220]}")
+    if len(proc.documents) > MAX_DOCUMENTS:
+        lines.append(t(lang, "more_documents", n=len(proc.documents) - MAX_DOCUMENTS))
+    if not proc.documents:
+        lines.append("• " + ("xem chi tiết tại đường dẫn bên dưới" if lang == "vi" else "see the link below"))
+    return lines
+
+
+def _online(lang: str, proc: Procedure) -> str:
+    if proc.online.level == OnlineLevel.FULL:
+        return t(lang, "online_full", url=url_of(proc))
+    if proc.online.level == OnlineLevel.PARTIAL:
+        return t(lang, "online_partial", url=url_of(proc))
+    post = t(lang, "post_too") if proc.channel(ChannelKind.POST) else ""
+    return t(lang, "online_none", post=post)
+
+
+def _steps(lang: str, proc: Procedure) -> list[str]:
+    lines = [t(lang, "steps")]
+    for i, step in enumerate(proc.steps[:MAX_STEPS], start=1):
+        lines.append(f"{i}. {step[:260]}")
+    return lines
+
+
+def procedure_answer(lang: str, aspect: str, proc: Procedure, variants: list[Procedure]) -> str:
+    """Lead with the asked aspect, then the essentials, then the source."""
+    title = proc.name_en if lang == "en" and proc.name_en else proc.name
+    lines = [f"📄 {title}"]
+    if proc.summary and aspect == "general" and lang == "vi":
+        lines.append(proc.summary)
+    lead = {
+        "documents": lambda: _documents(lang, proc),
+        "fee": lambda: [t(lang, "fee", fees=fee_text(lang, proc))],
+        "time": lambda: [t(lang, "time", times=time_text(lang, proc))],
+        "place": lambda: [t(lang, "place", agency=proc.agency or levels_text(lang, [proc]))],
+        "online": lambda: [_online(lang, proc)],
+        "steps": lambda: _steps(lang, proc),
+        "eligibility": lambda: [t(lang, "eligibility", applicants=proc.applicants or "—")]
+        + ([t(lang, "conditions", conditions=proc.conditions[:300])] if proc.conditions else []),
+    }
+    if aspect in lead:
+        lines.extend(lead[aspect]())
+    essentials = []
+    if aspect != "time":
+        essentials.append(t(lang, "time", times=time_text(lang, proc)))
+    if aspect != "fee":
+        essentials.append(t(lang, "fee", fees=fee_text(lang, proc)))
+    lines.append(" ".join(essentials))
+    if aspect == "general":
+        lines.extend(_documents(lang, proc)[: 1 + 4])
+    if aspect not in ("online",):
+        lines.append(_online(lang, proc))
+    if len(variants) > 1:
+        lines.append(t(lang, "level_choice", levels=", ".join(
+            f"{levels_text(lang, [v])} (mã {v.code})" if lang == "vi" else f"{levels_text(lang, [v])} (code {v.code})" for v in variants
+        )))
+    lines.append(t(lang, "source", name=proc.name, code=proc.code, levels=levels_text(lang, [proc]),
+                   service=service_text(lang, proc), url=url_of(proc)))
+    return "\n".join(lines)
+
+
+def faq_answer(lang: str, entry: FaqEntry) -> str:
+    body = entry.answer_en if lang == "en" and entry.answer_en else entry.answer
+    title = entry.title_en if lang == "en" and entry.title_en else entry.title
+    lines = [f"ℹ️ {title}", body.strip()]
+    if entry.sources:
+        label = "Căn cứ" if lang == "vi" else "References"
+        lines.append(f"{label}: " + "; ".join(s.title for s in entry.sources[:3]))
+    return "\n".join(lines)
+
+
+def clarify_question(lang: str, titles: list[str]) -> str:
+    lines = [t(lang, "clarify")]
+    lines.extend(f"{i}. {title}" for i, title in enumerate(titles, start=1))
+    return "\n".join(lines)

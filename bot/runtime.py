@@ -1,0 +1,70 @@
+"""Wire a catalogue, an embedder, an index and an engine together (used by every CLI command).
+
+The index for a catalogue is cached under `<cache>/index/<catalogue hash>-<embedder>/` and reused
+while the catalogue and embedder are unchanged; embeddings are cached by content hash, so a changed
+catalogue re-embeds only what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.engine import Engine
+from bot.settings import Settings
+from indexer.build import active_version, build_index
+from indexer.embed import Embedder, make_embedder
+from indexer.search import Index, IndexMismatch
+from knowledge.errors import CatalogueError, LoadProblem
+from knowledge.loaders import bundled_sample_path, catalogue_fingerprint, load_catalogue
+from knowledge.schema import Catalogue
+from knowledge.text import slugify
+
+
+@dataclass
+class Runtime:
+    catalogue: Catalogue
+    problems: list[LoadProblem]
+    embedder: Embedder
+    index: Index
+    engine: Engine
+
+
+def load_catalogue_or_fail(paths: list[Path] | None) -> tuple[Catalogue, list[LoadProblem]]:
+    roots = paths or [bundled_sample_path()]
+    result = load_catalogue(*roots)
+    if not result.catalogue.procedures and not result.catalogue.faq:
+        raise CatalogueError(f"no valid procedure or FAQ records in {', '.join(map(str, roots))}")
+    return result.catalogue, result.problems
+
+
+def index_root_for(settings: Settings, catalogue: Catalogue, embedder: Embedder) -> Path:
+    return settings.cache_dir / "index" / f"{catalogue_fingerprint(catalogue)}-{slugify(embedder.name, 40)}"
+
+
+def ensure_index(
+    settings: Settings,
+    catalogue: Catalogue,
+    embedder: Embedder,
+    progress: Callable[[int, int], None] | None = None,
+    rebuild: bool = False,
+) -> Index:
+    root = index_root_for(settings, catalogue, embedder)
+    if not rebuild and active_version(root) is not None:
+        try:
+            return Index.load(root, embedder)
+        except (IndexMismatch, OSError, ValueError, KeyError):
+            pass  # an old or damaged build: build again below
+    build_index(catalogue, embedder, root, cache_dir=settings.cache_dir / "embeddings", progress=progress)
+    return Index.load(root, embedder)
+
+
+def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> Runtime:
+    paths = catalogue_paths or ([settings.catalogue] if settings.catalogue else None)
+    catalogue, problems = load_catalogue_or_fail(paths)
+    embedder = make_embedder(settings.embedder, settings.embed_threads)
+    index = ensure_index(settings, catalogue, embedder, progress)
+    engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings")
+    return Runtime(catalogue, problems, embedder, index, engine)

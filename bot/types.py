@@ -1,0 +1,74 @@
+"""Messages in and out of the engine, and the conversation state it threads through turns.
+
+Channels translate their wire formats to `Incoming` and render `Reply`; the state is a plain
+serialisable value (`to_dict`/`from_dict`) so any store (memory, SQLite, PostgreSQL) can keep it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+STATE_TTL_SECONDS = 6 * 3600  # a conversation idle longer than this starts afresh
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: str  # "terminal", "telegram", "zalo", "eval"
+    user_id: str
+    text: str
+    choice: str | None = None  # payload of a pressed button, when the channel has buttons
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    group: str | None = None  # the procedure group (or faq id) being talked about
+    codes: tuple[str, ...] = ()
+    aspect: str | None = None
+    context: tuple[str, ...] = ()  # recent user messages about the current topic
+    options: tuple[str, ...] = ()  # groups offered in a pending clarifying question
+    language: str = "vi"
+    turns: int = 0
+    updated_at: float = 0.0
+
+    def expired(self, now: float | None = None) -> bool:
+        return bool(self.updated_at) and (now or time.time()) - self.updated_at > STATE_TTL_SECONDS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
+        if not data:
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for key in ("codes", "context", "options"):
+            if key in known:
+                known[key] = tuple(known[key] or ())
+        return cls(**known)
+
+    def evolve(self, **changes: Any) -> ConversationState:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    intent: str
+    state: ConversationState
+    options: tuple[Option, ...] = ()
+    procedures: tuple[str, ...] = ()  # cited national codes, best first
+    faq: tuple[str, ...] = ()  # FAQ topic slugs, best first
+    aspect: str = "general"
+    confident: bool = False
+    confidence: float = 0.0
+    feedback_kind: str | None = None
+    language: str = "vi"
+    debug: dict[str, Any] = field(default_factory=dict, compare=False)

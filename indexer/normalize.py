@@ -1,0 +1,183 @@
+"""Text normalisation shared by documents and queries.
+
+Steps, each documented in `indexer/data/lexicon.yaml`:
+1. Unicode NFC, lowercase, collapse white space, drop control characters.
+2. Teencode (ko → không, j → gì, dc → được) and abbreviations (cccd → căn cước công dân) are
+   replaced; everyday names (sổ đỏ, cà vẹt) keep their words and gain the official term beside them;
+   English terms gain their Vietnamese equivalent.
+3. Diacritic restoration for syllables typed without marks, from the catalogue's own vocabulary
+   plus a list of everyday words: the longest known folded n-gram (up to 3 syllables) picks its most
+   frequent accented form. The dense model reads the restored text; lexical search reads folded text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from knowledge.text import fold, nfc
+
+_TOKEN = re.compile(r"[\w]+(?:[./-][\w]+)*", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Replacement tables, keys folded so that accented and unaccented input both match."""
+
+    teencode: dict[str, str]
+    abbreviations: dict[str, str]
+    everyday: dict[str, str]
+    english: dict[str, str]
+    max_phrase: int
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> Lexicon:
+        def table(name: str) -> dict[str, str]:
+            raw = data.get(name) or {}
+            return {fold(str(k)): nfc(str(v)).lower() for k, v in raw.items() if k is not None and v}
+
+        tables = {name: table(name) for name in ("teencode", "abbreviations", "everyday", "english")}
+        longest = max((len(k.split()) for t in tables.values() for k in t), default=1)
+        return cls(**tables, max_phrase=longest)
+
+
+@lru_cache(maxsize=1)
+def bundled_lexicon() -> Lexicon:
+    text = (resources.files("indexer") / "data" / "lexicon.yaml").read_text(encoding="utf-8")
+    return Lexicon.from_mapping(yaml.safe_load(text) or {})
+
+
+def bundled_vocabulary() -> list[str]:
+    path = resources.files("indexer") / "data" / "vocabulary.txt"
+    if not path.is_file():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+
+
+def clean(text: str) -> str:
+    """NFC, no control characters, lowercase, single spaces, bounded length."""
+    text = _CONTROL.sub(" ", nfc(str(text))[:MAX_QUERY_CHARS])
+    return " ".join(text.lower().split())
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+class DiacriticRestorer:
+    """Restores marks on syllables typed without them, using n-gram statistics of known text."""
+
+    def __init__(self, texts: Iterable[str], max_n: int = 3):
+        self.max_n = max_n
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for text in texts:
+            words = tokens(clean(text))
+            folded = [fold(w) for w in words]
+            for n in range(1, max_n + 1):
+                for i in range(len(words) - n + 1):
+                    counts[" ".join(folded[i:i + n])][" ".join(words[i:i + n])] += 1
+        self.table = {key: variants.most_common(1)[0][0] for key, variants in counts.items()}
+
+    def restore(self, text: str) -> str:
+        """Give marks to unmarked syllables; syllables the user already marked are kept as typed."""
+        words = tokens(text)
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self.max_n, len(words) - i), 0, -1):
+                window = words[i:i + n]
+                if n > 1 and any(fold(w) != w for w in window):
+                    continue  # only restore runs the user typed entirely without marks
+                key = " ".join(fold(w) for w in window)
+                if key in self.table and (n > 1 or fold(window[0]) == window[0]):
+                    restored = self.table[key].split()
+                    if len(restored) == n:
+                        out.extend(restored)
+                        i += n
+                        break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out)
+
+
+@dataclass(frozen=True)
+class NormalizedQuery:
+    original: str
+    expanded: str  # lowercase NFC with teencode/abbreviations replaced and official terms added
+    restored: str  # `expanded` with diacritics restored: what the dense model reads
+    folded: str  # `expanded` folded: what lexical and fuzzy matching read
+
+
+class Normalizer:
+    """One normaliser for documents and queries, so both sides meet in the same form."""
+
+    def __init__(self, lexicon: Lexicon | None = None, restorer: DiacriticRestorer | None = None):
+        self.lexicon = lexicon or bundled_lexicon()
+        self.restorer = restorer
+
+    def expand(self, text: str) -> str:
+        """Replace teencode and abbreviations; add official terms after everyday and English names."""
+        words = tokens(clean(text))
+        folded = [fold(w) for w in words]
+        out: list[str] = []
+        additions: list[str] = []
+        i = 0
+        lex = self.lexicon
+        while i < len(words):
+            matched = False
+            for n in range(min(lex.max_phrase, len(words) - i), 0, -1):
+                key = " ".join(folded[i:i + n])
+                if n == 1 and key in lex.teencode and len(words[i]) <= 6:
+                    out.append(lex.teencode[key])
+                elif n == 1 and key in lex.abbreviations:
+                    out.append(lex.abbreviations[key])
+                elif key in lex.everyday:
+                    out.extend(words[i:i + n])
+                    additions.append(lex.everyday[key])
+                elif key in lex.english:
+                    out.extend(words[i:i + n])
+                    additions.append(lex.english[key])
+                else:
+                    continue
+                i += n
+                matched = True
+                break
+            if not matched:
+                out.append(words[i])
+                i += 1
+        return " ".join(out + [a for a in dict.fromkeys(additions)])
+
+    def query(self, text: str) -> NormalizedQuery:
+        expanded = self.expand(text)
+        restored = self.restorer.restore(expanded) if self.restorer else expanded
+        return NormalizedQuery(original=text, expanded=expanded, restored=restored, folded=fold(restored))
+
+    def document(self, text: str) -> str:
+        """Folded form of catalogue text for lexical matching."""
+        return fold(self.expand(text))
+
+
+def lexical_terms(folded: str) -> list[str]:
+    """Folded syllables plus adjacent-syllable bigrams: "so do" keeps its meaning as one term."""
+    words = tokens(folded)
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
+def is_mostly_unaccented(text: str) -> bool:
+    words = [w for w in tokens(nfc(text)) if not w.isdigit()]
+    if not words:
+        return False
+    marked = sum(1 for w in words if unicodedata.normalize("NFD", w) != w or "đ" in w)
+    return marked / len(words) < 0.15

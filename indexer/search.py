@@ -1,0 +1,205 @@
+"""Read-only search over a built index: dense + lexical + fuzzy, fused per procedure group.
+
+`Index.load(path)` returns an immutable object; `search(text)` normalises the query, runs the
+three retrievers, groups level variants, and fuses the per-group rankings with weighted reciprocal
+rank fusion (a pure function, `fuse`). A `method` argument runs one retriever alone, for baselines.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from indexer.build import FORMAT_VERSION, active_version
+from indexer.embed import Embedder
+from indexer.items import Item
+from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer, lexical_terms
+from knowledge.loaders import load_catalogue
+from knowledge.schema import Catalogue
+
+METHODS = ("dense", "lexical", "fuzzy")
+DEFAULT_WEIGHTS = {"dense": 1.0, "lexical": 0.8, "fuzzy": 0.35}
+RRF_K = 4.0
+CANDIDATES = 60
+
+
+class IndexMismatch(Exception):
+    """The index on disk was built with another embedder or format than the one configured."""
+
+
+@dataclass(frozen=True)
+class GroupHit:
+    group: str
+    kind: str  # "procedure" | "faq"
+    item_ids: tuple[str, ...]  # best first
+    score: float  # fused score
+    dense: float  # best cosine similarity of the group's passages
+    lexical: float  # best BM25 score of the group's items
+    fuzzy: float  # best fuzzy score (0-100)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: NormalizedQuery
+    hits: tuple[GroupHit, ...]
+    query_vector: np.ndarray = field(repr=False)
+
+    def procedures(self) -> list[GroupHit]:
+        return [h for h in self.hits if h.kind == "procedure"]
+
+    def faq(self) -> list[GroupHit]:
+        return [h for h in self.hits if h.kind == "faq"]
+
+
+def rank_groups(item_scores: dict[int, float], items: Sequence[Item]) -> list[tuple[str, float]]:
+    """Best item score per group, groups sorted best first."""
+    best: dict[str, float] = {}
+    for idx, score in item_scores.items():
+        group = items[idx].group
+        if score > best.get(group, float("-inf")):
+            best[group] = score
+    return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def fuse(rankings: dict[str, list[tuple[str, float]]], weights: dict[str, float], k: float = RRF_K) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: Σ_m w_m / (k + rank_m(g)); rank 1 is best."""
+    fused: dict[str, float] = {}
+    for method, ranking in rankings.items():
+        weight = weights.get(method, 0.0)
+        if not weight:
+            continue
+        for rank, (group, _score) in enumerate(ranking[:CANDIDATES], start=1):
+            fused[group] = fused.get(group, 0.0) + weight / (k + rank)
+    return fused
+
+
+class Index:
+    """A loaded index version. Immutable after load; safe to share between threads."""
+
+    def __init__(self, path: Path, embedder: Embedder):
+        self.path = path
+        self.embedder = embedder
+        self.manifest = json.loads((path / "manifest.json").read_text())
+        if self.manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatch(f"index format {self.manifest.get('format_version')} != {FORMAT_VERSION}")
+        if self.manifest["embedder"] != embedder.name:
+            raise IndexMismatch(
+                f"index at {path} was built with '{self.manifest['embedder']}', configured embedder is '{embedder.name}'"
+            )
+        self.items = [Item(**raw) for raw in json.loads((path / "items.json").read_text())]
+        passages = json.loads((path / "passages.json").read_text())
+        self.passage_item = np.array([p[0] for p in passages], dtype=np.int64)
+        self.vectors = faiss.read_index(str(path / "vectors.faiss"))
+        if self.vectors.d != self.manifest["dimension"]:
+            raise IndexMismatch("vector dimension differs from the manifest")
+        self.bm25 = bm25s.BM25.load(str(path / "lexical"), load_corpus=False, show_progress=False)
+        self.names = json.loads((path / "names.json").read_text())
+        self._flat_names = [(i, name) for i, names in enumerate(self.names) for name in names if len(name) >= 4]
+        restorer = DiacriticRestorer([])
+        restorer.table = json.loads((path / "restorer.json").read_text())
+        self.normalizer = Normalizer(restorer=restorer)
+        self.catalogue: Catalogue = load_catalogue(path / "catalogue.jsonl").catalogue
+        self.procedures = self.catalogue.by_code()
+        self.faq = {f.topic: f for f in self.catalogue.faq}
+        self.group_items: dict[str, list[int]] = {}
+        for i, item in enumerate(self.items):
+            self.group_items.setdefault(item.group, []).append(i)
+        self._lock = threading.Lock()  # bm25s/faiss calls are not documented as thread-safe
+
+    @classmethod
+    def load(cls, root: Path, embedder: Embedder) -> Index:
+        version = active_version(root)
+        if version is None:
+            raise FileNotFoundError(f"no built index under {root}")
+        return cls(version, embedder)
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    # --- retrievers -------------------------------------------------------------------------
+    def embed_query(self, query: NormalizedQuery) -> np.ndarray:
+        return self.embedder.encode([query.restored], is_query=True)[0]
+
+    def dense_scores(self, vector: np.ndarray, top: int = 400) -> dict[int, float]:
+        top = min(top, self.vectors.ntotal)
+        with self._lock:
+            scores, ids = self.vectors.search(vector[None, :].astype(np.float32), top)
+        best: dict[int, float] = {}
+        for score, pid in zip(scores[0], ids[0], strict=True):
+            if pid < 0:
+                continue
+            item = int(self.passage_item[pid])
+            if score > best.get(item, -1.0):
+                best[item] = float(score)
+        return best
+
+    def lexical_scores(self, query: NormalizedQuery) -> dict[int, float]:
+        terms = [t for t in lexical_terms(query.folded) if t in self.bm25.vocab_dict]
+        if not terms:
+            return {}
+        with self._lock:
+            scores = self.bm25.get_scores(terms)
+        nonzero = np.nonzero(scores > 0)[0]
+        return {int(i): float(scores[i]) for i in nonzero}
+
+    def fuzzy_scores(self, query: NormalizedQuery) -> dict[int, float]:
+        text = query.folded
+        if len(text) < 3:
+            return {}
+        choices = [name for _, name in self._flat_names]
+        matches = process.extract(text, choices, scorer=fuzz.token_set_ratio, limit=CANDIDATES, score_cutoff=50)
+        best: dict[int, float] = {}
+        for _name, score, pos in matches:
+            item = self._flat_names[pos][0]
+            best[item] = max(best.get(item, 0.0), float(score))
+        return best
+
+    # --- search -----------------------------------------------------------------------------
+    def search(
+        self,
+        text: str,
+        k: int = 10,
+        method: str | None = None,
+        weights: dict[str, float] | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        query = self.normalizer.query(text)
+        vector = query_vector if query_vector is not None else self.embed_query(query)
+        per_item = {
+            "dense": self.dense_scores(vector) if method in (None, "dense") else {},
+            "lexical": self.lexical_scores(query) if method in (None, "lexical") else {},
+            "fuzzy": self.fuzzy_scores(query) if method in (None, "fuzzy") else {},
+        }
+        rankings = {m: rank_groups(scores, self.items) for m, scores in per_item.items() if scores}
+        if method:
+            weights = {method: 1.0}
+        fused = fuse(rankings, weights or DEFAULT_WEIGHTS)
+        top_groups = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[: max(k, 1) * 3]
+        hits = []
+        for group, score in top_groups:
+            members = self.group_items[group]
+            ordered = sorted(
+                members,
+                key=lambda i: (-round(per_item["dense"].get(i, 0.0), 3), -per_item["lexical"].get(i, 0.0), self.items[i].level_rank),
+            )
+            hits.append(
+                GroupHit(
+                    group=group,
+                    kind=self.items[members[0]].kind,
+                    item_ids=tuple(self.items[i].id for i in ordered),
+                    score=score,
+                    dense=max((per_item["dense"].get(i, 0.0) for i in members), default=0.0),
+                    lexical=max((per_item["lexical"].get(i, 0.0) for i in members), default=0.0),
+                    fuzzy=max((per_item["fuzzy"].get(i, 0.0) for i in members), default=0.0),
+                )
+            )
+        return SearchResult(query=query, hits=tuple(hits), query_vector=vector)
