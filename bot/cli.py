@@ -120,9 +120,24 @@ def evaluate(
     from bot.eval_report import run_evaluation
 
     settings = _settings()
-    report = run_evaluation(settings, eval_dir, data_dir, national=national, baselines=baselines, console=Console())
+    report = run_evaluation(settings, eval_dir, data_dir, national=national, baselines=baselines, console=Console(width=170))
     if out:
         out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+@app.command()
+def calibrate(out: Annotated[Path, typer.Option(help="where to write the fitted coefficients")] = Path("bot/data/calibration.json"),
+              catalogue: CatalogueOption = None) -> None:
+    """Fit the answer-confidence model on held-out catalogue phrasings (not on evaluation data)."""
+    from bot.calibrate import calibrate as fit
+    from bot.runtime import load_catalogue_or_fail
+    from indexer.embed import make_embedder
+
+    settings = _settings()
+    cat, _ = load_catalogue_or_fail(catalogue)
+    result = fit(cat, make_embedder(settings.embedder, settings.embed_threads), settings.cache_dir / "embeddings")
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    console.print(json.dumps(result, ensure_ascii=False))
 
 
 @index_app.command("build")

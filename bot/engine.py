@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +86,7 @@ class Engine:
         vectors = embedder.encode(texts, is_query=True)
         embedder.save()
         classifier = SoftmaxClassifier.fit(vectors, labels)
-        return cls(index, classifier)
+        return cls(index, classifier, Calibration.bundled())
 
     # ------------------------------------------------------------------------------------------
     def classify(self, vector: np.ndarray) -> IntentGuess:
@@ -132,16 +132,17 @@ class Engine:
         aspect, aspect_cued = detect_aspect(text)
 
         # Follow-ups and corrections lean on the conversation's context.
-        if state.group and guess.intent in ("procedure", "faq", "out_of_scope", "chitchat") and self._is_follow_up(text, result, guess):
+        if state.group and self._is_follow_up(text, result, guess, aspect_cued):
             combined = self.index.search(" ".join((*state.context[-2:], text)))
-            if not aspect_cued and not self._is_correction(text):
+            if not aspect_cued:
                 aspect = state.aspect or aspect
-            if combined.hits:
-                top = combined.hits[0]
-                if top.group != state.group and not self._is_correction(text) and not self._adds_detail(text):
-                    top = next((h for h in combined.hits if h.group == state.group), top)
-                return self._answer_group(top.group, aspect, state.evolve(options=()), language,
-                                          context=(*state.context[-2:], text), confidence=0.8, result=combined)
+            group = self.follow_up_group(state.group, result, combined, correction=self._is_correction(text))
+            if group:
+                reply = self._answer_group(group, aspect, state.evolve(options=()), language,
+                                           context=(*state.context[-2:], text), confidence=0.8, result=combined)
+                if guess.intent == "feedback" and guess.probability >= 0.5:
+                    return self._feedback_reply(reply, guess, language)
+                return reply
 
         decision = self.decide(result, guess)
         if decision.intent == "chitchat":
@@ -151,10 +152,10 @@ class Engine:
                          procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
                          aspect=aspect, confidence=decision.confidence)
         if decision.intent == "feedback":
-            key = "praise_ack" if guess.feedback_kind == "praise" else "feedback_ack"
-            return Reply(text=replies.t(language, key), intent="feedback", state=state, language=language,
+            base = Reply(text="", intent="feedback", state=state, language=language,
                          procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
-                         aspect=aspect, feedback_kind=guess.feedback_kind, confidence=decision.confidence)
+                         aspect=aspect, confidence=decision.confidence)
+            return self._feedback_reply(base, guess, language)
         if decision.intent == "status":
             return self._status_reply(text, state, language)
         if not decision.hits:
@@ -195,26 +196,53 @@ class Engine:
         return Decision("procedure", procedures, confidence, clarify=clarify)
 
     # ------------------------------------------------------------------------------------------
-    def _is_follow_up(self, text: str, result: SearchResult, guess: IntentGuess) -> bool:
+    def follow_up_group(self, current_group: str, alone: SearchResult, combined: SearchResult, correction: bool) -> str | None:
+        """Pick the topic of a follow-up turn.
+
+        Each candidate group scores its fused score in the search of the message alone (weighted by
+        how confident that search is) plus its score in the search of the message with the recent
+        context, both normalised to the best hit; the current topic gets a stickiness bonus, which a
+        correction ("không phải, ý tôi là …") removes. New facts in the message ("con tôi mới 10
+        tuổi") thus move the topic when they point elsewhere, and vague follow-ups stay put.
+        """
+        def normalised(result: SearchResult) -> dict[str, float]:
+            if not result.hits:
+                return {}
+            best = result.hits[0].score or 1.0
+            return {h.group: h.score / best for h in result.hits[:8]}
+
+        confidence = self.calibration.probability(features_of(alone))
+        alone_scores, combined_scores = normalised(alone), normalised(combined)
+        candidates = set(alone_scores) | set(combined_scores) | {current_group}
+        stick = 0.0 if correction else 0.35
+
+        def score(group: str) -> float:
+            return (confidence * alone_scores.get(group, 0.0) + combined_scores.get(group, 0.0)
+                    + (stick if group == current_group else 0.0) - (0.5 if correction and group == current_group else 0.0))
+
+        best = max(candidates, key=score)
+        return best if best in self.index.group_items else None
+
+    def _is_follow_up(self, text: str, result: SearchResult, guess: IntentGuess, aspect_cued: bool) -> bool:
+        """Does this message continue the current topic? Cues first, then the classifier, then length."""
+        if guess.intent == "status" and guess.probability >= 0.5:
+            return False
         folded = fold(text)
-        words = folded.split()
-        if self._is_correction(text) or any(folded.startswith(c) or f" {c}" in folded for c in _FOLLOW_UP):
+        marked = self._is_correction(text) or any(folded.startswith(c) or f" {c}" in folded for c in _FOLLOW_UP)
+        if marked or aspect_cued:
             return True
-        if len(words) <= 6:
+        if guess.intent in ("chitchat", "feedback") and guess.probability >= 0.5:
+            return False
+        if guess.intent == "out_of_scope" and guess.probability >= 0.6:
+            return False
+        if len(folded.split()) <= 7:
             return True
-        confidence = self.calibration.probability(features_of(result))
-        return confidence < self.calibration.clarify_below
+        return self.calibration.probability(features_of(result)) < self.calibration.clarify_below
 
     @staticmethod
     def _is_correction(text: str) -> bool:
         folded = fold(text)
         return any(c in folded for c in _CORRECTION)
-
-    @staticmethod
-    def _adds_detail(text: str) -> bool:
-        """A follow-up that brings new facts (an age, a relation, a situation) may change the procedure."""
-        folded = fold(text)
-        return bool(re.search(r"\d", folded)) or any(w in folded.split() for w in ("con", "be", "chau", "vo", "chong", "nguoi", "mat", "hong", "het"))
 
     def _chosen_option(self, text: str, state: ConversationState) -> str | None:
         if m := _CHOICE.match(text):
@@ -224,6 +252,12 @@ class Engine:
         if text.startswith("group:") and text[6:] in state.options:
             return text[6:]
         return None
+
+    def _feedback_reply(self, base: Reply, guess: IntentGuess, language: str) -> Reply:
+        """Acknowledge feedback; the procedure it concerns stays cited so staff see the context."""
+        key = "praise_ack" if guess.feedback_kind == "praise" else "feedback_ack"
+        return replace(base, text=replies.t(language, key), intent="feedback", feedback_kind=guess.feedback_kind,
+                       confident=False, aspect="general", options=())
 
     def _status_reply(self, text: str, state: ConversationState, language: str) -> Reply:
         code = reference_code(text)

@@ -59,16 +59,32 @@ def load_examples() -> dict[str, list[str]]:
     return examples
 
 
-def catalogue_examples(catalogue: Catalogue, per_group: int = 12) -> dict[str, list[str]]:
+# Question shapes citizens wrap around a procedure's name. Aliases are noun phrases ("mất căn
+# cước"), while real messages are questions; without these the classifier would learn "a long
+# sentence is feedback". Mixed registers, with and without diacritics, a few in English.
+QUESTION_TEMPLATES = (
+    "{x}", "{x} cần giấy tờ gì", "làm {x} ở đâu", "{x} mất bao lâu", "{x} hết bao nhiêu tiền",
+    "cho tôi hỏi thủ tục {x}", "{x} làm online được không", "{x} thì làm thế nào", "muốn {x} thì phải làm sao",
+    "xin hỏi {x} cần những điều kiện gì", "ad ơi {x} thì làm sao v", "mình muốn {x}, hồ sơ gồm những gì ạ",
+    "tôi cần {x}, nộp ở đâu và bao lâu thì có kết quả", "{x} lệ phí bao nhiêu", "hướng dẫn giúp tôi {x}",
+    "How do I apply for {x}?",
+)
+
+
+def catalogue_examples(catalogue: Catalogue, per_group: int = 10) -> dict[str, list[str]]:
+    """Procedure examples: names and aliases wrapped in question templates; FAQ phrasings as they are."""
     procedures: list[str] = []
     seen_groups: dict[str, int] = {}
-    for proc in catalogue.procedures:
+    for proc in sorted(catalogue.procedures, key=lambda p: p.code):
         count = seen_groups.get(proc.group, 0)
         if count >= per_group:
             continue
-        texts = [proc.name, *proc.aliases][: per_group - count]
-        seen_groups[proc.group] = count + len(texts)
-        procedures.extend(texts)
+        phrases = [proc.name, *proc.aliases][: per_group - count]
+        seen_groups[proc.group] = count + len(phrases)
+        for i, phrase in enumerate(phrases):
+            template = QUESTION_TEMPLATES[(len(procedures) + i * 7) % len(QUESTION_TEMPLATES)]
+            text = template.format(x=phrase[:1].lower() + phrase[1:] if not phrase[:2].isupper() else phrase)
+            procedures.append(fold(text) if (len(procedures) % 4 == 3) else text)
     faq = [q for entry in catalogue.faq for q in (entry.title, *entry.questions)]
     return {"procedure": procedures, "faq": faq}
 
@@ -84,8 +100,10 @@ class SoftmaxClassifier:
         index = {label: i for i, label in enumerate(labels)}
         targets = np.zeros((len(y), len(labels)), dtype=np.float32)
         targets[np.arange(len(y)), [index[label] for label in y]] = 1.0
-        counts = targets.sum(axis=0)
-        sample_weight = (targets @ (len(y) / (len(labels) * counts))).astype(np.float32)
+        # balance top-level intents: the feedback sub-kinds share one intent's weight
+        top = [label.split(":", 1)[0] for label in y]
+        top_counts = {t: top.count(t) for t in set(top)}
+        sample_weight = np.array([len(y) / (len(top_counts) * top_counts[t]) for t in top], dtype=np.float32)
         xb = np.hstack([x, np.ones((len(x), 1), dtype=np.float32)])
         w = np.zeros((xb.shape[1], len(labels)), dtype=np.float32)
         scale = 20.0  # cosine-scale inputs: sharpen logits so a linear model can separate classes

@@ -22,6 +22,7 @@ import platform
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from importlib import metadata
@@ -155,7 +156,7 @@ def build_index(
     target = staging / "v"
     try:
         manifest = write_version(catalogue, embedder, target, cache_dir or root / "cache", progress)
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{manifest['catalogue_hash']}-{os.getpid()}"
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{manifest['catalogue_hash']}-{uuid.uuid4().hex[:6]}"
         final = versions / name
         os.replace(target, final)
     finally:

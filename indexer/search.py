@@ -8,6 +8,7 @@ rank fusion (a pure function, `fuse`). A `method` argument runs one retriever al
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ from knowledge.loaders import load_catalogue
 from knowledge.schema import Catalogue
 
 METHODS = ("dense", "lexical", "fuzzy")
-DEFAULT_WEIGHTS = {"dense": 1.0, "lexical": 0.8, "fuzzy": 0.35}
-RRF_K = 4.0
+DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 1.0, "fuzzy": 0.2}
+RRF_K = 2.0
 CANDIDATES = 60
 
 
@@ -79,6 +80,20 @@ def fuse(rankings: dict[str, list[tuple[str, float]]], weights: dict[str, float]
         for rank, (group, _score) in enumerate(ranking[:CANDIDATES], start=1):
             fused[group] = fused.get(group, 0.0) + weight / (k + rank)
     return fused
+
+
+_NAMED_LEVEL = ((1, re.compile(r"\bcap tinh\b")), (2, re.compile(r"\bcap (?:bo|trung uong)\b")))
+
+
+def mentioned_level(folded: str) -> int:
+    """Level rank the citizen named ("ở tỉnh", "cấp bộ"); commune level (0) when none is named.
+
+    Citizens go to the commune first; a level is only preferred when it is named explicitly.
+    """
+    for rank, pattern in _NAMED_LEVEL:
+        if pattern.search(folded):
+            return rank
+    return 0
 
 
 class Index:
@@ -173,6 +188,7 @@ class Index:
         query_vector: np.ndarray | None = None,
     ) -> SearchResult:
         query = self.normalizer.query(text)
+        wanted_level = mentioned_level(query.folded)
         vector = query_vector if query_vector is not None else self.embed_query(query)
         per_item = {
             "dense": self.dense_scores(vector) if method in (None, "dense") else {},
@@ -187,10 +203,8 @@ class Index:
         hits = []
         for group, score in top_groups:
             members = self.group_items[group]
-            ordered = sorted(
-                members,
-                key=lambda i: (-round(per_item["dense"].get(i, 0.0), 3), -per_item["lexical"].get(i, 0.0), self.items[i].level_rank),
-            )
+            ordered = sorted(members, key=lambda i: (self.items[i].level_rank != wanted_level, self.items[i].level_rank,
+                                                     -per_item["dense"].get(i, 0.0)))
             hits.append(
                 GroupHit(
                     group=group,

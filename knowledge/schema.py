@@ -86,7 +86,7 @@ class Procedure(_Record):
 
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=3)
-    group: str = Field(min_length=2)
+    group: str = Field(min_length=1)
     name_en: str = ""
     aliases: tuple[str, ...] = ()  # everyday names and phrasings citizens use
     summary: str = ""  # one or two plain sentences for a citizen

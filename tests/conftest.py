@@ -1,0 +1,48 @@
+"""Shared fixtures: a five-procedure catalogue, a deterministic embedder, paths to ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.build import build_index
+from indexer.embed import HashingEmbedder
+from indexer.search import Index
+from knowledge.loaders import load_catalogue
+
+TESTS = Path(__file__).parent
+SHARED = (TESTS.parent.parent / "shared").resolve()
+
+
+def shared_path(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"../shared not present ({path})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mini_catalogue():
+    result = load_catalogue(TESTS / "data" / "mini.yaml")
+    assert not result.problems, result.problems
+    return result.catalogue
+
+
+@pytest.fixture(scope="session")
+def hashing_embedder():
+    return HashingEmbedder(256)
+
+
+@pytest.fixture(scope="session")
+def mini_index(tmp_path_factory, mini_catalogue, hashing_embedder) -> Index:
+    root = tmp_path_factory.mktemp("mini-index")
+    build_index(mini_catalogue, hashing_embedder, root, cache_dir=root / "cache")
+    return Index.load(root, hashing_embedder)
+
+
+@pytest.fixture(scope="session")
+def mini_engine(mini_index):
+    from bot.engine import Engine
+
+    return Engine.create(mini_index, cache_dir=mini_index.path.parent.parent / "cache")

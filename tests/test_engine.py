@@ -1,0 +1,99 @@
+"""Engine mechanics on the five-procedure catalogue with the deterministic embedder."""
+
+import pytest
+
+from bot.aspects import detect_aspect
+from bot.engine import detect_language, handle_safely
+from bot.intents import reference_code, status_cued
+from bot.types import ConversationState, Incoming
+
+
+def ask(engine, text, state=None):
+    return engine.handle(Incoming("test", "u1", text), state)
+
+
+@pytest.mark.parametrize(("text", "aspect"), [
+    ("làm giấy khai sinh cần giấy tờ gì", "documents"),
+    ("lam khai sinh het bao nhieu tien", "fee"),
+    ("bao lâu thì có căn cước", "time"),
+    ("nộp hồ sơ tạm trú ở đâu", "place"),
+    ("làm online được không", "online"),
+    ("How long does it take?", "time"),
+    ("khai sinh", "general"),
+])
+def test_aspects(text, aspect):
+    assert detect_aspect(text)[0] == aspect
+
+
+def test_reference_codes_and_status_cues():
+    assert reference_code("mã PA-2026-7K3F9Q đến đâu rồi") == "PA-2026-7K3F9Q"
+    assert reference_code("hồ sơ H12.34.56-250610-0012") == "H12.34.56-250610-0012"
+    assert status_cued("hồ sơ của tôi đến đâu rồi")
+    assert not status_cued("làm giấy khai sinh ở đâu")
+
+
+def test_language_detection():
+    assert detect_language("How do I register a birth?") == "en"
+    assert detect_language("lam giay khai sinh o dau") == "vi"
+    assert detect_language("Làm giấy khai sinh") == "vi"
+
+
+def test_answer_cites_source_and_leads_with_the_aspect(mini_engine):
+    reply = ask(mini_engine, "làm giấy khai sinh cho con cần giấy tờ gì")
+    assert reply.intent == "procedure" and reply.procedures[0] == "1.000001"
+    assert reply.aspect == "documents"
+    assert "Hồ sơ cần chuẩn bị" in reply.text.split("\n")[1]
+    assert "1.000001" in reply.text and "https://dichvucong.gov.vn/test/1" in reply.text
+    assert "cấp xã" in reply.text and "toàn trình" in reply.text
+
+
+def test_follow_up_reuses_the_procedure_and_changes_aspect(mini_engine):
+    first = ask(mini_engine, "làm giấy khai sinh cho con cần giấy tờ gì")
+    second = ask(mini_engine, "thế còn lệ phí?", first.state)
+    assert second.intent == "procedure"
+    assert second.procedures[0] == "1.000001" and second.aspect == "fee"
+    assert "miễn phí" in second.text.lower()
+    third = ask(mini_engine, "lam online duoc khong", second.state)
+    assert third.procedures[0] == "1.000001" and third.aspect == "online"
+
+
+def test_level_variants_are_one_answer_listing_levels(mini_engine):
+    reply = ask(mini_engine, "mất căn cước thì làm lại thế nào")
+    assert set(reply.procedures[:2]) == {"1.000002", "1.000003"}
+    assert "cấp xã" in reply.text and "cấp tỉnh" in reply.text
+
+
+def test_numbered_choice_answers_a_pending_clarification(mini_engine):
+    state = ConversationState(options=("dang-ky-tam-tru", "cap-giay-phep-lai-xe"), aspect="fee", context=("x",))
+    reply = ask(mini_engine, "2", state)
+    assert reply.procedures[0] == "1.000005" and reply.aspect == "fee"
+    assert "135.000 đồng" in reply.text
+    assert reply.state.options == ()
+
+
+def test_english_question_gets_an_english_answer(mini_engine):
+    reply = ask(mini_engine, "How do I get a birth certificate for my baby?")
+    assert reply.language == "en"
+    assert reply.procedures[0] == "1.000001"
+    assert "Birth registration" in reply.text and "Source:" in reply.text
+
+
+def test_feedback_reference_is_answered_as_status(mini_engine):
+    reply = ask(mini_engine, "phản ánh PA-2026-AB12CD của tôi đến đâu rồi")
+    assert reply.intent == "status" and "PA-2026-AB12CD" in reply.text
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "\x00\x01\x02", "🙂🙂🙂", "a" * 100_000, "<script>alert(1)</script>", "'; DROP TABLE x; --",
+    "ًًٌٍَُِّْ", "中文 русский ελληνικά", "\u202e\u200b", "1", "?" * 50, "lam " * 3000,
+])
+def test_never_crashes(mini_engine, text):
+    reply = handle_safely(mini_engine, Incoming("test", "u1", text), None)
+    assert reply.text
+    assert reply.intent in ("procedure", "faq", "feedback", "status", "chitchat", "out_of_scope")
+
+
+def test_state_round_trips_and_expires():
+    state = ConversationState(group="g", codes=("1",), aspect="fee", context=("a",), turns=2, updated_at=1.0)
+    assert ConversationState.from_dict(state.to_dict()) == state
+    assert state.expired(now=1.0 + 7 * 3600)

@@ -1,0 +1,83 @@
+import json
+
+import pytest
+
+from indexer.build import active_version, build_index
+from indexer.embed import CachedEmbedder, HashingEmbedder
+from indexer.search import Index, IndexMismatch, fuse, rank_groups
+from indexer.items import Item
+
+
+def test_fusion_is_weighted_reciprocal_rank():
+    fused = fuse({"dense": [("a", 0.9), ("b", 0.8)], "lexical": [("b", 5.0), ("a", 1.0)]},
+                 {"dense": 1.0, "lexical": 2.0}, k=1.0)
+    assert fused["b"] == pytest.approx(1.0 / 3 + 2.0 / 2)
+    assert fused["a"] == pytest.approx(1.0 / 2 + 2.0 / 3)
+    assert max(fused, key=fused.get) == "b"
+
+
+def test_rank_groups_keeps_the_best_variant():
+    items = [Item("1", "procedure", "g", "x"), Item("2", "procedure", "g", "y"), Item("3", "procedure", "h", "z")]
+    assert rank_groups({0: 0.2, 1: 0.7, 2: 0.5}, items) == [("g", 0.7), ("h", 0.5)]
+
+
+def test_index_groups_level_variants(mini_index):
+    result = mini_index.search("mất căn cước làm lại")
+    top = result.hits[0]
+    assert top.group == "cap-lai-can-cuoc"
+    assert set(top.item_ids) == {"1.000002", "1.000003"}
+    assert top.item_ids[0] == "1.000002"  # commune level first on a tie
+
+
+def test_unaccented_query_finds_the_same_procedure(mini_index):
+    assert mini_index.search("lam giay khai sinh cho con").hits[0].group == "khai-sinh"
+    assert mini_index.search("bang lai xe").procedures()[0].group == "cap-giay-phep-lai-xe"
+
+
+def test_each_method_alone(mini_index):
+    for method in ("dense", "lexical", "fuzzy"):
+        result = mini_index.search("đăng ký tạm trú ở trọ", method=method)
+        assert result.hits and result.hits[0].group == "dang-ky-tam-tru", method
+
+
+def test_faq_items_are_searchable(mini_index):
+    assert mini_index.search("một cửa liên thông là gì").hits[0].group == "faq:mot-cua-lien-thong"
+
+
+def test_load_refuses_a_different_embedder(mini_index):
+    with pytest.raises(IndexMismatch):
+        Index(mini_index.path, HashingEmbedder(128))
+
+
+def test_build_is_atomic_and_versioned(tmp_path, mini_catalogue, hashing_embedder):
+    root = tmp_path / "idx"
+    first = build_index(mini_catalogue, hashing_embedder, root)
+    second = build_index(mini_catalogue, hashing_embedder, root)
+    assert active_version(root) == second != first
+    assert (root / "current").is_symlink()
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["embedder"] == hashing_embedder.name and manifest["procedures"] == 5
+    assert manifest["embedding_cache"]["misses"] == 0  # second build reused every embedding
+    assert not [p for p in (root / "versions").iterdir() if p.name.startswith(".staging")]
+
+
+def test_failed_build_leaves_the_active_version(tmp_path, mini_catalogue):
+    class Broken(HashingEmbedder):
+        def encode(self, texts, is_query):
+            raise RuntimeError("model crashed")
+
+    root = tmp_path / "idx"
+    good = build_index(mini_catalogue, HashingEmbedder(256), root)
+    with pytest.raises(RuntimeError):
+        build_index(mini_catalogue, Broken(256), root, cache_dir=tmp_path / "empty-cache")
+    assert active_version(root) == good
+    assert not [p for p in (root / "versions").iterdir() if p.name.startswith(".staging")]
+
+
+def test_embedding_cache_persists(tmp_path):
+    cached = CachedEmbedder(HashingEmbedder(64), tmp_path)
+    cached.encode(["a", "b"], is_query=True)
+    cached.save()
+    again = CachedEmbedder(HashingEmbedder(64), tmp_path)
+    again.encode(["a", "b", "c"], is_query=True)
+    assert (again.hits, again.misses) == (2, 1)

@@ -1,0 +1,53 @@
+from indexer.normalize import DiacriticRestorer, Lexicon, Normalizer, clean, is_mostly_unaccented, lexical_terms
+from knowledge.text import fold, slugify
+
+
+def test_fold_strips_marks_and_d():
+    assert fold("Sổ ĐỎ  bị  mất") == "so do bi mat"
+    assert fold("Đăng ký") == "dang ky"
+
+
+def test_slugify():
+    assert slugify("Cấp lại thẻ căn cước (cấp tỉnh)") == "cap-lai-the-can-cuoc-cap-tinh"
+
+
+def test_clean_drops_control_characters_and_bounds_length():
+    assert clean("a\x00b\u200bc  D") == "a b c d"
+    assert len(clean("x" * 10_000)) <= 2000
+
+
+def test_lexicon_replaces_teencode_and_abbreviations_and_adds_official_terms():
+    lexicon = Lexicon.from_mapping({
+        "teencode": {"ko": "không", "dc": "được"},
+        "abbreviations": {"cccd": "căn cước công dân"},
+        "everyday": {"sổ đỏ": "giấy chứng nhận quyền sử dụng đất"},
+        "english": {"birth certificate": "giấy khai sinh"},
+    })
+    n = Normalizer(lexicon=lexicon)
+    assert n.expand("làm CCCD ko dc") == "làm căn cước công dân không được"
+    # everyday names keep their words (aliases may use them) and gain the official term
+    assert n.expand("so do bi mat") == "so do bi mat giấy chứng nhận quyền sử dụng đất"
+    assert n.expand("need a birth certificate").endswith("giấy khai sinh")
+
+
+def test_bundled_lexicon_covers_common_forms():
+    n = Normalizer()
+    expanded = fold(n.expand("ko biet lam cccd o dau"))
+    assert "khong" in expanded and "can cuoc" in expanded
+
+
+def test_restorer_marks_unaccented_runs_only():
+    r = DiacriticRestorer(["làm giấy khai sinh ở đâu", "giấy khai sinh", "hộ chiếu", "ở đâu"])
+    assert r.restore("lam giay khai sinh o dau") == "làm giấy khai sinh ở đâu"
+    # a syllable the user marked stays as typed, even if the table prefers another form
+    assert r.restore("làm hô chieu") .startswith("làm hô")
+    assert r.restore("xyz") == "xyz"
+
+
+def test_lexical_terms_add_bigrams():
+    assert lexical_terms("so do bi mat") == ["so", "do", "bi", "mat", "so_do", "do_bi", "bi_mat"]
+
+
+def test_unaccented_detection():
+    assert is_mostly_unaccented("lam so do o dau")
+    assert not is_mostly_unaccented("làm sổ đỏ ở đâu")
