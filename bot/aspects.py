@@ -1,8 +1,9 @@
 """What a question asks about a procedure: documents, fee, time, place, online, steps, eligibility.
 
-Cue phrases are matched on folded text, so "bao lâu", "bao lau" and "mất mấy ngày" all mean time.
-When several aspects are cued, the earliest cue in the message wins unless a stronger one follows
-("làm online được không, mất phí không" asks both; we lead with the first and still show the rest).
+Each aspect has weighted cue phrases. Cues are matched on word boundaries, on the accented text
+when the message has diacritics ("mặt tiền" is a façade, "mất tiền" a cost) and on folded text when
+it was typed without them. The aspect with the highest total weight wins; on a tie, the cue that
+comes first in the message. No cue means "general".
 """
 
 from __future__ import annotations
@@ -13,67 +14,84 @@ from knowledge.text import fold
 
 ASPECTS = ("documents", "fee", "time", "place", "online", "steps", "eligibility", "general")
 
-_CUES: dict[str, tuple[str, ...]] = {
+# (phrase, weight): 2 = says the aspect on its own, 1 = a hint that can lose to a stronger cue.
+_CUES: dict[str, tuple[tuple[str, int], ...]] = {
     "documents": (
-        "giay to gi", "giay to nao", "ho so gom", "ho so can", "can giay", "can nhung giay", "can nhung gi",
-        "can mang", "mang theo", "mang gi", "thanh phan ho so", "chuan bi gi", "chuan bi nhung", "giay to can",
-        "can nhung", "can gi", "nop nhung gi", "nop gi", "to khai", "mau don", "mau to khai", "documents",
-        "what papers", "which papers", "paperwork", "what do i need", "need to bring", "giay to", "ban sao nao",
-        "hồ sơ gồm", "ho so nhu the nao", "ho so gi", "can ho so", "can nhung ho so", "can bo ho so",
+        ("giấy tờ gì", 3), ("giấy tờ nào", 3), ("những giấy tờ", 3), ("hồ sơ gồm", 3), ("gồm những gì", 3),
+        ("gồm những giấy", 3), ("cần chuẩn bị", 2), ("chuẩn bị gì", 3), ("chuẩn bị những", 3), ("mang theo", 2),
+        ("mang gì", 3), ("mang những gì", 3), ("cần mang", 2), ("bản chính", 2), ("bản sao", 1), ("thành phần hồ sơ", 3),
+        ("tờ khai", 1), ("mẫu đơn", 2), ("hồ sơ cần", 2), ("hồ sơ có khác", 2), ("hồ sơ", 1), ("giấy tờ", 1),
+        ("cần những gì", 2), ("cần gì", 2), ("documents", 3), ("papers", 2), ("paperwork", 3), ("what do i need", 2),
+        ("need to bring", 3), ("đòi thêm giấy", 2), ("thêm giấy", 2),
     ),
     "fee": (
-        "le phi", "bao nhieu tien", "mat phi", "mat tien", "ton phi", "ton bao nhieu", "chi phi", "phi bao nhieu",
-        "het bao nhieu", "mien phi", "co mat phi", "tien phi", "phi la", "phi lam", "fee", "cost", "how much",
-        "tốn", "nop phi", "bao nhieu phi", "gia bao nhieu", "thu phi", "phi ", "muc phi", "mức thu", "muc thu",
+        ("lệ phí", 3), ("phí", 2), ("bao nhiêu tiền", 3), ("mất tiền", 3), ("mất phí", 3), ("tốn phí", 3),
+        ("tốn bao nhiêu", 3), ("hết bao nhiêu", 3), ("chi phí", 3), ("miễn phí", 2), ("tiền", 1), ("đóng thuế", 2),
+        ("nộp thuế", 2), ("fee", 3), ("fees", 3), ("cost", 3), ("how much", 3), ("giá", 1),
+        ("mức thu", 3), ("thu bao nhiêu", 3), ("hết nhiêu", 3), ("bao nhiêu %", 3), ("phần trăm", 2),
     ),
     "time": (
-        "bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "khi nao co", "bao gio co", "may hom",
-        "lau khong", "lau ko", "how long", "how many days", "mat bao lau", "trong bao lau", "bao gio lay",
-        "khi nao lay", "may tuan", "bao nhieu lau", "lau k", "bao lau thi", "nhanh khong", "bao nhieu thoi gian",
+        ("bao lâu", 2), ("mấy ngày", 3), ("bao nhiêu ngày", 3), ("thời gian", 2), ("thời hạn", 2), ("khi nào có", 3),
+        ("bao giờ có", 3), ("mấy hôm", 3), ("lâu không", 2), ("how long", 3), ("how many days", 3),
+        ("trong bao lâu", 3), ("bao giờ lấy", 3), ("khi nào lấy", 3), ("mấy tuần", 3), ("lấy được", 1),
+        ("hạn chót", 3), ("ngày nào", 2), ("deadline", 3), ("thì xong", 2), ("bao lâu thì", 3), ("thì có", 1),
     ),
     "place": (
-        "o dau", "noi nao", "cho nao", "co quan nao", "den dau", "nop o", "lam o", "len dau", "di dau", "where",
-        "o cho nao", "tai dau", "phuong hay", "xa hay", "tinh hay", "cap nao", "noi lam", "noi nop", "gui o dau",
-        "nop tai", "lam tai", "len phuong", "len xa", "ra phuong", "o phuong", "co quan gi",
+        ("ở đâu", 4), ("nơi nào", 3), ("chỗ nào", 3), ("cơ quan nào", 3), ("nộp ở", 3), ("làm ở", 1), ("lên đâu", 3),
+        ("đi đâu", 3), ("where", 3), ("tại đâu", 3), ("cấp nào", 2), ("nộp cho", 2), ("nộp tại", 3), ("làm tại", 2),
+        ("nộp hồ sơ ở", 3), ("hay tự lên", 3), ("ở phường", 1), ("ở xã", 1), ("tỉnh khác", 1), ("lên phường", 1),
+        ("ra phường", 1), ("phường được", 2), ("xã được", 2), ("which office", 3),
     ),
     "online": (
-        "online", "truc tuyen", "tren mang", "qua mang", "dich vu cong", "vneid", "tren app", "qua app",
-        "khong can den", "khong phai den", "tai nha", "o nha", "toan trinh", "mot phan", "internet", "qua mạng",
-        "buu dien", "buu chinh", "nop qua", "dvc", "cong dich vu", "tren dien thoai", "online duoc",
+        ("online", 3), ("trực tuyến", 3), ("trên mạng", 3), ("qua mạng", 3), ("dịch vụ công", 2), ("vneid", 3),
+        ("trên app", 3), ("qua app", 3), ("vssid", 3), ("etax", 3), ("không cần đến", 2), ("không phải đến", 2),
+        ("tại nhà", 1), ("toàn trình", 3), ("một phần", 2), ("internet", 3), ("bưu điện", 2), ("bưu chính", 2),
+        ("trên điện thoại", 3), ("qua điện thoại", 2), ("dvc", 3), ("cổng dịch vụ", 2),
     ),
     "steps": (
-        "thu tuc the nao", "thu tuc nhu the nao", "lam the nao", "lam nhu the nao", "cac buoc", "quy trinh",
-        "trinh tu", "cach lam", "lam sao", "how to", "how do i", "procedure for", "buoc nao", "phai lam gi",
-        "lam nhu nao", "the nao", "ntn", "ra sao", "lam gi", "phai lam nhung gi", "steps", "co phai", "di cung",
-        "dan theo", "co can mang", "co can den",
+        ("thủ tục thế nào", 3), ("thủ tục như thế nào", 3), ("làm thế nào", 3), ("làm như thế nào", 3), ("các bước", 3),
+        ("quy trình", 3), ("trình tự", 3), ("cách làm", 3), ("làm sao", 2), ("how to", 3), ("how do i", 3),
+        ("how can i", 3), ("bước nào", 3), ("phải làm gì", 3), ("làm gì trước", 3), ("làm như nào", 3), ("thế nào", 2),
+        ("ntn", 2), ("ra sao", 2), ("làm thủ tục gì", 3), ("thủ tục gì", 2), ("thủ tục", 1), ("cho hỏi thủ tục", 3),
+        ("khai kiểu gì", 3), ("kiểu gì", 2), ("dẫn theo", 3), ("đi cùng", 3), ("dẫn cháu", 2), ("dẫn con", 2),
+        ("bế bé", 2), ("có mặt", 2), ("steps", 3), ("sang tên thế nào", 3), ("mở lại", 1),
     ),
     "eligibility": (
-        "duoc khong", "co duoc", "dieu kien", "ai duoc", "doi tuong", "co the", "co phai", "du dieu kien",
-        "truong hop nao", "eligible", "can I", "am i allowed", "co bi", "duoc phep", "co quyen", "bao nhieu tuoi",
-        "may tuoi", "du tuoi", "co can", "phai khong",
+        ("điều kiện", 3), ("ai được", 3), ("đối tượng", 3), ("đủ điều kiện", 3), ("trường hợp nào", 3),
+        ("có được", 2), ("được không", 1), ("có phải", 2), ("có cần", 1), ("có bắt buộc", 3), ("bắt buộc", 2),
+        ("được phép", 3), ("có quyền", 3), ("bao nhiêu tuổi", 3), ("mấy tuổi", 3), ("đủ tuổi", 3), ("mới được", 3),
+        ("được hưởng", 3), ("được nhận", 3), ("eligible", 3), ("am i allowed", 3), ("do i have to", 3),
+        ("được chưa", 2), ("có được không", 2), ("phải không", 1), ("được rút", 2),
     ),
 }
 
-# When two aspects are cued, the more specific one wins over these general ones.
-_WEAK = {"steps": 1, "eligibility": 1, "online": 2, "place": 3, "documents": 3, "fee": 4, "time": 4}
 
-_COMPILED = {
-    aspect: [re.compile(r"(?<!\w)" + re.escape(fold(cue)) + (r"(?!\w)" if not cue.endswith(" ") else "")) for cue in cues]
-    for aspect, cues in _CUES.items()
-}
+class _Cue:
+    def __init__(self, phrase: str, weight: int):
+        self.weight = weight
+        self.accented = re.compile(r"(?<!\w)" + re.escape(phrase.lower()) + r"(?!\w)")
+        self.folded = re.compile(r"(?<!\w)" + re.escape(fold(phrase)) + r"(?!\w)")
+
+
+_COMPILED = {aspect: [_Cue(p, w) for p, w in cues] for aspect, cues in _CUES.items()}
 
 
 def detect_aspect(text: str) -> tuple[str, bool]:
     """Return (aspect, cued): cued is False when nothing in the text pointed to an aspect."""
-    folded = fold(text)
-    found: list[tuple[int, int, str]] = []
-    for aspect, patterns in _COMPILED.items():
-        for pattern in patterns:
-            if m := pattern.search(folded):
-                found.append((_WEAK[aspect], m.start(), aspect))
-                break
-    if not found:
+    lowered = " ".join(text.lower().split())
+    folded = fold(lowered)
+    unaccented = folded == lowered
+    scores: dict[str, tuple[int, int]] = {}
+    for aspect, cues in _COMPILED.items():
+        total, first = 0, len(folded) + 1
+        for cue in cues:
+            match = (cue.folded.search(folded) if unaccented else cue.accented.search(lowered))
+            if match:
+                total += cue.weight
+                first = min(first, match.start())
+        if total:
+            scores[aspect] = (total, first)
+    if not scores:
         return "general", False
-    # strongest specificity first; among equals the earliest cue
-    found.sort(key=lambda f: (-f[0], f[1]))
-    return found[0][2], True
+    best = max(scores.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
+    return best[0], True

@@ -26,9 +26,15 @@ from bot.confidence import Calibration, features_of
 from bot.intents import (
     IntentGuess,
     SoftmaxClassifier,
+    asks_question,
     catalogue_examples,
+    has_sentiment,
+    classifier_input,
     collapse,
+    files_feedback,
     load_examples,
+    names_feedback,
+    own_case_cued,
     reference_code,
     status_cued,
 )
@@ -77,20 +83,39 @@ class Engine:
     def create(cls, index: Index, cache_dir: Path | None = None) -> Engine:
         examples = load_examples()
         examples.update(catalogue_examples(index.catalogue))
-        texts, labels = [], []
+        raw, texts, labels = [], [], []
         for label, items in examples.items():
             for text in items:
+                raw.append(text)
                 texts.append(index.normalizer.query(text).restored)
                 labels.append(label)
         embedder = CachedEmbedder(index.embedder, cache_dir or index.path.parent.parent / "cache")
         vectors = embedder.encode(texts, is_query=True)
         embedder.save()
-        classifier = SoftmaxClassifier.fit(vectors, labels)
+        features = np.stack([classifier_input(v, t) for v, t in zip(vectors, raw, strict=True)])
+        classifier = SoftmaxClassifier.fit(features, labels)
         return cls(index, classifier, Calibration.bundled())
 
     # ------------------------------------------------------------------------------------------
-    def classify(self, vector: np.ndarray) -> IntentGuess:
-        merged, kind = collapse(self.classifier.predict_proba(vector))
+    def classify(self, vector: np.ndarray, text: str) -> IntentGuess:
+        """Classifier probabilities checked against surface evidence.
+
+        The embedding alone confuses a citizen's story that ends in a question ("giấy khai sinh ghi
+        sai ngày sinh, giờ sửa thế nào?") with a complaint. Feedback therefore also needs evidence in
+        the words: it names feedback (phản ánh, góp ý, kiến nghị…), or it does not ask anything and
+        carries words of a judged experience or a proposal. Otherwise it is an information request.
+        """
+        merged, kind = collapse(self.classifier.predict_proba(classifier_input(vector, text)))
+        if files_feedback(text):
+            kind = kind if kind in ("complaint", "suggestion") else "complaint"
+            return IntentGuess(intent="feedback", probability=1.0, probabilities={**merged, "feedback": 1.0}, feedback_kind=kind)
+        evidence = names_feedback(text) or (not asks_question(text) and has_sentiment(text))
+        if merged.get("feedback", 0.0) > 0 and not evidence:
+            merged["info"] = merged.get("info", 0.0) + merged["feedback"]
+            merged["feedback"] = 0.0
+        if merged.get("status", 0.0) > 0 and not own_case_cued(text):
+            merged["info"] = merged.get("info", 0.0) + merged["status"]
+            merged["status"] = 0.0
         intent = max(merged, key=merged.get)
         return IntentGuess(intent=intent, probability=merged[intent], probabilities=merged, feedback_kind=kind)
 
@@ -128,7 +153,7 @@ class Engine:
             return self._status_reply(text, state, language)
 
         result = self.index.search(text)
-        guess = self.classify(result.query_vector)
+        guess = self.classify(result.query_vector, text)
         aspect, aspect_cued = detect_aspect(text)
 
         # Follow-ups and corrections lean on the conversation's context.
@@ -140,7 +165,7 @@ class Engine:
             if group:
                 reply = self._answer_group(group, aspect, state.evolve(options=()), language,
                                            context=(*state.context[-2:], text), confidence=0.8, result=combined)
-                if guess.intent == "feedback" and guess.probability >= 0.5:
+                if guess.intent == "feedback" and guess.probability >= 0.4:
                     return self._feedback_reply(reply, guess, language)
                 return reply
 
@@ -169,41 +194,48 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------
     def decide(self, result: SearchResult, guess: IntentGuess) -> Decision:
-        """Choose intent and whether to answer, clarify or decline, from retrieval and classifier."""
+        """Choose intent and whether to answer, clarify or decline, from classifier and retrieval.
+
+        The classifier separates information requests from feedback, status, chitchat and out of
+        scope; for an information request, retrieval decides between a procedure and a reform FAQ
+        (the better-ranked kind wins), and the calibrated confidence decides answer / clarify /
+        decline.
+        """
         hits = list(result.hits)
         if guess.intent in ("chitchat", "feedback", "status") and guess.probability >= 0.5:
             return Decision(guess.intent, hits, guess.probability)
-        procedures = result.procedures()
-        faq = result.faq()
-        p = guess.probabilities
         if not hits:
             return Decision("out_of_scope", [], 0.0)
-        feats = features_of(result)
-        confidence = self.calibration.probability(feats)
-        if guess.intent == "out_of_scope" and guess.probability >= 0.5 and confidence < 0.9:
+        confidence = self.calibration.probability(features_of(result))
+        # out of scope when the classifier says so and retrieval does not clearly disagree
+        if guess.intent == "out_of_scope" and guess.probability >= 0.5 and confidence < 0.5:
             return Decision("out_of_scope", hits, 1 - confidence)
-        # procedure vs faq: classifier evidence plus which kind retrieval ranks first
-        faq_evidence = p.get("faq", 0.0) + (0.25 if hits[0].kind == "faq" else 0.0)
-        proc_evidence = p.get("procedure", 0.0) + (0.25 if hits[0].kind == "procedure" else 0.0)
-        if faq and faq_evidence > proc_evidence:
+        procedures, faq = result.procedures(), result.faq()
+        if faq and hits[0].kind == "faq":
             return Decision("faq", faq, confidence)
         if not procedures:
             return Decision("out_of_scope", [], 0.0)
         if confidence < self.calibration.decline_below:
+            p = guess.probabilities
             intent = "out_of_scope" if p.get("out_of_scope", 0) + p.get("chitchat", 0) > 0.3 else "procedure"
             return Decision(intent, procedures, confidence, clarify=intent == "procedure")
         clarify = confidence < self.calibration.clarify_below and len(procedures) > 1
         return Decision("procedure", procedures, confidence, clarify=clarify)
 
     # ------------------------------------------------------------------------------------------
+    follow_up_stickiness = 0.2
+    follow_up_alone_floor = 0.6
+
     def follow_up_group(self, current_group: str, alone: SearchResult, combined: SearchResult, correction: bool) -> str | None:
         """Pick the topic of a follow-up turn.
 
         Each candidate group scores its fused score in the search of the message alone (weighted by
-        how confident that search is) plus its score in the search of the message with the recent
-        context, both normalised to the best hit; the current topic gets a stickiness bonus, which a
-        correction ("không phải, ý tôi là …") removes. New facts in the message ("con tôi mới 10
-        tuổi") thus move the topic when they point elsewhere, and vague follow-ups stay put.
+        how confident that search is, never below a floor) plus its score in the search of the
+        message with the recent context, both normalised to the best hit; the current topic gets a
+        stickiness bonus, which a correction ("không phải, ý tôi là …") turns into a penalty. New
+        facts in the message ("con tôi mới 10 tuổi") thus move the topic when they point elsewhere,
+        and vague follow-ups ("thế còn lệ phí?") stay put. Inside a procedure conversation the
+        reform FAQ competes only when the message alone clearly points there.
         """
         def normalised(result: SearchResult) -> dict[str, float]:
             if not result.hits:
@@ -212,13 +244,16 @@ class Engine:
             return {h.group: h.score / best for h in result.hits[:8]}
 
         confidence = self.calibration.probability(features_of(alone))
+        weight = max(confidence, self.follow_up_alone_floor)
         alone_scores, combined_scores = normalised(alone), normalised(combined)
         candidates = set(alone_scores) | set(combined_scores) | {current_group}
-        stick = 0.0 if correction else 0.35
+        if not current_group.startswith("faq:") and not (alone.hits and alone.hits[0].kind == "faq" and confidence >= 0.8
+                                                         and len(alone.query.folded.split()) >= 8):
+            candidates = {g for g in candidates if not g.startswith("faq:")} or {current_group}
 
         def score(group: str) -> float:
-            return (confidence * alone_scores.get(group, 0.0) + combined_scores.get(group, 0.0)
-                    + (stick if group == current_group else 0.0) - (0.5 if correction and group == current_group else 0.0))
+            bonus = (-self.follow_up_stickiness if correction else self.follow_up_stickiness) if group == current_group else 0.0
+            return weight * alone_scores.get(group, 0.0) + (1.0 - 0.5 * confidence) * combined_scores.get(group, 0.0) + bonus
 
         best = max(candidates, key=score)
         return best if best in self.index.group_items else None
@@ -233,7 +268,7 @@ class Engine:
             return True
         if guess.intent in ("chitchat", "feedback") and guess.probability >= 0.5:
             return False
-        if guess.intent == "out_of_scope" and guess.probability >= 0.6:
+        if guess.intent == "out_of_scope" and guess.probability >= 0.9:
             return False
         if len(folded.split()) <= 7:
             return True
