@@ -23,7 +23,10 @@ CHANNEL_NAMES = {
 _CHANNEL_SPLIT = re.compile(r"(Trực tiếp|Trực tuyến|Dịch vụ bưu chính)")
 _CHANNEL_HEADER = "Hình thức nộpThời gianPhí, lệ phíMô tả"
 _TIME_UNITS = r"Ngày làm việc|Ngày|Giờ làm việc|Giờ|Tháng|Năm|Phút|Tuần"
-_TIME = re.compile(rf"^\s*(\d+(?:[.,]\d+)?)\s*({_TIME_UNITS})?", re.IGNORECASE)
+_CURRENCY = r"Việt Nam Đồng|VNĐ|VND|Đồng|đồng"
+# a time is a number not directly followed by a currency: "Trực tiếp125 VNĐ" glues time 1 and fee
+# 25 and cannot be split safely, so it is left unparsed (raw text kept) rather than read as 125 days
+_TIME = re.compile(rf"^\s*(\d+(?:[.,]\d+)?)(?!\d|[.,]\d|\s*(?:{_CURRENCY}))\s*({_TIME_UNITS})?", re.IGNORECASE)
 _FREE = re.compile(r"^\s*(Miễn phí|Không có thông tin|Không)", re.IGNORECASE)
 _AMOUNT = re.compile(r"^\s*([\d][\d.,]*)\s*(Việt Nam Đồng|VNĐ|VND|Đồng|đồng)", re.IGNORECASE)
 _FEE_IN_TEXT = re.compile(r"(?:Phí|Lệ phí)\s*:\s*([\d][\d.,]*)\s*(?:Đồng|đồng|VNĐ)")
@@ -71,13 +74,9 @@ def parse_channels(text: str) -> Parsed[list[Channel]]:
     if parts and parts[0].strip():
         complete = False
     channels: list[Channel] = []
-    seen: set[ChannelKind] = set()
     for name, segment in zip(parts[1::2], parts[2::2], strict=False):
+        # the portal may list a channel several times, one row per case (e.g. per vehicle type)
         kind = CHANNEL_NAMES[name]
-        if kind in seen:  # a channel name inside a description: keep it in the previous note
-            complete = False
-            continue
-        seen.add(kind)
         time = Duration()
         rest = segment
         if m := _TIME.match(segment):
@@ -90,11 +89,17 @@ def parse_channels(text: str) -> Parsed[list[Channel]]:
                 complete = False
         else:
             complete = False
+            if re.match(rf"^\s*\d+\s*(?:{_CURRENCY})", segment):
+                channels.append(Channel(kind=kind, note=tidy(segment)[:500]))
+                continue
         fee, rest, fee_sure = parse_fee(rest)
         complete = complete and fee_sure
         note = tidy(rest).strip("() ")
         if note and fee.amount_vnd == 0 and re.search(r"\d{2,}[.,]\d{3}", note):
-            complete = False  # "Miễn phí" followed by an amount: the source contradicts itself
+            # "Miễn phí" followed by a note quoting an amount: the source contradicts itself, so the
+            # amount is left open and the note becomes the fee text a citizen reads
+            complete = False
+            fee = Fee(amount_vnd=None, text=note[:300])
         channels.append(Channel(kind=kind, time=time, fee=fee, note=note[:500]))
     if not channels:
         complete = False
