@@ -200,7 +200,7 @@ def catalogue_import(
     if not report.procedures:
         console.print("[red]Không có bản ghi hợp lệ; không ghi gì.[/red]")
         for problem in report.problems[:20]:
-            console.print(f"  {problem}")
+            console.print(f"  {problem}", soft_wrap=True)
         raise typer.Exit(1)
     target = write_catalogue_dir(report, out)
     table = Table("", "số bản ghi")
@@ -211,7 +211,7 @@ def catalogue_import(
     for example in report.partial_examples[:5]:
         console.print(f"  một phần: {example}")
     for problem in report.problems[:10]:
-        console.print(f"  lỗi: {problem}")
+        console.print(f"  lỗi: {problem}", soft_wrap=True)
     console.print(f"→ {target}")
 
 
@@ -226,7 +226,7 @@ def catalogue_validate(path: Annotated[Path, typer.Argument(help="catalogue file
         console.print(f"[red]Lỗi:[/red] {exc}")
         raise typer.Exit(2) from exc
     for problem in result.problems:
-        console.print(str(problem))
+        console.print(str(problem), soft_wrap=True)
     console.print(f"{len(result.catalogue.procedures)} thủ tục, {len(result.catalogue.faq)} FAQ hợp lệ; "
                   f"{len(result.problems)} lỗi.")
     raise typer.Exit(1 if result.problems else 0)

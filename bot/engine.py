@@ -69,6 +69,7 @@ class Decision:
     hits: list[GroupHit]
     confidence: float
     clarify: bool = False
+    decline: bool = False  # an information request we cannot match well enough to answer
 
 
 class Engine:
@@ -175,7 +176,7 @@ class Engine:
         if decision.intent == "out_of_scope":
             return Reply(text=replies.t(language, "decline"), intent="out_of_scope", state=state, language=language,
                          procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
-                         aspect=aspect, confidence=decision.confidence)
+                         aspect=aspect, confidence=decision.confidence, decision="decline")
         if decision.intent == "feedback":
             base = Reply(text="", intent="feedback", state=state, language=language,
                          procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
@@ -185,6 +186,8 @@ class Engine:
             return self._status_reply(text, state, language)
         if not decision.hits:
             return Reply(text=replies.t(language, "unsure"), intent=decision.intent, state=state, language=language)
+        if decision.decline:
+            return self._unsure(decision, result, aspect, state, language)
         if decision.clarify:
             return self._clarify(decision, result, aspect, state.evolve(aspect=aspect, context=(text,)), language)
         top = decision.hits[0]
@@ -218,7 +221,7 @@ class Engine:
         if confidence < self.calibration.decline_below:
             p = guess.probabilities
             intent = "out_of_scope" if p.get("out_of_scope", 0) + p.get("chitchat", 0) > 0.3 else "procedure"
-            return Decision(intent, procedures, confidence, clarify=intent == "procedure")
+            return Decision(intent, procedures, confidence, decline=True)
         clarify = confidence < self.calibration.clarify_below and len(procedures) > 1
         return Decision("procedure", procedures, confidence, clarify=clarify)
 
@@ -316,6 +319,12 @@ class Engine:
         return Reply(text=replies.t(language, key), intent="chitchat", state=state, language=language,
                      confidence=guess.probability)
 
+    def _unsure(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:
+        """Say we could not match it, with the portal pointer; the nearest candidates stay cited."""
+        return Reply(text=replies.t(language, "unsure"), intent=decision.intent, state=state, language=language,
+                     procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
+                     aspect=aspect, confident=False, confidence=decision.confidence, decision="decline")
+
     def _clarify(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:
         options = decision.hits[:3]
         titles = [self._group_title(h.group, language) for h in options]
@@ -331,6 +340,7 @@ class Engine:
             confident=False,
             confidence=decision.confidence,
             language=language,
+            decision="clarify",
         )
 
     def _group_title(self, group: str, language: str) -> str:

@@ -31,6 +31,7 @@ def prediction(row_id: str, reply: Reply) -> dict[str, Any]:
         "faq": list(reply.faq[:5]),
         "aspect": reply.aspect,
         "confident": bool(reply.confident),
+        "decision": reply.decision,
         "answer": reply.text,
     }
 
@@ -134,7 +135,7 @@ def score_portal(predictions: list[dict]) -> dict[str, Any]:
     """Unlabelled real questions: how often we answer, clarify, decline; do accent twins agree."""
     n = len(predictions)
     confident = sum(1 for p in predictions if p["confident"] and p["intent"] in ("procedure", "faq"))
-    clarified = sum(1 for p in predictions if p["intent"] == "procedure" and not p["confident"])
+    clarified = sum(1 for p in predictions if p.get("decision") == "clarify")
     declined = n - confident - clarified
     by_id = {p["id"]: p for p in predictions}
     pairs = agree = 0

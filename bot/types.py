@@ -71,4 +71,5 @@ class Reply:
     confidence: float = 0.0
     feedback_kind: str | None = None
     language: str = "vi"
+    decision: str = "answer"  # "answer" | "clarify" | "decline"
     debug: dict[str, Any] = field(default_factory=dict, compare=False)

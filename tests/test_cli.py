@@ -1,0 +1,84 @@
+"""The command line through Typer's runner: the `answer` contract, import and validate."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+from .conftest import TESTS, shared_path
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("TTHC_EMBEDDER", "hashing")
+    monkeypatch.setenv("TTHC_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_answer_contract(env):
+    questions = env / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
+        {"id": "a", "question": "làm giấy khai sinh cho con cần giấy tờ gì"},
+        {"id": "b", "question": "mất căn cước làm lại ở đâu"},
+        {"id": "c", "question": ""},
+    ]), encoding="utf-8")
+    out = env / "out.jsonl"
+    result = runner.invoke(app, ["answer", "--jsonl", str(questions), "--out", str(out), "--catalogue", str(TESTS / "data" / "mini.yaml")])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b", "c"]
+    for row in rows:
+        assert set(row) >= {"id", "intent", "procedures", "faq", "aspect", "confident", "answer"}
+        assert len(row["procedures"]) <= 10 and isinstance(row["confident"], bool)
+    assert rows[0]["procedures"][0] == "1.000001" and rows[0]["aspect"] == "documents"
+    assert rows[1]["procedures"][0] in ("1.000002", "1.000003") and rows[1]["aspect"] == "place"
+
+
+def test_answer_dialogues_keeps_state_per_conversation(env):
+    dialogues = env / "d.jsonl"
+    dialogues.write_text(json.dumps({"id": "d1", "turns": [{"user": "làm giấy khai sinh cần giấy tờ gì"},
+                                                             {"user": "thế còn lệ phí?"}]}, ensure_ascii=False), encoding="utf-8")
+    out = env / "out.jsonl"
+    result = runner.invoke(app, ["answer", "--dialogues", "--jsonl", str(dialogues), "--out", str(out),
+                                 "--catalogue", str(TESTS / "data" / "mini.yaml")])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["turn"]) for r in rows] == [("d1", 0), ("d1", 1)]
+    assert rows[1]["procedures"][0] == "1.000001" and rows[1]["aspect"] == "fee"
+
+
+def test_catalogue_import_and_validate(env):
+    source = env / "crawl.jsonl"
+    source.write_text("\n".join([
+        json.dumps({"ma_thu_tuc": "1.001193", "ten_thu_tuc": "Thủ tục đăng ký khai sinh", "cap_thuc_hien": "Cấp xã",
+                    "cach_thuc_thuc_hien": "Hình thức nộpThời gianPhí, lệ phíMô tảTrực tiếp1 Ngày làm việcMiễn phí",
+                    "thanh_phan_ho_so": "Tên giấy tờMẫu đơn, tờ khaiSố lượngTờ khai1 bản chính", "can_cu_phap_ly": ""},
+                   ensure_ascii=False),
+        json.dumps({"ma_thu_tuc": "x", "ten_thu_tuc": ""}),
+    ]), encoding="utf-8")
+    out = env / "catalogue"
+    result = runner.invoke(app, ["catalogue", "import", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "row 2" in result.output and "ma_thu_tuc" in result.output
+    assert runner.invoke(app, ["catalogue", "validate", str(out)]).exit_code == 0
+    broken = env / "broken.yaml"
+    broken.write_text("procedures:\n  - {code: '12', name: 'Thủ tục', group: g}\n", encoding="utf-8")
+    result = runner.invoke(app, ["catalogue", "validate", str(broken)])
+    assert result.exit_code == 1 and "row 1" in result.output and "code" in result.output
+
+
+def test_missing_catalogue_is_one_clear_line(env):
+    result = runner.invoke(app, ["ask", "xin chào", "--catalogue", str(env / "nope")])
+    assert result.exit_code == 2
+    assert "catalogue not found" in result.output
+
+
+def test_console_script_is_installed():
+    completed = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0 and "answer" in completed.stdout

