@@ -53,7 +53,7 @@ TEXT = {
             "anh/chị vui lòng kiểm tra lại mã hoặc gửi từ đúng tài khoản đã dùng để phản ánh."
         ),
         "level_choice": "Thủ tục này được thực hiện ở nhiều cấp: {levels}.",
-        "source": "Nguồn: {name} (mã {code}), {levels}. {service}. Chi tiết: {url}",
+        "source": "Nguồn: CSDL quốc gia về TTHC, mã {code}, {levels}. {service}. Chi tiết: {url}",
         "service_full": "Dịch vụ công trực tuyến toàn trình",
         "service_partial": "Dịch vụ công trực tuyến một phần",
         "service_none": "Chưa có dịch vụ công trực tuyến",
@@ -111,7 +111,7 @@ TEXT = {
             "code or write from the account you used to send it."
         ),
         "level_choice": "This procedure is carried out at several levels: {levels}.",
-        "source": "Source: {name} (code {code}), {levels}. {service}. Details: {url}",
+        "source": "Source: National database of administrative procedures, “{name}” (code {code}), {levels}. {service}. Details: {url}",
         "service_full": "Full online public service",
         "service_partial": "Partial online public service",
         "service_none": "No online service yet",

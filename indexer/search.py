@@ -25,6 +25,7 @@ from indexer.items import Item
 from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer, lexical_terms
 from knowledge.loaders import load_catalogue
 from knowledge.schema import Catalogue
+from knowledge.text import fold
 
 METHODS = ("dense", "lexical", "fuzzy")
 DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 1.0, "fuzzy": 0.2}
@@ -96,6 +97,27 @@ def mentioned_level(folded: str) -> int:
     return 0
 
 
+_AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
+_AGE_FROM = re.compile(r"\b(?:tu du|tu|du) (\d{1,3}) tuoi(?: tro len)?\b")
+_QUERY_AGE = re.compile(r"\b(\d{1,3}) tuoi\b")
+AGE_MATCH, AGE_MISMATCH = 1.15, 0.6
+
+
+def age_range(folded_title: str) -> tuple[int, int] | None:
+    """Age bounds a procedure's name states ("dưới 14 tuổi", "từ đủ 14 tuổi trở lên"), [low, high)."""
+    if m := _AGE_UNDER.search(folded_title):
+        return 0, int(m.group(1))
+    if m := _AGE_FROM.search(folded_title):
+        return int(m.group(1)), 200
+    return None
+
+
+def stated_age(folded_query: str) -> int | None:
+    """The age a citizen states ("con tôi mới 10 tuổi"), if exactly one is stated."""
+    ages = {int(a) for a in _QUERY_AGE.findall(folded_query)}
+    return ages.pop() if len(ages) == 1 else None
+
+
 class Index:
     """A loaded index version. Immutable after load; safe to share between threads."""
 
@@ -124,6 +146,10 @@ class Index:
         self.catalogue: Catalogue = load_catalogue(path / "catalogue.jsonl").catalogue
         self.procedures = self.catalogue.by_code()
         self.faq = {f.topic: f for f in self.catalogue.faq}
+        self.group_ages: dict[str, tuple[int, int]] = {}
+        for item in self.items:
+            if (bounds := age_range(fold(item.title))) is not None:
+                self.group_ages[item.group] = bounds
         self.group_items: dict[str, list[int]] = {}
         for i, item in enumerate(self.items):
             self.group_items.setdefault(item.group, []).append(i)
@@ -199,6 +225,11 @@ class Index:
         if method:
             weights = {method: 1.0}
         fused = fuse(rankings, weights or DEFAULT_WEIGHTS)
+        if not method and (age := stated_age(query.folded)) is not None:
+            # an age the citizen states decides between procedures that differ only by age
+            for group in fused:
+                if (bounds := self.group_ages.get(group)) is not None:
+                    fused[group] *= AGE_MATCH if bounds[0] <= age < bounds[1] else AGE_MISMATCH
         top_groups = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[: max(k, 1) * 3]
         hits = []
         for group, score in top_groups:

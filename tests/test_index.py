@@ -81,3 +81,13 @@ def test_embedding_cache_persists(tmp_path):
     again = CachedEmbedder(HashingEmbedder(64), tmp_path)
     again.encode(["a", "b", "c"], is_query=True)
     assert (again.hits, again.misses) == (2, 1)
+
+
+def test_age_bounds_from_names_and_queries():
+    from indexer.search import age_range, stated_age
+
+    assert age_range("cap the can cuoc cho nguoi duoi 14 tuoi") == (0, 14)
+    assert age_range("cap the can cuoc cho nguoi tu du 14 tuoi tro len") == (14, 200)
+    assert age_range("dang ky khai sinh") is None
+    assert stated_age("con toi moi 10 tuoi thi sao") == 10
+    assert stated_age("con 10 tuoi va 16 tuoi") is None
