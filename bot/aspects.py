@@ -95,3 +95,19 @@ def detect_aspect(text: str) -> tuple[str, bool]:
         return "general", False
     best = max(scores.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
     return best[0], True
+
+
+def strip_aspect_cues(text: str) -> str:
+    """The message without its aspect phrases: what is left names the thing asked about.
+
+    "làm online trên vneid được không" says how, not what; searching it alone would drift to the
+    VNeID procedures. Stripped, it is empty of content and the conversation keeps its topic.
+    """
+    lowered = " ".join(text.lower().split())
+    folded = fold(lowered)
+    unaccented = folded == lowered
+    target = folded if unaccented else lowered
+    for cues in _COMPILED.values():
+        for cue in cues:
+            target = (cue.folded if unaccented else cue.accented).sub(" ", target)
+    return " ".join(target.split())

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bot import replies
-from bot.aspects import detect_aspect
+from bot.aspects import detect_aspect, strip_aspect_cues
 from bot.confidence import Calibration, features_of
 from bot.intents import (
     IntentGuess,
@@ -160,12 +160,17 @@ class Engine:
         # Follow-ups and corrections lean on the conversation's context.
         if state.group and self._is_follow_up(text, result, guess, aspect_cued):
             combined = self.index.search(" ".join((*state.context[-2:], text)))
+            content = strip_aspect_cues(text)
+            alone = self.index.search(content) if len(content.split()) >= 2 else None
             if not aspect_cued:
                 aspect = state.aspect or aspect
-            group = self.follow_up_group(state.group, result, combined, correction=self._is_correction(text))
+            correction = self._is_correction(text)
+            # a message with no content beyond its aspect ("có mất phí không") cannot change the topic
+            group = state.group if alone is None and not correction else self.follow_up_group(state.group, alone, combined, correction)
             if group:
+                context = (*state.context[-2:], text)
                 reply = self._answer_group(group, aspect, state.evolve(options=()), language,
-                                           context=(*state.context[-2:], text), confidence=0.8, result=combined)
+                                           context=context, confidence=0.8, result=combined)
                 if guess.intent == "feedback" and guess.probability >= 0.4:
                     return self._feedback_reply(reply, guess, language)
                 return reply
@@ -229,7 +234,7 @@ class Engine:
     follow_up_stickiness = 0.2
     follow_up_alone_floor = 0.6
 
-    def follow_up_group(self, current_group: str, alone: SearchResult, combined: SearchResult, correction: bool) -> str | None:
+    def follow_up_group(self, current_group: str, alone: SearchResult | None, combined: SearchResult, correction: bool) -> str | None:
         """Pick the topic of a follow-up turn.
 
         Each candidate group scores its fused score in the search of the message alone (weighted by
@@ -240,18 +245,18 @@ class Engine:
         and vague follow-ups ("thế còn lệ phí?") stay put. Inside a procedure conversation the
         reform FAQ competes only when the message alone clearly points there.
         """
-        def normalised(result: SearchResult) -> dict[str, float]:
-            if not result.hits:
+        def normalised(result: SearchResult | None) -> dict[str, float]:
+            if result is None or not result.hits:
                 return {}
             best = result.hits[0].score or 1.0
             return {h.group: h.score / best for h in result.hits[:8]}
 
-        confidence = self.calibration.probability(features_of(alone))
-        weight = max(confidence, self.follow_up_alone_floor)
+        confidence = self.calibration.probability(features_of(alone)) if alone is not None else 0.0
+        weight = max(confidence, self.follow_up_alone_floor) if alone is not None else 0.0
         alone_scores, combined_scores = normalised(alone), normalised(combined)
         candidates = set(alone_scores) | set(combined_scores) | {current_group}
-        if not current_group.startswith("faq:") and not (alone.hits and alone.hits[0].kind == "faq" and confidence >= 0.8
-                                                         and len(alone.query.folded.split()) >= 8):
+        if not current_group.startswith("faq:") and not (alone is not None and alone.hits and alone.hits[0].kind == "faq"
+                                                         and confidence >= 0.8 and len(alone.query.folded.split()) >= 8):
             candidates = {g for g in candidates if not g.startswith("faq:")} or {current_group}
 
         def score(group: str) -> float:
