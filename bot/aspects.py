@@ -25,16 +25,16 @@ _CUES: dict[str, tuple[tuple[str, int], ...]] = {
         ("need to bring", 3), ("đòi thêm giấy", 2), ("thêm giấy", 2),
     ),
     "fee": (
-        ("lệ phí", 3), ("phí", 2), ("bao nhiêu tiền", 3), ("mất tiền", 3), ("mất phí", 3), ("tốn phí", 3),
-        ("tốn bao nhiêu", 3), ("hết bao nhiêu", 3), ("chi phí", 3), ("miễn phí", 2), ("tiền", 1), ("đóng thuế", 2),
-        ("nộp thuế", 2), ("fee", 3), ("fees", 3), ("cost", 3), ("how much", 3), ("giá", 1),
+        ("lệ phí", 3), ("phí", 2), ("mất bao nhiêu", 3), ("mất nhiêu", 3), ("bao nhiêu tiền", 3), ("mất tiền", 3), ("mất phí", 3), ("tốn phí", 3),
+        ("tốn bao nhiêu", 3), ("hết bao nhiêu", 3), ("chi phí", 3), ("miễn phí", 2), ("tiền", 1), ("đóng thuế", 3),
+        ("nộp thuế", 3), ("fee", 3), ("fees", 3), ("cost", 3), ("how much", 3), ("giá", 1),
         ("mức thu", 3), ("thu bao nhiêu", 3), ("hết nhiêu", 3), ("bao nhiêu %", 3), ("phần trăm", 2),
     ),
     "time": (
         ("bao lâu", 2), ("mấy ngày", 3), ("bao nhiêu ngày", 3), ("thời gian", 2), ("thời hạn", 2), ("khi nào có", 3),
         ("bao giờ có", 3), ("mấy hôm", 3), ("lâu không", 2), ("how long", 3), ("how many days", 3),
         ("trong bao lâu", 3), ("bao giờ lấy", 3), ("khi nào lấy", 3), ("mấy tuần", 3), ("lấy được", 1),
-        ("hạn chót", 3), ("ngày nào", 2), ("deadline", 3), ("thì xong", 2), ("bao lâu thì", 3), ("thì có", 1),
+        ("hạn chót", 3), ("mất bao lâu", 3), ("mất mấy ngày", 3), ("mất mấy hôm", 3), ("ngày nào", 2), ("deadline", 3), ("thì xong", 2), ("bao lâu thì", 3), ("thì có", 1),
     ),
     "place": (
         ("ở đâu", 4), ("nơi nào", 3), ("chỗ nào", 3), ("cơ quan nào", 3), ("nộp ở", 3), ("làm ở", 1), ("lên đâu", 3),
@@ -76,8 +76,15 @@ class _Cue:
 _COMPILED = {aspect: [_Cue(p, w) for p, w in cues] for aspect, cues in _CUES.items()}
 
 
+STRONG = 2  # total cue weight from which an aspect is stated rather than hinted
+
+
 def detect_aspect(text: str) -> tuple[str, bool]:
-    """Return (aspect, cued): cued is False when nothing in the text pointed to an aspect."""
+    """Return (aspect, cued): cued is False when nothing in the text clearly states an aspect.
+
+    A lone weak hint (weight 1, e.g. "thì có") still picks the aspect of a fresh question, but is
+    reported as not cued, so in a follow-up the conversation's aspect carries over instead.
+    """
     lowered = " ".join(text.lower().split())
     folded = fold(lowered)
     unaccented = folded == lowered
@@ -94,7 +101,7 @@ def detect_aspect(text: str) -> tuple[str, bool]:
     if not scores:
         return "general", False
     best = max(scores.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
-    return best[0], True
+    return best[0], best[1][0] >= STRONG
 
 
 def strip_aspect_cues(text: str) -> str:

@@ -115,8 +115,13 @@ def has_sentiment(text: str) -> bool:
     return _SENTIMENT.search(text)
 
 
+# Vietnamese yes/no questions end with a particle: "… có cái đó không", "… được chưa", "… ko".
+_FINAL_PARTICLE = re.compile(r"(?<!\w)(?:khong|ko|k|hong|hok|chua|chưa|không|hông|a|ạ|nhi|nhỉ|vay|vậy|ha|hả)\s*[?.!…]*\s*$")
+
+
 def asks_question(text: str) -> bool:
-    return "?" in text or _QUESTION.search(text)
+    stripped = text.strip().lower()
+    return "?" in text or _QUESTION.search(text) or bool(_FINAL_PARTICLE.search(fold(stripped)))
 
 
 # An explicit request to file feedback: decisive on its own.
