@@ -46,8 +46,20 @@ from knowledge.text import fold
 log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 1500
-_ENGLISH_WORDS = {"the", "what", "how", "do", "does", "i", "my", "is", "can", "where", "need", "to", "for", "a",
-                  "an", "of", "you", "me", "please", "hello", "hi", "thanks", "thank", "in", "and", "much", "long"}
+# Words that are English and not also unaccented Vietnamese syllables ("can", "to", "do", "a" are
+# both, so they count for neither side).
+_ENGLISH_WORDS = {"the", "what", "how", "does", "i", "my", "is", "where", "need", "for", "of", "you", "me",
+                  "please", "hello", "hi", "thanks", "thank", "and", "much", "long", "get", "register", "apply",
+                  "when", "which", "who", "why", "it", "are", "was", "will", "would", "should", "could", "this",
+                  "that", "with", "from", "your", "our", "we", "they", "there", "about", "any", "update", "card",
+                  "certificate", "license", "licence", "passport", "business", "birth", "marriage", "take", "fee",
+                  "what's", "s", "today", "rate", "plan", "marry", "citizen", "in", "to", "do", "can", "an", "have",
+                  "if", "or", "be", "not", "on", "at", "by", "as", "if", "documents", "online", "send"}
+_VIETNAMESE_SYLLABLES = {"lam", "giay", "cho", "con", "gi", "khong", "ko", "duoc", "dc", "o", "dau", "bao", "nhieu",
+                         "thi", "va", "cua", "toi", "minh", "em", "anh", "chi", "ban", "la", "co", "nao", "sao", "the",
+                         "nhu", "phai", "can", "cuoc", "ho", "so", "xin", "hoi", "thu", "tuc", "dang", "ky", "cap",
+                         "doi", "mat", "lai", "bang", "xe", "dat", "nha", "tien", "phi", "le", "ngay", "lau", "vay",
+                         "roi", "chua", "mua", "ban", "ai", "ad", "oi", "nhe", "a", "u", "j", "v", "r", "k", "di"}
 _FOLLOW_UP = tuple(fold(c) for c in ("thế còn", "còn ", "vậy còn", "thì sao", "thế thì", "vậy thì", "nếu", "thế ",
                                      "vậy ", "được không", "có phải", "what about", "and the", "how about"))
 _CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là", "ý mình là", "nhầm", "chứ không",
@@ -55,12 +67,20 @@ _CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là
 _CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
 
 
-def detect_language(text: str) -> str:
-    words = re.findall(r"[a-zA-Z']+", text.lower())
-    if not words or not text.isascii():
+def detect_language(text: str, vietnamese_syllables: set[str] | frozenset[str] = frozenset()) -> str:
+    """English only when English words clearly outnumber Vietnamese syllables typed without marks.
+
+    `vietnamese_syllables` is the folded single-syllable vocabulary of the catalogue (the engine
+    passes it); a word that is both ("do", "an", "can") counts for Vietnamese.
+    """
+    known = vietnamese_syllables or _VIETNAMESE_SYLLABLES
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if not words:
         return "vi"
-    english = sum(1 for w in words if w in _ENGLISH_WORDS)
-    return "en" if english >= 2 and english / len(words) >= 0.2 else "vi"
+    english = sum(1 for w in words if w in _ENGLISH_WORDS and w not in known)
+    # a word with marks is Vietnamese ("fiancée" is the rare exception and is outvoted)
+    vietnamese = sum(1 for w in words if w in known or not w.isascii())
+    return "en" if english >= 2 and english > vietnamese else "vi"
 
 
 @dataclass
@@ -79,6 +99,11 @@ class Engine:
         self.index = index
         self.classifier = classifier
         self.calibration = calibration or Calibration()
+        restorer = index.normalizer.restorer
+        # syllables the catalogue writes with marks: English words never are ("the" is, as "thẻ")
+        self.syllables = frozenset(
+            k for k, v in (restorer.table if restorer else {}).items() if " " not in k and v != k
+        ) | _VIETNAMESE_SYLLABLES
 
     @classmethod
     def create(cls, index: Index, cache_dir: Path | None = None) -> Engine:
@@ -141,7 +166,7 @@ class Engine:
         if state.expired(now):
             state = ConversationState()
         text = (incoming.choice or incoming.text or "").strip()[:MAX_INPUT_CHARS]
-        language = detect_language(text) if text else state.language
+        language = detect_language(text, self.syllables) if text else state.language
         state = state.evolve(turns=state.turns + 1, updated_at=now, language=language)
         if not re.search(r"\w", text):
             return Reply(text=replies.t(language, "empty"), intent="chitchat", state=state, language=language)

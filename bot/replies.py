@@ -186,9 +186,15 @@ def _duration(lang: str, channel: Channel) -> str | None:
         return d.text or None
     value = f"{d.value:g}"
     if d.unit:
-        unit = d.unit if lang == "vi" else {"ngày làm việc": "working days", "ngày": "days", "giờ": "hours", "tháng": "months"}.get(d.unit, d.unit)
+        unit = d.unit if lang == "vi" else _english_unit(d.unit, d.value)
         return f"{value} {unit}"
-    return f"{value} {'ngày làm việc' if lang == 'vi' else 'working days'}"
+    return f"{value} {'ngày làm việc' if lang == 'vi' else _english_unit('ngày làm việc', d.value)}"
+
+
+def _english_unit(unit: str, value: float) -> str:
+    english = {"ngày làm việc": "working day", "ngày": "day", "giờ": "hour", "giờ làm việc": "working hour",
+               "tháng": "month", "năm": "year", "tuần": "week"}.get(unit, unit)
+    return english if value == 1 or english == unit else english + "s"
 
 
 def time_text(lang: str, proc: Procedure) -> str:

@@ -97,3 +97,8 @@ def test_state_round_trips_and_expires():
     state = ConversationState(group="g", codes=("1",), aspect="fee", context=("a",), turns=2, updated_at=1.0)
     assert ConversationState.from_dict(state.to_dict()) == state
     assert state.expired(now=1.0 + 7 * 3600)
+
+
+@pytest.mark.parametrize("text", ["lam giay khai sinh cho con can giay to gi", "do xe o dau", "can cuoc the nao"])
+def test_unaccented_vietnamese_is_not_english(text):
+    assert detect_language(text) == "vi"
