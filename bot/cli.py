@@ -140,6 +140,54 @@ def calibrate(out: Annotated[Path, typer.Option(help="where to write the fitted 
     console.print(json.dumps(result, ensure_ascii=False))
 
 
+@app.command()
+def serve(
+    channel: Annotated[str, typer.Argument(help="all | telegram | zalo")] = "all",
+    polling: Annotated[bool, typer.Option(help="Telegram long polling (development; no public URL needed)")] = False,
+    host: Annotated[str | None, typer.Option(help="listen address (TTHC_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port (TTHC_PORT)")] = None,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Serve the Telegram and Zalo OA webhooks and /health from one ASGI app.
+
+    Settings (environment, prefix TTHC_): TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_SECRET (≥12 chars),
+    TELEGRAM_WEBHOOK_URL, TELEGRAM_API_BASE; ZALO_APP_ID, ZALO_APP_SECRET, ZALO_OA_SECRET_KEY,
+    ZALO_ACCESS_TOKEN, ZALO_REFRESH_TOKEN, ZALO_API_BASE, ZALO_OAUTH_BASE; DATABASE_URL; HOST, PORT.
+    Secrets are never printed or logged.
+    """
+    import uvicorn
+
+    from bot.runtime import create_runtime
+    from bot.serve import build_parts
+    from bot.server import create_app
+
+    settings = _settings()
+    wanted = {"telegram", "zalo"} if channel == "all" else {channel}
+    if wanted - {"telegram", "zalo"}:
+        console.print(f"[red]Kênh không hợp lệ:[/red] {channel}")
+        raise typer.Exit(2)
+    if "telegram" in wanted and not settings.telegram_enabled() and channel == "telegram":
+        console.print("[red]Thiếu TTHC_TELEGRAM_TOKEN.[/red]")
+        raise typer.Exit(2)
+    if "zalo" in wanted and not settings.zalo_enabled() and channel == "zalo":
+        console.print("[red]Thiếu cấu hình Zalo (TTHC_ZALO_APP_ID, TTHC_ZALO_OA_SECRET_KEY, TTHC_ZALO_ACCESS_TOKEN).[/red]")
+        raise typer.Exit(2)
+    runtime = create_runtime(settings, catalogue)
+    if polling:
+        if not settings.telegram_enabled():
+            console.print("[red]Polling cần TTHC_TELEGRAM_TOKEN.[/red]")
+            raise typer.Exit(2)
+        parts = build_parts(settings, runtime, {"telegram"}, polling=True)
+        parts.telegram.run_polling(allowed_updates=["message", "callback_query"])
+        return
+    parts = build_parts(settings, runtime, wanted)
+    if parts.telegram is not None and not parts.telegram_secret:
+        console.print("[red]Webhook Telegram cần TTHC_TELEGRAM_WEBHOOK_SECRET.[/red]")
+        raise typer.Exit(2)
+    uvicorn.run(create_app(parts, webhook_url=settings.telegram_webhook_url), host=host or settings.host,
+                port=port or settings.port, log_level=settings.log_level.lower(), access_log=False)
+
+
 @index_app.command("build")
 def index_build(catalogue: CatalogueOption = None,
                 out: Annotated[Path | None, typer.Option(help="index root (default: the cache)")] = None) -> None:

@@ -80,6 +80,18 @@ TEXT = {
         "follow_hint": "Anh/chị có thể hỏi tiếp: giấy tờ, lệ phí, thời gian, nơi nộp, làm online.",
         "error": "Xin lỗi anh/chị, hệ thống đang gặp sự cố khi xử lý tin nhắn này. Anh/chị vui lòng thử lại sau ít phút.",
         "too_long": "Tin nhắn khá dài, tôi xin trả lời theo phần đầu của tin nhắn.",
+        "help": (
+            "Anh/chị có thể nhắn câu hỏi bằng lời thường, ví dụ: “làm lại căn cước bị mất ở đâu”, “đăng ký tạm trú cần "
+            "giấy tờ gì”, “lệ phí cấp hộ chiếu”. Lệnh: /phananh gửi phản ánh, kiến nghị; /tracuu MÃ tra cứu phản ánh đã gửi."
+        ),
+        "feedback_start": (
+            "Anh/chị vui lòng nhắn nội dung phản ánh, kiến nghị (sự việc, thời gian, địa điểm, cơ quan liên quan). "
+            "Không cần ghi số điện thoại hay số căn cước trong nội dung."
+        ),
+        "lookup_prompt": "Anh/chị vui lòng nhập mã cần tra cứu, ví dụ: /tracuu PA-2026-7K3F9Q",
+        "rated": "Cảm ơn anh/chị đã đánh giá!",
+        "non_text": "Hiện tôi chỉ đọc được tin nhắn chữ. Anh/chị vui lòng nhập câu hỏi bằng chữ giúp tôi.",
+        "window_closed": "Tin nhắn chưa gửi được vì đã quá 48 giờ kể từ lần cuối người dân nhắn cho OA.",
     },
     "en": {
         "greeting": (
@@ -138,6 +150,12 @@ TEXT = {
         "follow_hint": "You can ask about documents, fees, time, where to apply, or applying online.",
         "error": "Sorry, something went wrong while handling this message. Please try again in a few minutes.",
         "too_long": "Your message is long; I answered its first part.",
+        "help": "Ask in your own words, e.g. “how do I replace a lost ID card”. Commands: /phananh to send feedback; /tracuu CODE to look up feedback you sent.",
+        "feedback_start": "Please write your feedback (what happened, when, where, which office). No phone or ID numbers are needed.",
+        "lookup_prompt": "Please give the code to look up, e.g. /tracuu PA-2026-7K3F9Q",
+        "rated": "Thank you for your rating!",
+        "non_text": "I can only read text messages for now. Please type your question.",
+        "window_closed": "Not sent: more than 48 hours since the citizen last wrote to the OA.",
     },
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,3 +25,37 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache, description="built indexes and embedding cache")
     database_url: str = Field("sqlite:///tthc.db", description="SQLAlchemy URL for stored data")
     log_level: str = "WARNING"
+
+    # server
+    host: str = Field("127.0.0.1", description="address `tthc serve` listens on")
+    port: int = Field(8080, description="port `tthc serve` listens on")
+
+    # Telegram
+    telegram_token: SecretStr | None = Field(None, description="bot token from @BotFather")
+    telegram_webhook_secret: SecretStr | None = Field(None, description="secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token")
+    telegram_webhook_url: str | None = Field(None, description="public HTTPS URL of /telegram/webhook (set at start-up)")
+    telegram_api_base: str | None = Field(None, description="Bot API base URL (default Telegram's; tests use a fake)")
+
+    # Zalo Official Account
+    zalo_app_id: str | None = Field(None, description="Zalo app id")
+    zalo_app_secret: SecretStr | None = Field(None, description="Zalo app secret (token refresh)")
+    zalo_oa_secret_key: SecretStr | None = Field(None, description="OA secret key (webhook signature)")
+    zalo_access_token: SecretStr | None = Field(None, description="OA access token")
+    zalo_refresh_token: SecretStr | None = Field(None, description="OA refresh token")
+    zalo_api_base: str = Field("https://openapi.zalo.me", description="OA API base URL")
+    zalo_oauth_base: str = Field("https://oauth.zaloapp.com", description="OAuth base URL for token refresh")
+
+    @field_validator("telegram_webhook_secret", "zalo_oa_secret_key")
+    @classmethod
+    def _no_placeholder_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().lower() in {"", "changeme", "secret", "changethis", "xxx"}:
+            raise ValueError("set a real secret, not a placeholder")
+        if value is not None and len(value.get_secret_value()) < 12:
+            raise ValueError("secrets must be at least 12 characters")
+        return value
+
+    def telegram_enabled(self) -> bool:
+        return self.telegram_token is not None
+
+    def zalo_enabled(self) -> bool:
+        return all((self.zalo_app_id, self.zalo_oa_secret_key, self.zalo_access_token))

@@ -1,0 +1,160 @@
+"""Telegram channel (python-telegram-bot v22): translates updates to `Incoming`, renders `Reply`.
+
+Dialogue state lives in our engine and store, not in PTB's ConversationHandler, so Telegram, Zalo
+and the terminal behave alike. Handlers: /start, /help, /phananh, /tracuu, text, callback queries
+(clarifying choices and 👍/👎), and an error handler. Outgoing calls go through PTB's
+AIORateLimiter (Telegram's global and per-chat limits); per-user flood protection is in the service.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import MessageLimit, ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import replies
+from bot.channels.common import choice_options, split_text
+from bot.service import ConversationService
+from bot.types import Incoming, Reply
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+
+
+def render_html(reply: Reply) -> list[str]:
+    """Escape everything the engine wrote, bold the title line, split under Telegram's limit."""
+    lines = reply.text.split("\n")
+    first, rest = lines[0], lines[1:]
+    body = "\n".join([f"<b>{html.escape(first)}</b>" if first.startswith(("📄", "ℹ️")) else html.escape(first)]
+                     + [html.escape(line) for line in rest])
+    return split_text(body, TEXT_LIMIT - 96)  # room for tags that a split could otherwise break
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    choices = choice_options(reply)
+    if choices:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(label[:60], callback_data=f"choice:{payload}")] for label, payload in choices])
+    if any(o.payload.startswith("helpful:") for o in reply.options):
+        return InlineKeyboardMarkup([[InlineKeyboardButton("👍 Hữu ích", callback_data="helpful:yes"),
+                                      InlineKeyboardButton("👎 Chưa đúng", callback_data="helpful:no")]])
+    return None
+
+
+async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int | str, reply: Reply) -> None:
+    parts = render_html(reply)
+    markup = keyboard(reply)
+    for i, part in enumerate(parts):
+        await context.bot.send_message(chat_id=chat_id, text=part, parse_mode=ParseMode.HTML,
+                                       disable_web_page_preview=True,
+                                       reply_markup=markup if i == len(parts) - 1 else None)
+
+
+class TelegramHandlers:
+    def __init__(self, service: ConversationService):
+        self.service = service
+
+    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, choice: str | None = None) -> None:
+        chat = update.effective_chat
+        user = update.effective_user
+        if chat is None:
+            return
+        incoming = Incoming(CHANNEL, str(user.id if user else chat.id), text, choice=choice)
+        reply = await self.service.respond_async(incoming)
+        if reply is not None:
+            await send_reply(context, chat.id, reply)
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/start: greeting and what the bot can do."""
+        if update.effective_chat:
+            await context.bot.send_message(update.effective_chat.id, replies.t("vi", "greeting"))
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat:
+            await context.bot.send_message(update.effective_chat.id, replies.t("vi", "help"))
+
+    async def feedback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/phananh: start a feedback report."""
+        if update.effective_chat:
+            await context.bot.send_message(update.effective_chat.id, replies.t("vi", "feedback_start"))
+
+    async def lookup(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/tracuu CODE: look up a feedback reference (or explain how)."""
+        if not context.args:
+            if update.effective_chat:
+                await context.bot.send_message(update.effective_chat.id, replies.t("vi", "lookup_prompt"))
+            return
+        await self._answer(update, context, f"tra cứu mã {' '.join(context.args)[:40]} đến đâu rồi")
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_message and update.effective_message.text:
+            await self._answer(update, context, update.effective_message.text)
+
+    async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat:
+            await context.bot.send_message(update.effective_chat.id, replies.t("vi", "non_text"))
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        data = query.data or ""
+        if data.startswith("helpful:"):
+            log.info("answer rated %s on telegram", data.split(":", 1)[1])
+            if update.effective_chat:
+                await context.bot.send_message(update.effective_chat.id, replies.t("vi", "rated"))
+        elif data.startswith("choice:"):
+            await self._answer(update, context, data.split(":", 1)[1], choice=data.split(":", 1)[1])
+
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log without message content; tell the citizen politely when we know the chat."""
+        log.error("telegram handler failed: %s", type(context.error).__name__, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat:
+            try:
+                await context.bot.send_message(update.effective_chat.id, replies.t("vi", "error"))
+            except Exception:  # noqa: BLE001 - the fallback itself may fail (network); nothing more to do
+                log.warning("could not send the error fallback")
+
+
+def build_application(
+    token: str,
+    service: ConversationService,
+    base_url: str | None = None,
+    request: BaseRequest | None = None,
+    with_updater: bool = False,
+    rate_limit: bool = True,
+) -> Application:
+    builder: ApplicationBuilder = Application.builder().token(token)
+    if base_url:
+        builder = builder.base_url(base_url.rstrip("/") + "/bot").base_file_url(base_url.rstrip("/") + "/file/bot")
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if not with_updater:
+        builder = builder.updater(None)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    handlers = TelegramHandlers(service)
+    app.add_handler(CommandHandler("start", handlers.start))
+    app.add_handler(CommandHandler("help", handlers.help))
+    app.add_handler(CommandHandler("phananh", handlers.feedback))
+    app.add_handler(CommandHandler("tracuu", handlers.lookup))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text))
+    app.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, handlers.non_text))
+    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_error_handler(handlers.error)
+    return app

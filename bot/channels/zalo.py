@@ -1,0 +1,151 @@
+"""Zalo Official Account channel: webhook verification, event parsing, and the OA send API.
+
+Webhook: `X-ZEvent-Signature: mac=<hex>` where hex = sha256(app_id + raw body + timestamp +
+OA secret key); the timestamp is the body's own field (milliseconds). Forged, unsigned or stale
+calls (older than `max_age_seconds`) are refused. Zalo wants a 200 within 2 seconds and retries for
+hours otherwise, so the server answers first and handles the event afterwards, deduplicated by
+message id. Big integers in the JSON are read as strings, so user ids stay exact.
+
+Sending: `POST /v3.0/oa/message/cs` with the OA access token; an expired token (-216) is refreshed
+with the refresh token and the call retried once. Zalo has no inline buttons for consultation
+text, so clarifying choices are numbered lines the citizen answers with a number. Consultation
+messages are allowed for 48 hours after the citizen's last message; outside that window a
+message is held in the outbox with the reason instead of being sent or dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from bot.channels.common import split_text
+
+log = logging.getLogger(__name__)
+CHANNEL = "zalo"
+TEXT_LIMIT = 2000
+WINDOW_SECONDS = 48 * 3600
+TOKEN_EXPIRED_CODES = {-216, -124, -230}
+
+
+class ZaloError(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(f"Zalo API error {code}: {message}")
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ZaloEvent:
+    name: str  # "user_send_text", "follow", "unfollow", …
+    user_id: str
+    event_id: str
+    text: str | None
+    timestamp_ms: int
+
+
+def expected_signature(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
+    return hashlib.sha256(app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()).hexdigest()
+
+
+def parse_body(body: bytes) -> dict:
+    """JSON with every integer kept as its exact digits (Zalo ids exceed float precision)."""
+    data = json.loads(body, parse_int=str)
+    if not isinstance(data, dict):
+        raise ValueError("event body must be a JSON object")
+    return data
+
+
+def verify(headers: dict[str, str], body: bytes, app_id: str, oa_secret_key: str, max_age_seconds: int = 900,
+           now_ms: int | None = None) -> dict:
+    """Return the parsed event if the signature and age check out; raise PermissionError otherwise."""
+    header = headers.get("x-zevent-signature", "")
+    mac = header.split("=", 1)[1] if header.startswith("mac=") else header
+    data = parse_body(body)
+    timestamp = str(data.get("timestamp", ""))
+    if not mac or not timestamp.isdigit():
+        raise PermissionError("unsigned or untimed event")
+    if not hmac.compare_digest(mac, expected_signature(app_id, body, timestamp, oa_secret_key)):
+        raise PermissionError("bad signature")
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    if abs(now_ms - int(timestamp)) > max_age_seconds * 1000:
+        raise PermissionError("stale event")
+    return data
+
+
+def to_event(data: dict) -> ZaloEvent | None:
+    name = str(data.get("event_name", ""))
+    sender = data.get("sender") or data.get("follower") or {}
+    user_id = str(sender.get("id", "")) if isinstance(sender, dict) else ""
+    if not name or not user_id:
+        return None
+    message = data.get("message") if isinstance(data.get("message"), dict) else {}
+    text = message.get("text") if name == "user_send_text" else None
+    event_id = str(message.get("msg_id") or f"{name}:{user_id}:{data.get('timestamp', '')}")
+    return ZaloEvent(name=name, user_id=user_id, event_id=event_id,
+                     text=str(text) if text is not None else None, timestamp_ms=int(str(data.get("timestamp", "0")) or 0))
+
+
+class ZaloClient:
+    """OA API client; `api_base` and `oauth_base` point at a fake server in tests."""
+
+    def __init__(self, access_token: str, refresh_token: str, app_id: str, app_secret: str,
+                 api_base: str = "https://openapi.zalo.me", oauth_base: str = "https://oauth.zaloapp.com",
+                 timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None):
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.api_base = api_base.rstrip("/")
+        self.oauth_base = oauth_base.rstrip("/")
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._refresh_lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def refresh(self) -> None:
+        async with self._refresh_lock:
+            response = await self._http.post(
+                f"{self.oauth_base}/v4/oa/access_token",
+                headers={"secret_key": self.app_secret},
+                data={"refresh_token": self.refresh_token, "app_id": self.app_id, "grant_type": "refresh_token"},
+            )
+            response.raise_for_status()
+            data = response.json()
+            if "access_token" not in data:
+                raise ZaloError(int(data.get("error", -1)), str(data.get("message", "token refresh failed")))
+            self.access_token = data["access_token"]
+            self.refresh_token = data.get("refresh_token", self.refresh_token)
+            log.info("zalo access token refreshed")
+
+    async def _send_once(self, user_id: str, text: str) -> dict:
+        response = await self._http.post(
+            f"{self.api_base}/v3.0/oa/message/cs",
+            headers={"access_token": self.access_token, "Content-Type": "application/json"},
+            content=json.dumps({"recipient": {"user_id": user_id}, "message": {"text": text}}, ensure_ascii=False).encode(),
+        )
+        response.raise_for_status()
+        return json.loads(response.content, parse_int=str)
+
+    async def send_text(self, user_id: str, text: str) -> None:
+        for part in split_text(text, TEXT_LIMIT):
+            data = await self._send_once(user_id, part)
+            code = int(data.get("error", 0))
+            if code in TOKEN_EXPIRED_CODES:
+                await self.refresh()
+                data = await self._send_once(user_id, part)
+                code = int(data.get("error", 0))
+            if code != 0:
+                raise ZaloError(code, str(data.get("message", "")))
+
+
+def window_open(last_user_message_ms: float | None, now: float | None = None) -> bool:
+    if last_user_message_ms is None:
+        return False
+    return (now if now is not None else time.time()) - last_user_message_ms / 1000 <= WINDOW_SECONDS

@@ -1,0 +1,96 @@
+"""The conversation service every channel calls: load state, run the engine, save state.
+
+The engine is synchronous and CPU-bound (one embedding per message), so async channels call
+`respond` through `asyncio.to_thread`; a per-user lock keeps two quick messages from the same
+person from racing on their state. Flood protection lives here too, so every channel gets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from bot import replies
+from bot.engine import Engine, handle_safely
+from bot.store import ConversationStore
+from bot.types import ConversationState, Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FloodPolicy:
+    messages: int = 8  # at most this many messages …
+    seconds: float = 10.0  # … per this many seconds per user
+
+
+class FloodGuard:
+    """Sliding-window limit per (channel, user); the first refused message gets one polite notice."""
+
+    def __init__(self, policy: FloodPolicy = FloodPolicy()):
+        self.policy = policy
+        self._times: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._warned: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def check(self, key: tuple[str, str], now: float | None = None) -> str:
+        """"ok", "warn" (refuse and tell once) or "drop" (refuse silently)."""
+        now = now if now is not None else time.monotonic()
+        with self._lock:
+            times = self._times[key]
+            while times and now - times[0] > self.policy.seconds:
+                times.popleft()
+            if len(times) < self.policy.messages:
+                times.append(now)
+                self._warned.discard(key)
+                return "ok"
+            if key in self._warned:
+                return "drop"
+            self._warned.add(key)
+            return "warn"
+
+
+FLOOD_NOTICE = {
+    "vi": "Anh/chị gửi tin nhắn hơi nhanh, vui lòng đợi vài giây rồi gửi tiếp giúp tôi nhé.",
+    "en": "You are sending messages a bit fast; please wait a few seconds.",
+}
+
+
+class ConversationService:
+    def __init__(self, engine: Engine, store: ConversationStore, flood: FloodGuard | None = None):
+        self.engine = engine
+        self.store = store
+        self.flood = flood or FloodGuard()
+        self._locks: dict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
+
+    def respond(self, incoming: Incoming) -> Reply | None:
+        """The reply to send, or None when flood protection drops the message silently."""
+        key = (incoming.channel, incoming.user_id)
+        verdict = self.flood.check(key)
+        if verdict != "ok":
+            if verdict == "drop":
+                return None
+            state = self.store.load(*key)
+            return Reply(text=FLOOD_NOTICE.get(state.language, FLOOD_NOTICE["vi"]), intent="chitchat", state=state)
+        with self._locks[key]:
+            state = self.store.load(*key)
+            reply = handle_safely(self.engine, incoming, state)
+            try:
+                self.store.save(*key, reply.state)
+            except Exception:  # noqa: BLE001 - a storage hiccup must not cost the citizen the answer
+                log.exception("could not save conversation state (channel=%s)", incoming.channel)
+            return reply
+
+    async def respond_async(self, incoming: Incoming) -> Reply | None:
+        return await asyncio.to_thread(self.respond, incoming)
+
+    def reset(self, channel: str, user_id: str) -> None:
+        self.store.forget(channel, user_id)
+
+    @staticmethod
+    def error_reply(language: str = "vi") -> Reply:
+        return Reply(text=replies.t(language, "error"), intent="error", state=ConversationState(language=language))

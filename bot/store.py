@@ -1,0 +1,99 @@
+"""Conversation state per (channel, user) and the log of processed channel events, in the database.
+
+State survives restarts; idle state expires (`ConversationState.expired`). The processed-event log
+makes webhook handling idempotent: an update id or Zalo message id is claimed with an insert that a
+unique key protects, so a redelivered event is seen as a duplicate even across processes.
+Only the engine's state is stored: no message text, names or phone numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import DateTime, String, Text, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from bot.types import STATE_TTL_SECONDS, ConversationState
+from feedback.db import Base
+from feedback.outbox import utcnow
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
+    last_user_message_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProcessedEvent(Base):
+    __tablename__ = "processed_events"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ConversationStore:
+    def __init__(self, sessions: sessionmaker):
+        self.sessions = sessions
+
+    def load(self, channel: str, user_id: str) -> ConversationState:
+        with self.sessions() as session:
+            row = session.get(ConversationRow, (channel, user_id))
+            if row is None:
+                return ConversationState()
+            state = ConversationState.from_dict(json.loads(row.state))
+            return ConversationState() if state.expired() else state
+
+    def save(self, channel: str, user_id: str, state: ConversationState) -> None:
+        with self.sessions() as session, session.begin():
+            row = session.get(ConversationRow, (channel, user_id))
+            payload = json.dumps(state.to_dict(), ensure_ascii=False)
+            if row is None:
+                session.add(ConversationRow(channel=channel, user_id=user_id, state=payload))
+            else:
+                row.state = payload
+                row.updated_at = row.last_user_message_at = utcnow()
+
+    def last_user_message_at(self, channel: str, user_id: str) -> dt.datetime | None:
+        with self.sessions() as session:
+            row = session.get(ConversationRow, (channel, user_id))
+            return row.last_user_message_at if row else None
+
+    def forget(self, channel: str, user_id: str) -> None:
+        with self.sessions() as session, session.begin():
+            session.execute(delete(ConversationRow).where(ConversationRow.channel == channel, ConversationRow.user_id == user_id))
+
+    def purge_expired(self) -> int:
+        cutoff = utcnow() - dt.timedelta(seconds=STATE_TTL_SECONDS)
+        with self.sessions() as session, session.begin():
+            return session.execute(delete(ConversationRow).where(ConversationRow.updated_at < cutoff)).rowcount
+
+
+def claim_event(session: Session, channel: str, event_id: str) -> bool:
+    """True the first time an event id is seen; False for a redelivery."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(channel=channel, event_id=event_id))
+        return True
+    except IntegrityError:
+        return False
+
+
+class EventLog:
+    def __init__(self, sessions: sessionmaker):
+        self.sessions = sessions
+
+    def claim(self, channel: str, event_id: str) -> bool:
+        with self.sessions() as session, session.begin():
+            return claim_event(session, channel, event_id)
+
+    def seen(self, channel: str, event_id: str) -> bool:
+        with self.sessions() as session:
+            return session.scalar(select(ProcessedEvent).where(
+                ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)) is not None

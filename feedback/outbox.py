@@ -1,0 +1,93 @@
+"""Outbox of messages to citizens: written in the caller's transaction, delivered by a worker.
+
+A message is never sent "on the side": it is a row first, so a crash between deciding to reply
+and delivering loses nothing, and a retry cannot send twice (each row has an idempotency key and
+moves pending → sent exactly once). Rows a channel cannot deliver now (e.g. outside Zalo's 48-hour
+consultation window) are `held` with the reason, visible to staff, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from feedback.db import Base
+
+PENDING, SENT, HELD, FAILED = "pending", "sent", "held", "failed"
+MAX_ATTEMPTS = 8
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default=PENDING, index=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+def enqueue(session: Session, channel: str, chat_id: str, text: str, key: str | None = None) -> OutboxMessage:
+    """Add a message in the caller's transaction; the same key twice is the same message."""
+    key = key or uuid.uuid4().hex
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    message = OutboxMessage(idempotency_key=key, channel=channel, chat_id=chat_id, text=text)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def due(session: Session, channel: str, limit: int = 20) -> list[OutboxMessage]:
+    now = utcnow()
+    return list(session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ))
+
+
+def mark_sent(session: Session, message_id: int) -> bool:
+    """pending → sent; False when another worker already did it (so the caller must not resend)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
+        .values(status=SENT, sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+    )
+    return result.rowcount == 1
+
+
+def mark_retry(session: Session, message_id: int, reason: str) -> None:
+    """Failed attempt: back off exponentially (30 s, 1 min, 2 min … capped at 1 h), then give up."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.status != PENDING:
+        return
+    message.attempts += 1
+    message.reason = reason[:200]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = FAILED
+    else:
+        message.next_attempt_at = utcnow() + dt.timedelta(seconds=min(3600, 30 * 2 ** (message.attempts - 1)))
+
+
+def hold(session: Session, message_id: int, reason: str) -> None:
+    message = session.get(OutboxMessage, message_id)
+    if message is not None and message.status == PENDING:
+        message.status = HELD
+        message.reason = reason[:200]
