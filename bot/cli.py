@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bot import logsafe
 from bot.settings import Settings
 from knowledge.errors import CatalogueError
 
@@ -30,7 +30,7 @@ CatalogueOption = Annotated[list[Path] | None, typer.Option("--catalogue", "-c",
 
 def _settings() -> Settings:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logsafe.install(settings.log_level)
     return settings
 
 

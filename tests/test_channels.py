@@ -299,3 +299,28 @@ def test_window_open():
     assert window_open((now - 3600) * 1000, now)
     assert not window_open((now - 49 * 3600) * 1000, now)
     assert not window_open(None, now)
+
+
+def test_logs_never_carry_tokens_or_personal_numbers(caplog):
+    import logging
+
+    from bot.logsafe import RedactingFilter, redact
+
+    assert redact("POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage") == \
+        "POST https://api.telegram.org/bot<token>/sendMessage"
+    assert "<phone>" in redact("gọi 0912 345 678 giúp tôi") and "<phone>" in redact("+84912345678")
+    assert "<id-number>" in redact("CCCD 001203004567") and "<email>" in redact("an@example.vn")
+    logger = logging.getLogger("tthc.test")
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    record = logger.makeRecord("tthc.test", logging.WARNING, __file__, 1, "user %s phone %s", ("x", "0987654321"), None)
+    RedactingFilter().filter(record)
+    assert "0987654321" not in record.getMessage()
+
+
+def test_telegram_html_is_escaped():
+    from bot.channels.telegram import render_html
+    from bot.types import ConversationState, Reply
+
+    parts = render_html(Reply(text="📄 <b>Tên</b> & co\n<script>alert(1)</script>", intent="procedure", state=ConversationState()))
+    assert parts == ["<b>📄 &lt;b&gt;Tên&lt;/b&gt; &amp; co</b>\n&lt;script&gt;alert(1)&lt;/script&gt;"]
