@@ -324,3 +324,28 @@ def test_telegram_html_is_escaped():
 
     parts = render_html(Reply(text="📄 <b>Tên</b> & co\n<script>alert(1)</script>", intent="procedure", state=ConversationState()))
     assert parts == ["<b>📄 &lt;b&gt;Tên&lt;/b&gt; &amp; co</b>\n&lt;script&gt;alert(1)&lt;/script&gt;"]
+
+
+def test_telegram_polling_mode(mini_engine, tmp_path, fakes):
+    import asyncio
+
+    bot_api = fakes[0]
+    engine = make_engine(f"sqlite:///{tmp_path / 'poll.db'}")
+    init_db(engine)
+    service = ConversationService(mini_engine, ConversationStore(session_factory(engine)))
+    app = build_application(TOKEN, service, base_url=fakes[2], with_updater=True)
+    bot_api.pending_updates.append(tg_update(900, "thi bằng lái xe", chat_id=508))
+
+    async def run() -> None:
+        async with app:
+            await app.updater.start_polling(poll_interval=0.05, timeout=0)
+            await app.start()
+            for _ in range(200):
+                if bot_api.sent(508):
+                    break
+                await asyncio.sleep(0.05)
+            await app.updater.stop()
+            await app.stop()
+
+    asyncio.run(run())
+    assert bot_api.sent(508) and "1.000005" in bot_api.sent(508)[0]["text"]

@@ -61,6 +61,7 @@ class FakeBotApi:
     def __init__(self):
         self.calls: list[tuple[str, dict]] = []
         self.message_id = 100
+        self.pending_updates: list[dict] = []  # served once by getUpdates (polling mode)
         self.app = Starlette(routes=[Route("/bot{token}/{method}", self.handle, methods=["POST", "GET"])])
 
     async def handle(self, request: Request):
@@ -69,6 +70,9 @@ class FakeBotApi:
         self.calls.append((method, params))
         if method == "getMe":
             return JSONResponse({"ok": True, "result": {"id": 999, "is_bot": True, "first_name": "TTHC", "username": "tthc_bot"}})
+        if method == "getUpdates":
+            updates, self.pending_updates = self.pending_updates, []
+            return JSONResponse({"ok": True, "result": updates})
         if method == "sendMessage":
             self.message_id += 1
             return JSONResponse({"ok": True, "result": {"message_id": self.message_id, "date": int(time.time()),
