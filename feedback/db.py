@@ -34,6 +34,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 def init_db(engine: Engine) -> None:
     """Create missing tables (every model module must be imported first)."""
     import bot.store  # noqa: F401 - registers conversation tables
+    import feedback.models  # noqa: F401 - registers feedback tables
     import feedback.outbox  # noqa: F401 - registers the outbox
 
     Base.metadata.create_all(engine)

@@ -46,3 +46,40 @@ def mini_engine(mini_index):
     from bot.engine import Engine
 
     return Engine.create(mini_index, cache_dir=mini_index.path.parent.parent / "cache")
+
+
+import os  # noqa: E402
+
+from feedback.db import init_db, make_engine, session_factory  # noqa: E402
+
+POSTGRES_URL = os.environ.get("TTHC_TEST_POSTGRES_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=DATABASES)
+def sessions(request, tmp_path):
+    """A fresh database per test: SQLite always, PostgreSQL when TTHC_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    else:
+        import sqlalchemy as sa
+
+        schema = f"t{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(POSTGRES_URL)
+
+        @sa.event.listens_for(engine, "connect")
+        def _search_path(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f'SET search_path TO "{schema}"')
+            cursor.close()
+
+    init_db(engine)
+    yield session_factory(engine)
+    engine.dispose()
+    if request.param == "postgresql":
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

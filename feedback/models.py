@@ -1,0 +1,145 @@
+"""Feedback (phản ánh, kiến nghị) records and everything staff do with them, as typed tables.
+
+Personal data is kept to what works: the channel user id (needed to deliver the answer), and a
+contact name/phone only when the citizen consented (`contact_consent`). No message metadata beyond
+that. Every change to a record is a `StatusChange` or `AuditEntry` row; `version` gives optimistic
+locking so two staff members editing at once cannot overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.db import Base
+from feedback.outbox import utcnow
+
+# statuses (workflow in feedback/workflow.py)
+NEW, ACCEPTED, IN_PROGRESS, ANSWERED, CLOSED, TRANSFERRED, REJECTED = (
+    "new", "accepted", "in_progress", "answered", "closed", "transferred", "rejected")
+KINDS = ("phan_anh", "kien_nghi", "khen")
+ROLES = ("staff", "admin")
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10), default="staff")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FeedbackRecord(Base):
+    __tablename__ = "feedback_records"
+    __table_args__ = (UniqueConstraint("reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(12))
+    content: Mapped[str] = mapped_column(Text)
+    procedure_code: Mapped[str | None] = mapped_column(String(12), nullable=True, index=True)
+    procedure_name: Mapped[str] = mapped_column(String(400), default="")
+    field: Mapped[str] = mapped_column(String(200), default="")
+    agency: Mapped[str] = mapped_column(String(200), default="", index=True)
+    subject_note: Mapped[str] = mapped_column(String(500), default="")
+    channel: Mapped[str] = mapped_column(String(20), index=True)
+    chat_id: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(12), default=NEW, index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    next_update_due_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome_note: Mapped[str] = mapped_column(String(1000), default="")  # reason for không thụ lý / where transferred
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    contact_phone: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_records.id"), nullable=True)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # for duplicate suggestions
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    assignee: Mapped[StaffUser | None] = relationship(foreign_keys=[assignee_id])
+    history: Mapped[list[StatusChange]] = relationship(back_populates="record", order_by="StatusChange.id")
+    replies: Mapped[list[ReplyMessage]] = relationship(back_populates="record", order_by="ReplyMessage.id")
+
+
+class StatusChange(Base):
+    __tablename__ = "feedback_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("feedback_records.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))  # staff username, "citizen" or "system"
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+
+    record: Mapped[FeedbackRecord] = relationship(back_populates="history")
+
+
+class Assignment(Base):
+    __tablename__ = "feedback_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("feedback_records.id"), index=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    assigned_by: Mapped[str] = mapped_column(String(80))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReplyMessage(Base):
+    __tablename__ = "feedback_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("feedback_records.id"), index=True)
+    author: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    record: Mapped[FeedbackRecord] = relationship(back_populates="replies")
+
+
+class ReplyTemplate(Base):
+    __tablename__ = "feedback_reply_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class SatisfactionRating(Base):
+    __tablename__ = "satisfaction_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(12))  # "answer" (a bot answer) | "feedback" (a closed record)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_records.id"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int] = mapped_column(Integer)  # 1-5; 👍 = 5, 👎 = 1
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class AuditEntry(Base):
+    """Who did what to which record: reveals of contact data, bulk actions, template edits."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_records.id"), nullable=True)
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -1,0 +1,264 @@
+"""Staff web: inbox, record page, actions. Server-rendered (Starlette + Jinja2, autoescaped).
+
+Every page needs a logged-in staff member (else: the login page); every POST carries the session's
+CSRF token; sessions are signed cookies (HttpOnly, SameSite=Lax, Secure behind TLS) that expire
+after `idle_minutes` without activity. Views stay thin: parse the form, call feedback.service in one
+transaction, render or redirect; service errors become a message on the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from importlib import resources
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from feedback import labels, service
+from feedback.auth import authenticate
+from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
+from feedback.outbox import utcnow
+
+
+@dataclass
+class WebConfig:
+    secret_key: str
+    https_only: bool = False
+    idle_minutes: int = 30
+    prefix: str = "/staff"
+
+
+def _templates() -> Jinja2Templates:
+    directory = str(resources.files("feedback") / "web" / "templates")
+    templates = Jinja2Templates(directory=directory)
+    templates.env.globals.update(STATUS=labels.STATUS, KIND=labels.KIND, CHANNEL=labels.CHANNEL, ROLE=labels.ROLE)
+    templates.env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
+    templates.env.filters["vn_datetime"] = lambda d: d.strftime("%d/%m/%Y %H:%M") if d else ""
+    return templates
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    digits = [c for c in phone if c.isdigit()]
+    return "•" * max(0, len(digits) - 3) + "".join(digits[-3:])
+
+
+def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
+    templates = _templates()
+    p = config.prefix
+
+    def csrf_token(request: Request) -> str:
+        if "csrf" not in request.session:
+            request.session["csrf"] = secrets.token_urlsafe(32)
+        return request.session["csrf"]
+
+    def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, {"csrf": csrf_token(request), "prefix": p, **context},
+                                          status_code=status_code)
+
+    def current_user(request: Request, db) -> StaffUser | None:
+        user_id = request.session.get("user_id")
+        last_seen = request.session.get("last_seen", 0)
+        if not user_id or time.time() - last_seen > config.idle_minutes * 60:
+            request.session.pop("user_id", None)
+            return None
+        user = db.get(StaffUser, user_id)
+        if user is None or not user.active:
+            return None
+        request.session["last_seen"] = int(time.time())
+        return user
+
+    async def form_with_csrf(request: Request):
+        form = await request.form()
+        token = request.session.get("csrf", "")
+        if not token or not hmac.compare_digest(str(form.get("csrf", "")), token):
+            return None
+        return form
+
+    def to_login() -> RedirectResponse:
+        return RedirectResponse(f"{p}/login", status_code=303)
+
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            return render(request, "login.html")
+        form = await form_with_csrf(request)
+        if form is None:
+            return render(request, "login.html", status_code=403, error="Phiên làm việc không hợp lệ, vui lòng thử lại.")
+        with sessions() as db, db.begin():
+            result = authenticate(db, str(form.get("username", "")), str(form.get("password", "")))
+            if result.user is not None:
+                request.session.clear()
+                request.session.update({"user_id": result.user.id, "last_seen": int(time.time()),
+                                        "csrf": secrets.token_urlsafe(32)})
+                return RedirectResponse(f"{p}/", status_code=303)
+        return render(request, "login.html", status_code=401, error=result.error)
+
+    async def logout(request: Request) -> Response:
+        await form_with_csrf(request)
+        request.session.clear()
+        return to_login()
+
+    def parse_filter(request: Request) -> service.InboxFilter:
+        q = request.query_params
+
+        def date(name: str) -> dt.date | None:
+            try:
+                return dt.date.fromisoformat(q.get(name, ""))
+            except ValueError:
+                return None
+
+        def integer(name: str, default: int | None = None) -> int | None:
+            try:
+                return int(q.get(name, ""))
+            except ValueError:
+                return default
+
+        return service.InboxFilter(
+            status=q.get("status") or None, kind=q.get("kind") or None, agency=q.get("agency") or None,
+            procedure=q.get("procedure") or None, channel=q.get("channel") or None, assignee_id=integer("assignee"),
+            date_from=date("from"), date_to=date("to"), overdue=q.get("overdue") == "1", q=(q.get("q") or "")[:200] or None,
+            page=max(1, integer("page", 1) or 1),
+        )
+
+    async def inbox(request: Request) -> Response:
+        with sessions() as db:
+            user = current_user(request, db)
+            if user is None:
+                return to_login()
+            flt = parse_filter(request)
+            records, total = service.inbox(db, flt)
+            staff = list(db.scalars(select(StaffUser).where(StaffUser.active).order_by(StaffUser.username)))
+            now = utcnow()
+            rows = [{"r": r, "overdue": service.is_overdue(r, now), "due_soon": service.is_due_soon(r, now)} for r in records]
+            params = {k: v for k, v in request.query_params.items() if k != "page"}
+            pages = max(1, -(-total // flt.per_page))
+            return render(request, "inbox.html", user=user, rows=rows, total=total, flt=flt, staff=staff, pages=pages,
+                          page_link=lambda n: "?" + urlencode({**params, "page": n}), message=request.query_params.get("msg"))
+
+    async def record_page(request: Request) -> Response:
+        with sessions() as db:
+            user = current_user(request, db)
+            if user is None:
+                return to_login()
+            record = db.get(FeedbackRecord, int(request.path_params["record_id"]))
+            if record is None:
+                return render(request, "error.html", status_code=404, user=user, error="Không tìm thấy hồ sơ.")
+            staff = list(db.scalars(select(StaffUser).where(StaffUser.active).order_by(StaffUser.username)))
+            duplicates = list(db.scalars(select(FeedbackRecord).where(
+                (FeedbackRecord.duplicate_of_id == record.id) | (FeedbackRecord.id == (record.duplicate_of_id or -1)))))
+            templates_ = list(db.scalars(select(ReplyTemplate).order_by(ReplyTemplate.title)))
+            revealed = request.session.pop(f"revealed:{record.id}", None)
+            return render(request, "record.html", user=user, r=record, staff=staff, duplicates=duplicates,
+                          transitions=service.TRANSITIONS.get(record.status, ()), templates=templates_,
+                          masked_phone=mask_phone(record.contact_phone), revealed=revealed,
+                          overdue=service.is_overdue(record), error=request.query_params.get("error"),
+                          message=request.query_params.get("msg"))
+
+    def action(handler):
+        """POST wrapper: session + CSRF + one transaction; service errors come back as a message."""
+
+        async def endpoint(request: Request) -> Response:
+            form = await form_with_csrf(request)
+            with sessions() as db:
+                user = current_user(request, db)
+                if user is None:
+                    return to_login()
+                if form is None:
+                    return HTMLResponse("Yêu cầu không hợp lệ (CSRF).", status_code=403)
+                try:
+                    with db.begin():
+                        target = handler(request, db, user, form)
+                except (service.FeedbackError, ValueError) as exc:
+                    record_id = request.path_params.get("record_id")
+                    where = f"{p}/records/{record_id}" if record_id else f"{p}/"
+                    return RedirectResponse(f"{where}?{urlencode({'error': str(exc)})}", status_code=303)
+                return RedirectResponse(target or f"{p}/", status_code=303)
+
+        return endpoint
+
+    def _version(form) -> int | None:
+        try:
+            return int(form.get("version", ""))
+        except ValueError:
+            return None
+
+    def change_status(request, db, user, form):
+        record_id = int(request.path_params["record_id"])
+        service.transition(db, record_id, str(form.get("to", "")), user.username, str(form.get("note", "")), _version(form))
+        return f"{p}/records/{record_id}?msg=" + "Đã cập nhật trạng thái"
+
+    def assign_one(request, db, user, form):
+        record_id = int(request.path_params["record_id"])
+        service.assign(db, [record_id], int(form.get("assignee", "0")), user.username)
+        return f"{p}/records/{record_id}?msg=" + "Đã giao xử lý"
+
+    def assign_many(request, db, user, form):
+        ids = [int(i) for i in form.getlist("ids") if str(i).isdigit()]
+        if not ids:
+            raise service.InvalidInput("chưa chọn hồ sơ nào")
+        service.assign(db, ids, int(form.get("assignee", "0")), user.username)
+        db.add(AuditEntry(actor=user.username, action="bulk_assign", detail=",".join(map(str, ids))[:1000]))
+        return f"{p}/?msg=" + f"Đã giao {len(ids)} hồ sơ"
+
+    def send_reply(request, db, user, form):
+        record_id = int(request.path_params["record_id"])
+        service.reply(db, record_id, user.username, str(form.get("text", "")), _version(form))
+        return f"{p}/records/{record_id}?msg=" + "Đã gửi trả lời (đang chuyển đến người dân)"
+
+    def reveal(request, db, user, form):
+        record_id = int(request.path_params["record_id"])
+        name, phone = service.reveal_contact(db, record_id, user.username)
+        request.session[f"revealed:{record_id}"] = {"name": name, "phone": phone}
+        return f"{p}/records/{record_id}"
+
+    async def templates_page(request: Request) -> Response:
+        with sessions() as db:
+            user = current_user(request, db)
+            if user is None:
+                return to_login()
+            items = list(db.scalars(select(ReplyTemplate).order_by(ReplyTemplate.title)))
+            return render(request, "templates.html", user=user, items=items, error=request.query_params.get("error"))
+
+    def save_template(request, db, user, form):
+        if user.role != "admin":
+            raise service.InvalidInput("chỉ quản trị viên được sửa mẫu trả lời")
+        title, body = str(form.get("title", "")).strip()[:120], str(form.get("body", "")).strip()
+        if not title or not body:
+            raise service.InvalidInput("mẫu cần tiêu đề và nội dung")
+        existing = db.scalar(select(ReplyTemplate).where(ReplyTemplate.title == title))
+        if existing:
+            existing.body = body
+        else:
+            db.add(ReplyTemplate(title=title, body=body))
+        db.add(AuditEntry(actor=user.username, action="save_template", detail=title))
+        return f"{p}/templates"
+
+    routes = [
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/", inbox, methods=["GET"]),
+        Route("/records/{record_id:int}", record_page, methods=["GET"]),
+        Route("/records/{record_id:int}/status", action(change_status), methods=["POST"]),
+        Route("/records/{record_id:int}/assign", action(assign_one), methods=["POST"]),
+        Route("/records/{record_id:int}/reply", action(send_reply), methods=["POST"]),
+        Route("/records/{record_id:int}/reveal", action(reveal), methods=["POST"]),
+        Route("/bulk-assign", action(assign_many), methods=["POST"]),
+        Route("/templates", templates_page, methods=["GET"]),
+        Route("/templates", action(save_template), methods=["POST"]),
+    ]
+    middleware = [Middleware(SessionMiddleware, secret_key=config.secret_key, session_cookie="tthc_staff",
+                             max_age=8 * 3600, same_site="lax", https_only=config.https_only)]
+    return Starlette(routes=routes, middleware=middleware)
