@@ -39,10 +39,11 @@ def _progress() -> Progress:
                     console=console, transient=False)
 
 
-def _runtime(catalogue: list[Path] | None, quiet: bool = False):
-    from bot.runtime import create_runtime
+def _runtime(catalogue: list[Path] | None, quiet: bool = False, store_feedback: bool = False):
+    from bot.runtime import create_runtime, open_database
 
     settings = _settings()
+    sessions = open_database(settings) if store_feedback else None
     with _progress() as progress:
         task = progress.add_task("Xây dựng chỉ mục (lần đầu)", total=None, visible=False)
 
@@ -50,7 +51,7 @@ def _runtime(catalogue: list[Path] | None, quiet: bool = False):
             progress.update(task, completed=done, total=total, visible=total > 0 and not quiet)
 
         try:
-            runtime = create_runtime(settings, catalogue, progress=tick)
+            runtime = create_runtime(settings, catalogue, progress=tick, sessions=sessions)
         except CatalogueError as exc:
             console.print(f"[red]Lỗi danh mục:[/red] {exc}")
             raise typer.Exit(2) from exc
@@ -64,7 +65,7 @@ def chat(catalogue: CatalogueOption = None) -> None:
     """Chat in the terminal (the bundled sample catalogue and model by default)."""
     from bot.channels.terminal import run_repl
 
-    runtime = _runtime(catalogue)
+    runtime = _runtime(catalogue, store_feedback=True)
     run_repl(runtime.engine, console=Console())
 
 
@@ -157,8 +158,8 @@ def serve(
     """
     import uvicorn
 
-    from bot.runtime import create_runtime
-    from bot.serve import build_parts
+    from bot.runtime import create_runtime, open_database
+    from bot.serve import build_parts, staff_config
     from bot.server import create_app
 
     settings = _settings()
@@ -172,20 +173,48 @@ def serve(
     if "zalo" in wanted and not settings.zalo_enabled() and channel == "zalo":
         console.print("[red]Thiếu cấu hình Zalo (TTHC_ZALO_APP_ID, TTHC_ZALO_OA_SECRET_KEY, TTHC_ZALO_ACCESS_TOKEN).[/red]")
         raise typer.Exit(2)
-    runtime = create_runtime(settings, catalogue)
+    sessions = open_database(settings)
+    runtime = create_runtime(settings, catalogue, sessions=sessions)
     if polling:
         if not settings.telegram_enabled():
             console.print("[red]Polling cần TTHC_TELEGRAM_TOKEN.[/red]")
             raise typer.Exit(2)
-        parts = build_parts(settings, runtime, {"telegram"}, polling=True)
+        parts = build_parts(settings, runtime, {"telegram"}, polling=True, sessions=sessions)
         parts.telegram.run_polling(allowed_updates=["message", "callback_query"])
         return
-    parts = build_parts(settings, runtime, wanted)
+    parts = build_parts(settings, runtime, wanted, sessions=sessions)
     if parts.telegram is not None and not parts.telegram_secret:
         console.print("[red]Webhook Telegram cần TTHC_TELEGRAM_WEBHOOK_SECRET.[/red]")
         raise typer.Exit(2)
-    uvicorn.run(create_app(parts, webhook_url=settings.telegram_webhook_url), host=host or settings.host,
+    uvicorn.run(create_app(parts, webhook_url=settings.telegram_webhook_url, staff=staff_config(settings)), host=host or settings.host,
                 port=port or settings.port, log_level=settings.log_level.lower(), access_log=False)
+
+
+staff_app = typer.Typer(help="Staff accounts for the feedback web pages.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+
+@staff_app.command("add")
+def staff_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="staff | admin")] = "staff",
+    display_name: Annotated[str, typer.Option(help="name shown on pages")] = "",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="at least 10 characters (prompted when omitted)")] = "",
+) -> None:
+    """Create a staff user (argon2-hashed password)."""
+    from bot.runtime import open_database
+    from feedback.auth import add_user
+    from feedback.service import InvalidInput
+
+    sessions = open_database(_settings())
+    try:
+        with sessions() as db, db.begin():
+            user = add_user(db, username, password, role=role, display_name=display_name)
+            console.print(f"Đã tạo tài khoản {user.username} ({role}).")
+    except InvalidInput as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 @index_app.command("build")

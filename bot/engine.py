@@ -38,6 +38,7 @@ from bot.intents import (
     reference_code,
     status_cued,
 )
+from bot.feedback_flow import FeedbackDialog, FeedbackPort
 from bot.types import ConversationState, Incoming, Option, Reply
 from indexer.embed import CachedEmbedder
 from indexer.search import GroupHit, Index, SearchResult
@@ -64,6 +65,7 @@ _FOLLOW_UP = tuple(fold(c) for c in ("thế còn", "còn ", "vậy còn", "thì 
                                      "vậy ", "được không", "có phải", "what about", "and the", "how about"))
 _CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là", "ý mình là", "nhầm", "chứ không",
                                       "không, ", "ko phải", "k phải", "i mean", "not "))
+_START_FEEDBACK = {"/phananh", "phan anh", "gui phan anh", "toi muon phan anh", "/gopy", "gop y", "kien nghi"}
 _CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
 
 
@@ -95,10 +97,12 @@ class Decision:
 class Engine:
     """Answers citizens from an `Index`. Construct with `Engine.create(index)`; then call `handle`."""
 
-    def __init__(self, index: Index, classifier: SoftmaxClassifier, calibration: Calibration | None = None):
+    def __init__(self, index: Index, classifier: SoftmaxClassifier, calibration: Calibration | None = None,
+                 feedback: FeedbackPort | None = None):
         self.index = index
         self.classifier = classifier
         self.calibration = calibration or Calibration()
+        self.dialog = FeedbackDialog(feedback, describe=self._procedure_label, legal_procedures=self._legal_procedures)
         restorer = index.normalizer.restorer
         # syllables the catalogue writes with marks: English words never are ("the" is, as "thẻ")
         self.syllables = frozenset(
@@ -106,7 +110,7 @@ class Engine:
         ) | _VIETNAMESE_SYLLABLES
 
     @classmethod
-    def create(cls, index: Index, cache_dir: Path | None = None) -> Engine:
+    def create(cls, index: Index, cache_dir: Path | None = None, feedback: FeedbackPort | None = None) -> Engine:
         examples = load_examples()
         examples.update(catalogue_examples(index.catalogue))
         raw, texts, labels = [], [], []
@@ -120,7 +124,7 @@ class Engine:
         embedder.save()
         features = np.stack([classifier_input(v, t) for v, t in zip(vectors, raw, strict=True)])
         classifier = SoftmaxClassifier.fit(features, labels)
-        return cls(index, classifier, Calibration.bundled())
+        return cls(index, classifier, Calibration.bundled(), feedback=feedback)
 
     # ------------------------------------------------------------------------------------------
     def classify(self, vector: np.ndarray, text: str) -> IntentGuess:
@@ -171,12 +175,20 @@ class Engine:
         if not re.search(r"\w", text):
             return Reply(text=replies.t(language, "empty"), intent="chitchat", state=state, language=language)
 
+        if state.flow == "feedback":
+            message, changes = self.dialog.step(text, state, incoming.channel, incoming.user_id,
+                                                suggest=self._suggest_procedure, t=replies.t)
+            return Reply(text=message, intent="feedback", state=state.evolve(**changes), language=language)
+        if fold(text).strip(" !.") in _START_FEEDBACK:
+            message, changes = self.dialog.start("", None, None, language, replies.t)
+            return Reply(text=message, intent="feedback", state=state.evolve(**changes), language=language)
+
         if state.options and (chosen := self._chosen_option(text, state)):
             return self._answer_group(chosen, state.aspect or "general", state.evolve(options=()), language,
                                       context=state.context, confidence=1.0)
 
         if status_cued(text):
-            return self._status_reply(text, state, language)
+            return self._status_reply(text, state, language, incoming)
 
         result = self.index.search(text)
         guess = self.classify(result.query_vector, text)
@@ -197,7 +209,7 @@ class Engine:
                 reply = self._answer_group(group, aspect, state.evolve(options=()), language,
                                            context=context, confidence=0.8, result=combined)
                 if guess.intent == "feedback" and guess.probability >= 0.4:
-                    return self._feedback_reply(reply, guess, language)
+                    return self._feedback_reply(reply, guess, language, text, combined)
                 return reply
 
         decision = self.decide(result, guess)
@@ -211,9 +223,9 @@ class Engine:
             base = Reply(text="", intent="feedback", state=state, language=language,
                          procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
                          aspect=aspect, confidence=decision.confidence)
-            return self._feedback_reply(base, guess, language)
+            return self._feedback_reply(base, guess, language, text, result)
         if decision.intent == "status":
-            return self._status_reply(text, state, language)
+            return self._status_reply(text, state, language, incoming)
         if not decision.hits:
             return Reply(text=replies.t(language, "unsure"), intent=decision.intent, state=state, language=language)
         if decision.decline:
@@ -321,17 +333,43 @@ class Engine:
             return text[6:]
         return None
 
-    def _feedback_reply(self, base: Reply, guess: IntentGuess, language: str) -> Reply:
-        """Acknowledge feedback; the procedure it concerns stays cited so staff see the context."""
-        key = "praise_ack" if guess.feedback_kind == "praise" else "feedback_ack"
-        return replace(base, text=replies.t(language, key), intent="feedback", feedback_kind=guess.feedback_kind,
-                       confident=False, aspect="general", options=())
+    def _feedback_reply(self, base: Reply, guess: IntentGuess, language: str, text: str, result: SearchResult) -> Reply:
+        """Start capturing: the message is the content; the procedure it concerns stays cited."""
+        codes = [c for c in base.procedures] or self._procedure_codes(result)
+        confident = self.calibration.probability(features_of(result)) >= self.calibration.clarify_below
+        message, changes = self.dialog.start(text, guess.feedback_kind, codes[0] if codes and confident else None,
+                                             language, replies.t)
+        return replace(base, text=message, intent="feedback", feedback_kind=guess.feedback_kind, confident=False,
+                       aspect="general", options=(), state=base.state.evolve(**changes))
 
-    def _status_reply(self, text: str, state: ConversationState, language: str) -> Reply:
+    def _suggest_procedure(self, text: str) -> str | None:
+        result = self.index.search(text)
+        procedures = result.procedures()
+        if procedures and self.calibration.probability(features_of(result)) >= self.calibration.clarify_below:
+            return self._group_codes(procedures[0])[0]
+        return None
+
+    def _procedure_label(self, code: str | None) -> str:
+        proc = self.index.procedures.get(code or "")
+        return f"{proc.name} (mã {proc.code})" if proc else ""
+
+    def _legal_procedures(self, kind: str) -> str:
+        query = "giải quyết khiếu nại quyết định hành chính" if kind == "khieu_nai" else "giải quyết tố cáo"
+        hits = self.index.search(query).procedures()[:1]
+        labels = [self._procedure_label(self._group_codes(h)[0]) for h in hits]
+        return "; ".join(label for label in labels if label) or replies.PORTAL
+
+    def _status_reply(self, text: str, state: ConversationState, language: str, incoming: Incoming) -> Reply:
         code = reference_code(text)
         body = replies.t(language, "status")
         if code and code.startswith(("PA-", "KN-", "PAKN-")):
-            body = replies.t(language, "status_feedback", code=code)
+            view = self.dialog.port.lookup(code, incoming.channel, incoming.user_id) if self.dialog.port else None
+            if view is None:
+                body = replies.t(language, "status_feedback", code=code)
+            else:
+                body = replies.t(language, "fb_status", reference=view.reference, status=view.status_label, due=view.due_date)
+                if view.replies:
+                    body += "\n" + replies.t(language, "fb_status_reply", reply=view.replies[-1])
         elif code:
             body = replies.t(language, "status_code", code=code) + body
         return Reply(text=body, intent="status", state=state, language=language)

@@ -92,6 +92,39 @@ TEXT = {
         "rated": "Cảm ơn anh/chị đã đánh giá!",
         "non_text": "Hiện tôi chỉ đọc được tin nhắn chữ. Anh/chị vui lòng nhập câu hỏi bằng chữ giúp tôi.",
         "window_closed": "Tin nhắn chưa gửi được vì đã quá 48 giờ kể từ lần cuối người dân nhắn cho OA.",
+        "fb_ask_content": (
+            "Anh/chị vui lòng mô tả sự việc: chuyện gì, khi nào, ở đâu (xã/phường, cơ quan), liên quan thủ tục nào. "
+            "Không cần ghi số điện thoại hay số căn cước trong nội dung. Gõ “hủy” để dừng."
+        ),
+        "fb_ask_contact": (
+            "Anh/chị có muốn để lại họ tên và số điện thoại để cán bộ liên hệ khi cần làm rõ không? Thông tin chỉ dùng "
+            "để xử lý phản ánh này và được bảo vệ. Nhập họ tên và số điện thoại, hoặc trả lời “không” để bỏ qua."
+        ),
+        "fb_summary": "Tôi tóm tắt lại để anh/chị kiểm tra:\n• Loại: {kind}\n• Nội dung: {content}\n• Liên quan: {subject}\n• Liên hệ: {contact}",
+        "fb_confirm": "1. Gửi   2. Sửa nội dung   3. Hủy",
+        "fb_no_contact": "không để lại",
+        "fb_with_contact": "có (chỉ cán bộ xử lý được xem)",
+        "fb_subject_unknown": "chưa xác định (cán bộ sẽ phân loại)",
+        "fb_saved": (
+            "Đã ghi nhận {kind} của anh/chị. Mã tra cứu: {reference}. Hạn trả lời dự kiến: {due}. "
+            "Anh/chị nhắn “mã {reference} đến đâu rồi” để xem tiến độ; câu trả lời sẽ được gửi về đây."
+        ),
+        "fb_saved_praise": "Cảm ơn anh/chị! Lời khen đã được ghi nhận với mã {reference} và sẽ chuyển đến cơ quan, cán bộ liên quan.",
+        "fb_cancelled": "Đã hủy, phản ánh chưa được gửi. Anh/chị cần hỗ trợ gì thêm cứ nhắn cho tôi.",
+        "fb_unavailable": "Xin lỗi, hệ thống tiếp nhận phản ánh đang tạm gián đoạn. Anh/chị vui lòng gửi lại sau hoặc gửi tại {portal}.",
+        "fb_not_saved": "Xin lỗi, chưa lưu được phản ánh ({error}). Anh/chị vui lòng kiểm tra lại nội dung.",
+        "fb_khieu_nai": (
+            "Nội dung anh/chị nêu là khiếu nại (đề nghị xem xét lại quyết định, hành vi hành chính ảnh hưởng đến quyền lợi của "
+            "mình), không phải phản ánh, kiến nghị theo Nghị định 20/2008/NĐ-CP, nên tôi không ghi nhận ở đây. Anh/chị gửi đơn "
+            "khiếu nại đến người có thẩm quyền theo thủ tục: {procedures}."
+        ),
+        "fb_to_cao": (
+            "Nội dung anh/chị nêu là tố cáo (báo hành vi vi phạm pháp luật của cán bộ, cơ quan), không phải phản ánh, kiến nghị "
+            "theo Nghị định 20/2008/NĐ-CP, nên tôi không ghi nhận ở đây. Anh/chị gửi đơn tố cáo theo thủ tục: {procedures}. "
+            "Người tố cáo được giữ bí mật thông tin cá nhân."
+        ),
+        "fb_status": "Phản ánh {reference}: {status}. Hạn trả lời: {due}.",
+        "fb_status_reply": "Trả lời của cơ quan: {reply}",
     },
     "en": {
         "greeting": (
@@ -156,6 +189,22 @@ TEXT = {
         "rated": "Thank you for your rating!",
         "non_text": "I can only read text messages for now. Please type your question.",
         "window_closed": "Not sent: more than 48 hours since the citizen last wrote to the OA.",
+        "fb_ask_content": "Please describe what happened: what, when, where (commune/ward, office), which procedure. Type “cancel” to stop.",
+        "fb_ask_contact": "Would you like to leave your name and phone so an officer can contact you if needed? It is used only for this feedback. Type your name and phone, or “no” to skip.",
+        "fb_summary": "Summary:\n• Type: {kind}\n• Content: {content}\n• About: {subject}\n• Contact: {contact}",
+        "fb_confirm": "1. Send   2. Edit the content   3. Cancel",
+        "fb_no_contact": "not given",
+        "fb_with_contact": "given (visible only to the handling officer)",
+        "fb_subject_unknown": "not identified (officers will classify it)",
+        "fb_saved": "Your {kind} has been recorded. Reference: {reference}. Expected answer by {due}. Ask “{reference} status” to follow it; the answer will be sent here.",
+        "fb_saved_praise": "Thank you! Your praise was recorded as {reference} and will be passed on.",
+        "fb_cancelled": "Cancelled; nothing was sent.",
+        "fb_unavailable": "Sorry, feedback intake is temporarily unavailable. Please try again later or use {portal}.",
+        "fb_not_saved": "Sorry, the feedback could not be saved ({error}).",
+        "fb_khieu_nai": "What you describe is an administrative complaint (khiếu nại), not feedback under Decree 20/2008/NĐ-CP, so it is not filed here. Please use the procedure: {procedures}.",
+        "fb_to_cao": "What you describe is a denunciation (tố cáo), not feedback under Decree 20/2008/NĐ-CP, so it is not filed here. Please use the procedure: {procedures}. Your identity is protected.",
+        "fb_status": "Feedback {reference}: {status}. Answer due by {due}.",
+        "fb_status_reply": "The agency's answer: {reply}",
     },
 }
 

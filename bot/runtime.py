@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import sessionmaker
+
 from bot.engine import Engine
+from bot.feedback_store import DatabaseFeedbackPort
 from bot.settings import Settings
 from indexer.build import active_version, build_index
 from indexer.embed import Embedder, make_embedder
@@ -19,6 +22,7 @@ from indexer.search import Index, IndexMismatch
 from knowledge.errors import CatalogueError, LoadProblem
 from knowledge.loaders import bundled_sample_path, catalogue_fingerprint, load_catalogue
 from knowledge.schema import Catalogue
+from feedback.db import init_db, make_engine, session_factory
 from knowledge.text import slugify
 
 
@@ -60,11 +64,27 @@ def ensure_index(
     return Index.load(root, embedder)
 
 
+def feedback_port(index: Index, sessions: sessionmaker) -> DatabaseFeedbackPort:
+    def describe(code: str | None) -> tuple[str, str]:
+        proc = index.procedures.get(code or "")
+        return (proc.name, proc.field) if proc else ("", "")
+
+    return DatabaseFeedbackPort(sessions, embed=lambda text: index.embed_query(index.normalizer.query(text)), describe=describe)
+
+
 def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> Runtime:
+                   progress: Callable[[int, int], None] | None = None, sessions: sessionmaker | None = None) -> Runtime:
+    """Everything that answers; with `sessions`, captured feedback is stored (else capture ends politely)."""
     paths = catalogue_paths or ([settings.catalogue] if settings.catalogue else None)
     catalogue, problems = load_catalogue_or_fail(paths)
     embedder = make_embedder(settings.embedder, settings.embed_threads)
     index = ensure_index(settings, catalogue, embedder, progress)
-    engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings")
+    port = feedback_port(index, sessions) if sessions is not None else None
+    engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings", feedback=port)
     return Runtime(catalogue, problems, embedder, index, engine)
+
+
+def open_database(settings: Settings) -> sessionmaker:
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    return session_factory(engine)

@@ -8,12 +8,12 @@ from starlette.applications import Starlette
 
 from bot.channels.telegram import build_application
 from bot.channels.zalo import ZaloClient
-from bot.runtime import Runtime, create_runtime
+from bot.runtime import Runtime, create_runtime, open_database
 from bot.server import ServerParts, ZaloConfig, create_app
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.store import ConversationStore
-from feedback.db import init_db, make_engine, session_factory
+from feedback.web.app import WebConfig
 
 
 def secret(value) -> str:
@@ -21,11 +21,9 @@ def secret(value) -> str:
 
 
 def build_parts(settings: Settings, runtime: Runtime | None = None, channels: set[str] | None = None,
-                polling: bool = False) -> ServerParts:
-    runtime = runtime or create_runtime(settings)
-    engine = make_engine(settings.database_url)
-    init_db(engine)
-    sessions = session_factory(engine)
+                polling: bool = False, sessions=None) -> ServerParts:
+    sessions = sessions or open_database(settings)
+    runtime = runtime or create_runtime(settings, sessions=sessions)
     service = ConversationService(runtime.engine, ConversationStore(sessions))
     channels = channels or {"telegram", "zalo"}
     parts = ServerParts(service=service, sessions=sessions)
@@ -42,6 +40,14 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
     return parts
 
 
+def staff_config(settings: Settings) -> WebConfig | None:
+    if settings.staff_secret_key is None:
+        return None
+    return WebConfig(secret_key=secret(settings.staff_secret_key), https_only=settings.staff_https_only)
+
+
 def build_app(settings: Settings, catalogue: list[Path] | None = None, channels: set[str] | None = None) -> Starlette:
-    runtime = create_runtime(settings, catalogue)
-    return create_app(build_parts(settings, runtime, channels), webhook_url=settings.telegram_webhook_url)
+    sessions = open_database(settings)
+    runtime = create_runtime(settings, catalogue, sessions=sessions)
+    return create_app(build_parts(settings, runtime, channels, sessions=sessions), webhook_url=settings.telegram_webhook_url,
+                      staff=staff_config(settings))

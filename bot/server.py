@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from telegram import Update
 from telegram.ext import Application
 
@@ -35,6 +35,7 @@ from bot.service import ConversationService
 from bot.store import EventLog
 from bot.types import ConversationState, Incoming, Reply
 from feedback import outbox
+from feedback.web.app import WebConfig, create_staff_app
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000
@@ -198,7 +199,7 @@ async def _outbox_worker(parts: ServerParts) -> None:
         await asyncio.sleep(parts.outbox_interval)
 
 
-def create_app(parts: ServerParts, webhook_url: str | None = None) -> Starlette:
+def create_app(parts: ServerParts, webhook_url: str | None = None, staff: WebConfig | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if parts.telegram is not None:
@@ -220,4 +221,7 @@ def create_app(parts: ServerParts, webhook_url: str | None = None) -> Starlette:
             if parts.zalo is not None:
                 await parts.zalo.client.aclose()
 
-    return Starlette(routes=[telegram_route(parts), zalo_route(parts), health_route(parts)], lifespan=lifespan)
+    routes = [telegram_route(parts), zalo_route(parts), health_route(parts)]
+    if staff is not None:
+        routes.append(Mount(staff.prefix, create_staff_app(parts.sessions, staff)))
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -45,7 +45,13 @@ class Settings(BaseSettings):
     zalo_api_base: str = Field("https://openapi.zalo.me", description="OA API base URL")
     zalo_oauth_base: str = Field("https://oauth.zaloapp.com", description="OAuth base URL for token refresh")
 
-    @field_validator("telegram_webhook_secret", "zalo_oa_secret_key")
+    # staff web (mounted at /staff by `tthc serve` when a secret key is set)
+    staff_secret_key: SecretStr | None = Field(None, description="signs staff session cookies (≥32 random characters)")
+    staff_https_only: bool = Field(False, description="mark session cookies Secure (set behind TLS)")
+    feedback_answer_days: int = Field(20, description="days to answer a feedback record")
+    feedback_update_days: int = Field(7, description="days between progress updates while open")
+
+    @field_validator("telegram_webhook_secret", "zalo_oa_secret_key", "staff_secret_key")
     @classmethod
     def _no_placeholder_secrets(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().lower() in {"", "changeme", "secret", "changethis", "xxx"}:

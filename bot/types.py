@@ -37,6 +37,9 @@ class ConversationState:
     language: str = "vi"
     turns: int = 0
     updated_at: float = 0.0
+    flow: str | None = None  # "feedback" while a report is being captured
+    step: str | None = None  # the capture step waiting for an answer
+    draft: dict[str, Any] = field(default_factory=dict)  # what the capture has collected so far
 
     def expired(self, now: float | None = None) -> bool:
         return bool(self.updated_at) and (now or time.time()) - self.updated_at > STATE_TTL_SECONDS

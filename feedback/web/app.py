@@ -172,20 +172,19 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
 
         async def endpoint(request: Request) -> Response:
             form = await form_with_csrf(request)
-            with sessions() as db:
-                user = current_user(request, db)
-                if user is None:
-                    return to_login()
-                if form is None:
-                    return HTMLResponse("Yêu cầu không hợp lệ (CSRF).", status_code=403)
-                try:
-                    with db.begin():
-                        target = handler(request, db, user, form)
-                except (service.FeedbackError, ValueError) as exc:
-                    record_id = request.path_params.get("record_id")
-                    where = f"{p}/records/{record_id}" if record_id else f"{p}/"
-                    return RedirectResponse(f"{where}?{urlencode({'error': str(exc)})}", status_code=303)
-                return RedirectResponse(target or f"{p}/", status_code=303)
+            try:
+                with sessions() as db, db.begin():
+                    user = current_user(request, db)
+                    if user is None:
+                        return to_login()
+                    if form is None:
+                        return HTMLResponse("Yêu cầu không hợp lệ (CSRF).", status_code=403)
+                    target = handler(request, db, user, form)
+            except (service.FeedbackError, ValueError) as exc:  # rolled back: nothing half-written
+                record_id = request.path_params.get("record_id")
+                where = f"{p}/records/{record_id}" if record_id else f"{p}/"
+                return RedirectResponse(f"{where}?{urlencode({'error': str(exc)})}", status_code=303)
+            return RedirectResponse(target or f"{p}/", status_code=303)
 
         return endpoint
 

@@ -1,0 +1,48 @@
+"""The database-backed `FeedbackPort`: what the capture flow hands to feedback.service.
+
+Each submission is one transaction: the record, its first history row and nothing else, or
+nothing at all. The content is embedded (the index's embedder) for duplicate suggestions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from sqlalchemy.orm import sessionmaker
+
+from bot.feedback_flow import StatusView, Submitted
+from feedback import labels, service
+
+
+class DatabaseFeedbackPort:
+    def __init__(self, sessions: sessionmaker, embed: Callable[[str], np.ndarray] | None = None,
+                 describe: Callable[[str | None], tuple[str, str]] | None = None,
+                 deadlines: service.Deadlines = service.Deadlines()):
+        self.sessions = sessions
+        self.embed = embed
+        self.describe = describe  # code → (procedure name, field)
+        self.deadlines = deadlines
+
+    def submit(self, draft: dict) -> Submitted:
+        name, field = self.describe(draft.get("procedure_code")) if self.describe else ("", "")
+        embedding = self.embed(draft["content"]) if self.embed else None
+        record_draft = service.Draft(
+            kind=draft.get("kind", "phan_anh"), content=draft.get("content", ""), channel=draft["channel"],
+            chat_id=str(draft["chat_id"]), procedure_code=draft.get("procedure_code"), procedure_name=name, field=field,
+            agency=draft.get("agency", "") or "", contact_consent=bool(draft.get("contact_consent")),
+            contact_name=draft.get("contact_name"), contact_phone=draft.get("contact_phone"), embedding=embedding)
+        try:
+            with self.sessions() as session, session.begin():
+                record = service.create_record(session, record_draft, self.deadlines)
+                return Submitted(reference=record.reference, due_date=record.due_at.strftime("%d/%m/%Y"))
+        except service.InvalidInput as exc:
+            raise ValueError(str(exc)) from exc
+
+    def lookup(self, reference: str, channel: str, user_id: str) -> StatusView | None:
+        with self.sessions() as session:
+            record = service.for_citizen(session, reference, channel, user_id)
+            if record is None:
+                return None
+            return StatusView(reference=record.reference, status_label=labels.STATUS[record.status].lower(),
+                              due_date=record.due_at.strftime("%d/%m/%Y"), replies=tuple(r.text for r in record.replies))

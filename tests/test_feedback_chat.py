@@ -1,0 +1,73 @@
+"""Capturing feedback in the conversation and looking it up, end to end through the engine."""
+
+import pytest
+
+from bot.engine import Engine
+from bot.feedback_flow import extract_agency, legal_kind, parse_contact
+from bot.feedback_store import DatabaseFeedbackPort
+from bot.types import Incoming
+from feedback import service
+from feedback.models import FeedbackRecord
+
+
+@pytest.fixture()
+def engine_with_port(mini_engine, sessions):
+    port = DatabaseFeedbackPort(sessions, embed=lambda text: mini_engine.index.embedder.encode([text], True)[0],
+                                describe=lambda code: (mini_engine.index.procedures[code].name, "") if code else ("", ""))
+    engine = Engine(mini_engine.index, mini_engine.classifier, mini_engine.calibration, feedback=port)
+    return engine, sessions
+
+
+def say(engine, text, state=None, user="u1", channel="telegram"):
+    return engine.handle(Incoming(channel, user, text), state)
+
+
+def test_feedback_captured_in_a_few_turns_with_consent_and_confirmation(engine_with_port):
+    engine, sessions = engine_with_port
+    first = say(engine, "/phananh")
+    assert first.intent == "feedback" and "mô tả sự việc" in first.text
+    second = say(engine, "Tôi làm giấy khai sinh ở UBND phường An Phú mà bị hẹn lại 3 lần, cán bộ không hướng dẫn rõ", first.state)
+    assert "số điện thoại" in second.text and second.state.step == "contact"
+    third = say(engine, "Nguyễn Văn An 0912 345 678", second.state)
+    assert "Tóm tắt" in third.text or "tóm tắt" in third.text
+    assert "UBND phường An Phú" in third.text and "1. Gửi" in third.text
+    fourth = say(engine, "1", third.state)
+    assert "Mã tra cứu: PA-" in fourth.text and fourth.state.flow is None
+    with sessions() as db:
+        record = db.query(FeedbackRecord).one()
+        assert record.contact_consent and record.contact_phone == "0912345678"
+        assert record.agency == "UBND phường An Phú" and record.channel == "telegram" and record.chat_id == "u1"
+        reference = record.reference
+    status = say(engine, f"mã {reference} đến đâu rồi", fourth.state)
+    assert status.intent == "status" and "mới" in status.text and reference in status.text
+    other_user = say(engine, f"mã {reference} đến đâu rồi", user="someone-else")
+    assert "chưa tìm thấy" in other_user.text.lower()
+
+
+def test_no_contact_means_none_is_stored_and_cancel_writes_nothing(engine_with_port):
+    engine, sessions = engine_with_port
+    state = say(engine, "/phananh").state
+    state = say(engine, "Đề nghị bộ phận một cửa làm việc cả sáng thứ Bảy để người đi làm nộp hồ sơ", state).state
+    state = say(engine, "không", state).state
+    assert state.step == "confirm"
+    cancelled = say(engine, "3", state)
+    assert "Đã hủy" in cancelled.text
+    with sessions() as db:
+        assert db.query(FeedbackRecord).count() == 0
+
+
+def test_khieu_nai_is_explained_and_pointed_to_a_procedure_not_filed(engine_with_port):
+    engine, sessions = engine_with_port
+    state = say(engine, "/phananh").state
+    reply = say(engine, "Tôi muốn khiếu nại quyết định xử phạt của Công an xã vì xử sai", state)
+    assert "khiếu nại" in reply.text and "Nghị định 20/2008" in reply.text and reply.state.flow is None
+    with sessions() as db:
+        assert db.query(FeedbackRecord).count() == 0
+
+
+def test_helpers():
+    assert legal_kind("tôi muốn tố cáo cán bộ nhận hối lộ") == "to_cao"
+    assert legal_kind("thủ tục rườm rà quá") is None
+    assert extract_agency("đi làm ở UBND xã Tân Hòa hôm qua") == "UBND xã Tân Hòa"
+    assert parse_contact("Tên: Lê Bình, sđt 0987.654.321") == ("Lê Bình", "0987654321")
+    assert parse_contact("không có số") == ("không có số", None)
