@@ -7,6 +7,8 @@ their sessions (`with session_factory() as session, session.begin(): ...`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
@@ -31,13 +33,19 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> None:
-    """Create missing tables (every model module must be imported first)."""
-    import bot.store  # noqa: F401 - registers conversation tables
-    import feedback.models  # noqa: F401 - registers feedback tables
-    import feedback.outbox  # noqa: F401 - registers the outbox
+MIGRATIONS = Path(__file__).resolve().parents[1] / "alembic"
 
-    Base.metadata.create_all(engine)
+
+def init_db(engine: Engine) -> None:
+    """Bring the schema to the latest Alembic revision (idempotent; SQLite and PostgreSQL)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 def session_factory(engine: Engine) -> sessionmaker:

@@ -259,9 +259,13 @@ def test_zalo_failed_send_goes_to_outbox_and_is_retried(server, fakes):
     with parts.sessions() as session, session.begin():
         session.query(outbox.OutboxMessage).filter_by(chat_id=user).update({"next_attempt_at": outbox.utcnow()})
     assert wait_for(lambda: any(m["recipient"]["user_id"] == user for m in zalo_api.sent))
-    with parts.sessions() as session:
-        row = session.query(outbox.OutboxMessage).filter_by(chat_id=user).one()
-        assert row.status == outbox.SENT
+
+    def status() -> str:
+        with parts.sessions() as session:
+            return session.query(outbox.OutboxMessage).filter_by(chat_id=user).one().status
+
+    assert wait_for(lambda: status() == outbox.SENT)
+    assert sum(m["recipient"]["user_id"] == user for m in zalo_api.sent) == 1
 
 
 def test_zalo_outside_the_48_hour_window_is_held_not_dropped(server, fakes):

@@ -32,6 +32,9 @@ from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
 from feedback.outbox import utcnow
 
 
+VN_OFFSET = dt.timedelta(hours=7)
+
+
 @dataclass
 class WebConfig:
     secret_key: str
@@ -44,8 +47,10 @@ def _templates() -> Jinja2Templates:
     directory = str(resources.files("feedback") / "web" / "templates")
     templates = Jinja2Templates(directory=directory)
     templates.env.globals.update(STATUS=labels.STATUS, KIND=labels.KIND, CHANNEL=labels.CHANNEL, ROLE=labels.ROLE)
-    templates.env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
-    templates.env.filters["vn_datetime"] = lambda d: d.strftime("%d/%m/%Y %H:%M") if d else ""
+    templates.env.globals["ACTOR"] = {"citizen": "Người dân", "system": "Hệ thống"}
+    # stored as naive UTC; shown in Vietnam time (UTC+7, no daylight saving)
+    templates.env.filters["vn_date"] = lambda d: (d + VN_OFFSET).strftime("%d/%m/%Y") if d else ""
+    templates.env.filters["vn_datetime"] = lambda d: (d + VN_OFFSET).strftime("%d/%m/%Y %H:%M") if d else ""
     return templates
 
 
