@@ -2,7 +2,7 @@
 # Start a throwaway PostgreSQL cluster on loopback for the tests; prints the SQLAlchemy URL.
 # Installs the Debian package when missing. Stopped by the caller's trap (pg_ctl stop).
 set -euo pipefail
-PORT="${PGPORT_TEST:-54329}"
+PORT="${PGPORT_TEST:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql) >&2
 fi
