@@ -23,6 +23,7 @@ from knowledge.errors import CatalogueError, LoadProblem
 from knowledge.loaders import bundled_sample_path, catalogue_fingerprint, load_catalogue
 from knowledge.schema import Catalogue
 from feedback.db import init_db, make_engine, session_factory
+from feedback.service import Deadlines
 from knowledge.text import slugify
 
 
@@ -64,12 +65,13 @@ def ensure_index(
     return Index.load(root, embedder)
 
 
-def feedback_port(index: Index, sessions: sessionmaker) -> DatabaseFeedbackPort:
+def feedback_port(index: Index, sessions: sessionmaker, deadlines: Deadlines = Deadlines()) -> DatabaseFeedbackPort:
     def describe(code: str | None) -> tuple[str, str]:
         proc = index.procedures.get(code or "")
         return (proc.name, proc.field) if proc else ("", "")
 
-    return DatabaseFeedbackPort(sessions, embed=lambda text: index.embed_query(index.normalizer.query(text)), describe=describe)
+    return DatabaseFeedbackPort(sessions, embed=lambda text: index.embed_query(index.normalizer.query(text)),
+                                describe=describe, deadlines=deadlines)
 
 
 def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None,
@@ -79,7 +81,8 @@ def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None
     catalogue, problems = load_catalogue_or_fail(paths)
     embedder = make_embedder(settings.embedder, settings.embed_threads)
     index = ensure_index(settings, catalogue, embedder, progress)
-    port = feedback_port(index, sessions) if sessions is not None else None
+    deadlines = Deadlines(answer_days=settings.feedback_answer_days, update_days=settings.feedback_update_days)
+    port = feedback_port(index, sessions, deadlines) if sessions is not None else None
     engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings", feedback=port)
     return Runtime(catalogue, problems, embedder, index, engine)
 

@@ -18,6 +18,7 @@ from bot import replies
 from bot.engine import Engine, handle_safely
 from bot.store import ConversationStore
 from bot.types import ConversationState, Incoming, Reply
+from feedback.models import SatisfactionRating
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,14 @@ class ConversationService:
 
     async def respond_async(self, incoming: Incoming) -> Reply | None:
         return await asyncio.to_thread(self.respond, incoming)
+
+    def rate_answer(self, channel: str, helpful: bool) -> None:
+        """👍/👎 on an answer, kept as a satisfaction rating (5 or 1) without who gave it."""
+        with self.store.sessions() as session, session.begin():
+            session.add(SatisfactionRating(subject="answer", channel=channel, score=5 if helpful else 1))
+
+    async def rate_answer_async(self, channel: str, helpful: bool) -> None:
+        await asyncio.to_thread(self.rate_answer, channel, helpful)
 
     def reset(self, channel: str, user_id: str) -> None:
         self.store.forget(channel, user_id)

@@ -162,6 +162,10 @@ def test_telegram_commands_and_buttons(server, fakes):
     assert wait_for(lambda: len(bot_api.sent(505)) == 3)
     assert "đánh giá" in bot_api.sent(505)[2]["text"]
     assert any(m == "answerCallbackQuery" for m, _ in bot_api.calls)
+    from feedback.models import SatisfactionRating
+
+    with server[1].sessions() as session:
+        assert [(r.subject, r.score) for r in session.query(SatisfactionRating)] == [("answer", 5)]
 
 
 def test_restart_in_the_middle_of_a_conversation(mini_engine, tmp_path, fakes):

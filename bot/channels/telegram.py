@@ -114,7 +114,7 @@ class TelegramHandlers:
         await query.answer()
         data = query.data or ""
         if data.startswith("helpful:"):
-            log.info("answer rated %s on telegram", data.split(":", 1)[1])
+            await self.service.rate_answer_async(CHANNEL, data == "helpful:yes")
             if update.effective_chat:
                 await context.bot.send_message(update.effective_chat.id, replies.t("vi", "rated"))
         elif data.startswith("choice:"):
