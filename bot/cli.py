@@ -263,33 +263,54 @@ def index_status(root: Annotated[Path | None, typer.Argument(help="index root (d
 
 @catalogue_app.command("import")
 def catalogue_import(
-    path: Annotated[Path, typer.Argument(help="national crawl JSONL, structured JSON export(s), or a directory")],
-    out: Annotated[Path, typer.Option("--out", help="directory to write the project-format catalogue into")],
+    path: Annotated[Path, typer.Argument(help="project format, national crawl JSONL, structured JSON, XLSX list export, or a folder")],
+    out: Annotated[Path, typer.Option("--out", help="catalogue directory to write (merged with what it holds)")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate and show the diff; write nothing")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="the import is the whole catalogue: codes missing from it are removed")] = False,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="apply even when some rows are invalid (they are left out)")] = False,
 ) -> None:
-    """Import national data into the project format; report what parsed fully or partly."""
-    from knowledge.importers.run import import_sources, write_catalogue_dir
+    """Import procedures into the project format; report what parsed fully or partly, and the diff."""
+    from knowledge.importers.run import apply_plan, plan_import
 
     try:
-        report = import_sources(path)
+        plan = plan_import(path, out, replace=replace)
     except CatalogueError as exc:
         console.print(f"[red]Lỗi:[/red] {exc}")
         raise typer.Exit(2) from exc
-    if not report.procedures:
-        console.print("[red]Không có bản ghi hợp lệ; không ghi gì.[/red]")
-        for problem in report.problems[:20]:
-            console.print(f"  {problem}", soft_wrap=True)
-        raise typer.Exit(1)
-    target = write_catalogue_dir(report, out)
+    report, diff = plan.report, plan.diff
     table = Table("", "số bản ghi")
     table.add_row("đọc đầy đủ (parsed fully)", str(report.complete))
     table.add_row("đọc một phần (partly; raw text kept)", str(report.partial))
-    table.add_row("lỗi, bỏ qua (rejected)", str(len(report.problems)))
+    table.add_row("lỗi (invalid rows)", str(len(report.problems)))
+    table.add_row("thêm mới (added)", str(len(diff.added)))
+    table.add_row("thay đổi (changed)", str(len(diff.changed)))
+    table.add_row("bỏ đi (removed)", str(len(diff.removed)))
     Console().print(table)
     for example in report.partial_examples[:5]:
-        console.print(f"  một phần: {example}")
-    for problem in report.problems[:10]:
+        console.print(f"  một phần: {example}", soft_wrap=True)
+    for skipped in report.skipped_files:
+        console.print(f"  bỏ qua tệp không phải danh mục: {skipped}", soft_wrap=True)
+    for problem in report.problems[:50]:
         console.print(f"  lỗi: {problem}", soft_wrap=True)
-    console.print(f"→ {target}")
+    if len(report.problems) > 50:
+        console.print(f"  … và {len(report.problems) - 50} lỗi khác", soft_wrap=True)
+    for code, fields in list(diff.changed.items())[:20]:
+        console.print(f"  thay đổi {code}: {', '.join(fields)}", soft_wrap=True)
+    if diff.added[:20]:
+        console.print(f"  thêm: {', '.join(diff.added[:20])}{' …' if len(diff.added) > 20 else ''}", soft_wrap=True)
+    if diff.removed[:20]:
+        console.print(f"  bỏ: {', '.join(diff.removed[:20])}{' …' if len(diff.removed) > 20 else ''}", soft_wrap=True)
+    if not plan.procedures:
+        console.print("[red]Không có bản ghi hợp lệ; không ghi gì.[/red]")
+        raise typer.Exit(1)
+    if dry_run:
+        console.print("Chạy thử (--dry-run): không ghi gì.")
+        raise typer.Exit(1 if report.problems else 0)
+    if report.problems and not skip_bad:
+        console.print("[red]Có dòng lỗi: không áp dụng.[/red] Sửa nguồn, hoặc chạy lại với --skip-bad để bỏ qua các dòng lỗi.")
+        raise typer.Exit(1)
+    target = apply_plan(plan, out)
+    console.print(f"→ {target} ({len(plan.procedures)} thủ tục)")
 
 
 @catalogue_app.command("validate")

@@ -42,7 +42,7 @@ def national_catalogue_dir(settings: Settings, data_dir: Path) -> Path:
     if not (marker.exists() and marker.read_text() == stamp):
         report = import_sources(data_dir / "dvcqg" / "procedures.jsonl")
         report.merge(import_sources(data_dir / "dvcqg-structured"))
-        write_catalogue_dir(report, target)
+        write_catalogue_dir(report.procedures, target)
         marker.write_text(stamp)
     return target
 

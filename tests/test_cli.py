@@ -64,8 +64,10 @@ def test_catalogue_import_and_validate(env):
     ]), encoding="utf-8")
     out = env / "catalogue"
     result = runner.invoke(app, ["catalogue", "import", str(source), "--out", str(out)])
+    assert result.exit_code == 1 and "row 2" in result.output and "ma_thu_tuc" in result.output
+    assert not out.exists()  # a bad row stops the import unless --skip-bad
+    result = runner.invoke(app, ["catalogue", "import", str(source), "--out", str(out), "--skip-bad"])
     assert result.exit_code == 0, result.output
-    assert "row 2" in result.output and "ma_thu_tuc" in result.output
     assert runner.invoke(app, ["catalogue", "validate", str(out)]).exit_code == 0
     broken = env / "broken.yaml"
     broken.write_text("procedures:\n  - {code: '12', name: 'Thủ tục', group: g}\n", encoding="utf-8")
@@ -82,3 +84,31 @@ def test_missing_catalogue_is_one_clear_line(env):
 def test_console_script_is_installed():
     completed = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0 and "answer" in completed.stdout
+
+
+def test_import_dry_run_diff_and_xlsx_merge(env):
+    from openpyxl import Workbook
+
+    from knowledge.loaders import load_catalogue
+
+    out = env / "catalogue"
+    assert runner.invoke(app, ["catalogue", "import", str(TESTS / "data" / "mini.yaml"), "--out", str(out)]).exit_code == 0
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["DANH SÁCH THỦ TỤC HÀNH CHÍNH"])
+    sheet.append(["Mã số", "Tên", "Cơ quan ban hành", "Cơ quan thực hiện", "Lĩnh vực"])
+    sheet.append(["1.000001", "Thủ tục đăng ký khai sinh (tên mới)", "Bộ Tư pháp", "UBND cấp xã", "Hộ tịch"])
+    sheet.append(["1.009999", "Thủ tục mới hoàn toàn", "Bộ Tư pháp", "Sở Tư pháp", "Hộ tịch"])
+    sheet.append(["sai-ma", "Dòng lỗi", "", "", ""])
+    xlsx = env / "list.xlsx"
+    workbook.save(xlsx)
+    dry = runner.invoke(app, ["catalogue", "import", str(xlsx), "--out", str(out), "--dry-run"])
+    assert dry.exit_code == 1 and "row 5" in dry.output and "Mã số" in dry.output
+    assert "thay đổi 1.000001: name" in dry.output and "thêm: 1.009999" in dry.output
+    assert load_catalogue(out).catalogue.by_code()["1.000001"].name == "Thủ tục đăng ký khai sinh"  # unchanged
+    applied = runner.invoke(app, ["catalogue", "import", str(xlsx), "--out", str(out), "--skip-bad"])
+    assert applied.exit_code == 0, applied.output
+    merged = load_catalogue(out).catalogue.by_code()
+    assert merged["1.000001"].name == "Thủ tục đăng ký khai sinh (tên mới)" and merged["1.000001"].documents  # details kept
+    assert merged["1.009999"].agency == "Sở Tư pháp" and len(merged) == 6
+    assert len(load_catalogue(out).catalogue.faq) == 2  # FAQ entries survive the merge

@@ -83,7 +83,7 @@ def test_write_is_atomic_and_roundtrips(tmp_path, mini_catalogue):
     from knowledge.importers.dvcqg import ImportReport
 
     out = tmp_path / "catalogue"
-    write_catalogue_dir(ImportReport(procedures=list(mini_catalogue.procedures)), out)
+    write_catalogue_dir(list(mini_catalogue.procedures), out)
     loaded = load_catalogue(out)
     assert not loaded.problems
     assert {p.code for p in loaded.catalogue.procedures} == {p.code for p in mini_catalogue.procedures}

@@ -75,6 +75,8 @@ class ImportReport:
 
     procedures: list[Procedure] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)  # files in no format we know (not an error)
+    faq: list = field(default_factory=list)  # FAQ entries from project-format sources
     complete: int = 0
     partial: int = 0
     partial_examples: list[str] = field(default_factory=list)
@@ -82,6 +84,8 @@ class ImportReport:
     def merge(self, other: ImportReport) -> None:
         self.procedures.extend(other.procedures)
         self.problems.extend(other.problems)
+        self.skipped_files.extend(other.skipped_files)
+        self.faq.extend(other.faq)
         self.complete += other.complete
         self.partial += other.partial
         self.partial_examples.extend(other.partial_examples[: max(0, 10 - len(self.partial_examples))])

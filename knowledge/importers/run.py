@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.errors import CatalogueError, LoadProblem
@@ -20,7 +22,10 @@ from knowledge.importers.dvcqg import (
     looks_like_crawl,
     looks_like_structured,
 )
+from knowledge.diff import CatalogueDiff, diff_catalogues
+from knowledge.importers.xlsx import import_xlsx, merge_list_entry
 from knowledge.loaders import load_catalogue, write_jsonl
+from knowledge.schema import Catalogue, FaqEntry, Procedure
 
 
 def _looks_like_project_format(path: Path) -> bool:
@@ -34,24 +39,30 @@ def import_sources(path: Path) -> ImportReport:
         raise CatalogueError(f"no such file or directory: {path}")
     report = ImportReport()
     for source in iter_source_files(path):
+        if source.suffix not in (".jsonl", ".json"):
+            continue  # YAML and XLSX are read below
         if source.suffix == ".jsonl" and looks_like_crawl(source):
             report.merge(import_crawl_jsonl(source))
         elif source.suffix == ".json" and looks_like_structured(source):
             report.merge(import_structured_json(source))
         elif not _looks_like_project_format(source):
-            report.problems.append(LoadProblem(str(source), 1, "-", "not a catalogue file (unknown format); skipped"))
+            report.skipped_files.append(str(source))
         else:
             loaded = load_catalogue(source)
             report.procedures.extend(loaded.catalogue.procedures)
+            report.faq.extend(loaded.catalogue.faq)
             report.problems.extend(loaded.problems)
             report.complete += len(loaded.catalogue.procedures)
-    if path.is_dir():
-        for ignored in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix not in (".jsonl", ".json")):
-            if ignored.suffix in (".yaml", ".yml"):
-                loaded = load_catalogue(ignored)
-                report.procedures.extend(loaded.catalogue.procedures)
-                report.problems.extend(loaded.problems)
-                report.complete += len(loaded.catalogue.procedures)
+    others = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for other in others:
+        if other.suffix in (".yaml", ".yml"):
+            loaded = load_catalogue(other)
+            report.procedures.extend(loaded.catalogue.procedures)
+            report.faq.extend(loaded.catalogue.faq)
+            report.problems.extend(loaded.problems)
+            report.complete += len(loaded.catalogue.procedures)
+        elif other.suffix == ".xlsx":
+            report.merge(import_xlsx(other))
     # the same code twice (e.g. crawl and structured export): the later one wins, say so
     seen: dict[str, int] = {}
     for index, proc in enumerate(report.procedures):
@@ -62,13 +73,52 @@ def import_sources(path: Path) -> ImportReport:
     return report
 
 
-def write_catalogue_dir(report: ImportReport, out_dir: Path) -> Path:
-    """Write the imported procedures as `out_dir/procedures.jsonl`, replacing `out_dir` atomically."""
+@dataclass
+class ImportPlan:
+    """What `catalogue import` would do: the report, the resulting catalogue, and the diff."""
+
+    report: ImportReport
+    procedures: dict[str, Procedure]
+    faq: list[FaqEntry]
+    diff: CatalogueDiff
+
+    @property
+    def valid(self) -> bool:
+        return not self.report.problems
+
+
+def plan_import(source: Path, target: Path, replace: bool = False) -> ImportPlan:
+    """Import `source` and merge it into the catalogue at `target` (if any), without writing.
+
+    Full records replace the same code; list-export rows (codes and names only) update names of
+    known codes and add minimal entries for new ones. With `replace`, codes absent from the
+    import are removed.
+    """
+    report = import_sources(source)
+    existing_catalogue = load_catalogue(target).catalogue if target.exists() else Catalogue()
+    existing = existing_catalogue.by_code()
+    merged: dict[str, Procedure] = {} if replace else dict(existing)
+    for proc in report.procedures:
+        if proc.raw.get("source", "").startswith("xlsx"):
+            merged[proc.code] = merge_list_entry(existing.get(proc.code), proc)
+        else:
+            merged[proc.code] = proc
+    faq = {entry.topic: entry for entry in (() if replace else existing_catalogue.faq)}
+    faq.update((entry.topic, entry) for entry in report.faq)
+    return ImportPlan(report, merged, list(faq.values()), diff_catalogues(existing, merged, replace))
+
+
+def apply_plan(plan: ImportPlan, out_dir: Path) -> Path:
+    return write_catalogue_dir(plan.procedures.values(), out_dir, plan.faq)
+
+
+def write_catalogue_dir(procedures: Iterable[Procedure], out_dir: Path, faq: Iterable[FaqEntry] = ()) -> Path:
+    """Write the catalogue as `out_dir/procedures.jsonl`, replacing `out_dir` atomically."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.staging-"))
     try:
-        write_jsonl(staging / "procedures.jsonl", sorted(report.procedures, key=lambda p: p.code))
+        write_jsonl(staging / "procedures.jsonl", sorted(procedures, key=lambda p: p.code), faq)
         old = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
