@@ -186,7 +186,8 @@ def serve(
     if parts.telegram is not None and not parts.telegram_secret:
         console.print("[red]Webhook Telegram cần TTHC_TELEGRAM_WEBHOOK_SECRET.[/red]")
         raise typer.Exit(2)
-    uvicorn.run(create_app(parts, webhook_url=settings.telegram_webhook_url, staff=staff_config(settings)), host=host or settings.host,
+    uvicorn.run(create_app(parts, webhook_url=settings.telegram_webhook_url, staff=staff_config(settings, parts, runtime)),
+                host=host or settings.host,
                 port=port or settings.port, log_level=settings.log_level.lower(), access_log=False)
 
 

@@ -34,6 +34,14 @@ class Runtime:
     embedder: Embedder
     index: Index
     engine: Engine
+    index_root: Path
+    sessions: sessionmaker | None = None
+    deadlines: Deadlines = Deadlines()
+
+    def make_engine(self, index: Index, cache_dir: Path) -> Engine:
+        """An engine for another index version, wired like this one (used by hot swap)."""
+        port = feedback_port(index, self.sessions, self.deadlines) if self.sessions is not None else None
+        return Engine.create(index, cache_dir=cache_dir, feedback=port)
 
 
 def load_catalogue_or_fail(paths: list[Path] | None) -> tuple[Catalogue, list[LoadProblem]]:
@@ -45,6 +53,9 @@ def load_catalogue_or_fail(paths: list[Path] | None) -> tuple[Catalogue, list[Lo
 
 
 def index_root_for(settings: Settings, catalogue: Catalogue, embedder: Embedder) -> Path:
+    """A deployment's fixed index directory (TTHC_INDEX_DIR), else a cache entry per catalogue."""
+    if settings.index_dir is not None:
+        return settings.index_dir
     return settings.cache_dir / "index" / f"{catalogue_fingerprint(catalogue)}-{slugify(embedder.name, 40)}"
 
 
@@ -56,6 +67,8 @@ def ensure_index(
     rebuild: bool = False,
 ) -> Index:
     root = index_root_for(settings, catalogue, embedder)
+    if not rebuild and active_version(root) is not None and settings.index_dir is not None:
+        return Index.load(root, embedder)  # a deployment serves what its administrator built
     if not rebuild and active_version(root) is not None:
         try:
             return Index.load(root, embedder)
@@ -84,7 +97,8 @@ def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None
     deadlines = Deadlines(answer_days=settings.feedback_answer_days, update_days=settings.feedback_update_days)
     port = feedback_port(index, sessions, deadlines) if sessions is not None else None
     engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings", feedback=port)
-    return Runtime(catalogue, problems, embedder, index, engine)
+    return Runtime(index.catalogue if settings.index_dir else catalogue, problems, embedder, index, engine,
+                   index_root=index_root_for(settings, catalogue, embedder), sessions=sessions, deadlines=deadlines)
 
 
 def open_database(settings: Settings) -> sessionmaker:

@@ -13,7 +13,9 @@ from bot.server import ServerParts, ZaloConfig, create_app
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.store import ConversationStore
-from feedback.web.app import WebConfig
+from bot.admin import CatalogueAdmin
+from bot.hotswap import EngineHolder
+from feedback.web.app import AdminHooks, WebConfig
 
 
 def secret(value) -> str:
@@ -26,7 +28,9 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
     runtime = runtime or create_runtime(settings, sessions=sessions)
     service = ConversationService(runtime.engine, ConversationStore(sessions))
     channels = channels or {"telegram", "zalo"}
-    parts = ServerParts(service=service, sessions=sessions)
+    holder = EngineHolder(service, runtime.index_root, runtime.embedder,
+                          lambda index: runtime.make_engine(index, settings.cache_dir / "embeddings"))
+    parts = ServerParts(service=service, sessions=sessions, holder=holder, index_poll_seconds=settings.index_poll_seconds)
     if "telegram" in channels and settings.telegram_enabled():
         parts.telegram = build_application(secret(settings.telegram_token), service, base_url=settings.telegram_api_base,
                                            with_updater=polling)
@@ -40,14 +44,20 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
     return parts
 
 
-def staff_config(settings: Settings) -> WebConfig | None:
+def staff_config(settings: Settings, parts: ServerParts | None = None, runtime: Runtime | None = None) -> WebConfig | None:
     if settings.staff_secret_key is None:
         return None
-    return WebConfig(secret_key=secret(settings.staff_secret_key), https_only=settings.staff_https_only)
+    hooks = None
+    if parts is not None and runtime is not None and parts.holder is not None and settings.catalogue and settings.catalogue.is_dir():
+        admin = CatalogueAdmin(catalogue_dir=settings.catalogue, index_root=runtime.index_root, embedder=runtime.embedder,
+                               holder=parts.holder, cache_dir=settings.cache_dir / "embeddings")
+        hooks = AdminHooks(status=admin.status, plan=admin.plan, apply=admin.apply, rebuild=admin.rebuild,
+                           reload=admin.reload, upload_dir=settings.cache_dir / "uploads")
+    return WebConfig(secret_key=secret(settings.staff_secret_key), https_only=settings.staff_https_only, admin=hooks)
 
 
 def build_app(settings: Settings, catalogue: list[Path] | None = None, channels: set[str] | None = None) -> Starlette:
     sessions = open_database(settings)
     runtime = create_runtime(settings, catalogue, sessions=sessions)
-    return create_app(build_parts(settings, runtime, channels, sessions=sessions), webhook_url=settings.telegram_webhook_url,
-                      staff=staff_config(settings))
+    parts = build_parts(settings, runtime, channels, sessions=sessions)
+    return create_app(parts, webhook_url=settings.telegram_webhook_url, staff=staff_config(settings, parts, runtime))

@@ -15,6 +15,7 @@ import datetime as dt
 import hmac
 import json
 import logging
+import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from telegram.ext import Application
 from bot import replies
 from bot.channels import zalo as zalo_channel
 from bot.channels.telegram import render_html
+from bot.hotswap import EngineHolder
 from bot.service import ConversationService
 from bot.store import EventLog
 from bot.types import ConversationState, Incoming, Reply
@@ -58,6 +60,8 @@ class ServerParts:
     telegram_secret: str | None = None
     zalo: ZaloConfig | None = None
     outbox_interval: float = 2.0
+    holder: EngineHolder | None = None  # hot swap of the index (SIGHUP, file watch, admin page)
+    index_poll_seconds: float = 5.0
     background: set[asyncio.Task] = field(default_factory=set)
 
 
@@ -208,13 +212,19 @@ def create_app(parts: ServerParts, webhook_url: str | None = None, staff: WebCon
                 await parts.telegram.bot.set_webhook(url=webhook_url, secret_token=parts.telegram_secret,
                                                      allowed_updates=Update.ALL_TYPES)
             await parts.telegram.start()
-        worker = asyncio.create_task(_outbox_worker(parts))
+        tasks = [asyncio.create_task(_outbox_worker(parts))]
+        if parts.holder is not None:
+            tasks.append(asyncio.create_task(parts.holder.watch(parts.index_poll_seconds)))
+            with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not in the main thread
+                asyncio.get_running_loop().add_signal_handler(
+                    signal.SIGHUP, lambda: parts.background.add(asyncio.create_task(parts.holder.reload_async())))
         try:
             yield
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if parts.telegram is not None:
                 await parts.telegram.stop()
                 await parts.telegram.shutdown()

@@ -77,9 +77,10 @@ class ConversationService:
                 return None
             state = self.store.load(*key)
             return Reply(text=FLOOD_NOTICE.get(state.language, FLOOD_NOTICE["vi"]), intent="chitchat", state=state)
+        engine = self.engine  # one engine for the whole request, even if a hot swap happens meanwhile
         with self._locks[key]:
             state = self.store.load(*key)
-            reply = handle_safely(self.engine, incoming, state)
+            reply = handle_safely(engine, incoming, state)
             try:
                 self.store.save(*key, reply.state)
             except Exception:  # noqa: BLE001 - a storage hiccup must not cost the citizen the answer

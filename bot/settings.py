@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     embed_threads: int | None = Field(None, description="threads for the bundled embedder (default: all cores)")
     catalogue: Path | None = Field(None, description="catalogue file or directory (default: bundled sample)")
     cache_dir: Path = Field(default_factory=_default_cache, description="built indexes and embedding cache")
+    index_dir: Path | None = Field(None, description="a deployment's index root: `tthc serve` loads its active version "
+                                   "and hot-swaps to newer ones built there with `tthc index build --out`")
+    index_poll_seconds: float = Field(5.0, description="how often `tthc serve` checks for a newer index version")
     database_url: str = Field("sqlite:///tthc.db", description="SQLAlchemy URL for stored data")
     log_level: str = "WARNING"
 

@@ -12,7 +12,9 @@ import datetime as dt
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from importlib import resources
 from urllib.parse import urlencode
 
@@ -36,11 +38,24 @@ VN_OFFSET = dt.timedelta(hours=7)
 
 
 @dataclass
+class AdminHooks:
+    """Catalogue administration offered by the server (bot.admin.CatalogueAdmin), as plain callables."""
+
+    status: Callable[[], dict]
+    plan: Callable[[Path], dict]
+    apply: Callable[[Path, bool], str]
+    rebuild: Callable[[], str]
+    reload: Callable[[], str]
+    upload_dir: Path
+
+
+@dataclass
 class WebConfig:
     secret_key: str
     https_only: bool = False
     idle_minutes: int = 30
     prefix: str = "/staff"
+    admin: AdminHooks | None = None
 
 
 def _templates() -> Jinja2Templates:
@@ -250,7 +265,64 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
         db.add(AuditEntry(actor=user.username, action="save_template", detail=title))
         return f"{p}/templates"
 
+    async def admin_page(request: Request) -> Response:
+        with sessions() as db:
+            user = current_user(request, db)
+            if user is None:
+                return to_login()
+            if user.role != "admin" or config.admin is None:
+                return render(request, "error.html", status_code=403, user=user, error="Chỉ quản trị viên được vào trang này.")
+            plan = request.session.pop("admin_plan", None)
+            return render(request, "admin.html", user=user, status=config.admin.status(), plan=plan,
+                          message=request.query_params.get("msg"), error=request.query_params.get("error"))
+
+    async def admin_action(request: Request) -> Response:
+        """Upload (validate + diff), apply, rebuild, reload: admin only, CSRF-checked, audited."""
+        form = await form_with_csrf(request)
+        with sessions() as db, db.begin():
+            user = current_user(request, db)
+            if user is None:
+                return to_login()
+            if form is None or user.role != "admin" or config.admin is None:
+                return HTMLResponse("Không được phép.", status_code=403)
+            what = request.path_params["what"]
+            hooks = config.admin
+            try:
+                if what == "upload":
+                    upload = form.get("file")
+                    if upload is None or not getattr(upload, "filename", ""):
+                        raise ValueError("chưa chọn tệp")
+                    suffix = Path(upload.filename).suffix.lower()
+                    if suffix not in (".yaml", ".yml", ".json", ".jsonl", ".xlsx"):
+                        raise ValueError("chỉ nhận tệp .yaml, .json, .jsonl, .xlsx")
+                    hooks.upload_dir.mkdir(parents=True, exist_ok=True)
+                    staged = hooks.upload_dir / f"{secrets.token_hex(8)}{suffix}"
+                    staged.write_bytes(await upload.read())
+                    plan = hooks.plan(staged)
+                    request.session["admin_plan"] = {**{k: v for k, v in plan.items() if k != "changed"},
+                                                     "changed": dict(list(plan["changed"].items())[:50]),
+                                                     "file": staged.name, "original": upload.filename[:120]}
+                    message = "Đã kiểm tra tệp; xem báo cáo bên dưới."
+                elif what == "apply":
+                    staged = hooks.upload_dir / Path(str(form.get("file", ""))).name
+                    if not staged.exists():
+                        raise ValueError("tệp tải lên không còn; vui lòng tải lại")
+                    message = hooks.apply(staged, form.get("skip_bad") == "1")
+                elif what == "rebuild":
+                    message = hooks.rebuild()
+                elif what == "reload":
+                    message = hooks.reload()
+                else:
+                    return HTMLResponse("Không có thao tác này.", status_code=404)
+                db.add(AuditEntry(actor=user.username, action=f"catalogue_{what}", detail=message[:1000]))
+            except ValueError as exc:
+                db.add(AuditEntry(actor=user.username, action=f"catalogue_{what}_refused", detail=str(exc)[:1000]))
+                return RedirectResponse(f"{p}/admin?{urlencode({'error': str(exc)})}", status_code=303)
+        return RedirectResponse(f"{p}/admin?{urlencode({'msg': message})}", status_code=303)
+
     routes = [
+        Route("/admin", admin_page, methods=["GET"]),
+        Route("/admin/{what}", admin_action, methods=["POST"]),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/", inbox, methods=["GET"]),
