@@ -191,6 +191,38 @@ def serve(
                 port=port or settings.port, log_level=settings.log_level.lower(), access_log=False)
 
 
+@app.command()
+def report(
+    period: Annotated[str, typer.Argument(help="2026-10 | 2026-Q3 | 2026-H1 | 2026 | 2026-01-01..2026-01-31")],
+    agency: Annotated[str | None, typer.Option(help="only this agency / commune")] = None,
+    out: Annotated[Path, typer.Option(help="folder for the XLSX, CSV and PNG files")] = Path("bao-cao"),
+) -> None:
+    """Periodic PAKN, satisfaction and usage report: XLSX (one sheet per table), CSV and PNG charts."""
+    from bot.runtime import open_database
+    from feedback.report_files import tables, write_charts, write_csv, write_xlsx
+    from feedback.reports import Period, build_report
+
+    try:
+        parsed = Period.parse(period)
+    except ValueError as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    sessions = open_database(_settings())
+    with sessions() as db:
+        data = build_report(db, parsed, agency=agency)
+    stem = f"bao-cao-{period}".replace("..", "_")
+    xlsx = write_xlsx(data, out / f"{stem}.xlsx")
+    csvs = write_csv(data, out / f"{stem}-csv")
+    pngs = write_charts(data, out / f"{stem}-bieu-do")
+    screen = Console()
+    for title, header, rows in tables(data)[:2]:
+        table = Table(*header, title=f"{title} — {parsed.label}")
+        for row in rows:
+            table.add_row(*map(str, row))
+        screen.print(table)
+    console.print(f"→ {xlsx}, {len(csvs)} tệp CSV, {len(pngs)} biểu đồ PNG trong {out}")
+
+
 staff_app = typer.Typer(help="Staff accounts for the feedback web pages.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 

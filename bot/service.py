@@ -18,7 +18,8 @@ from bot import replies
 from bot.engine import Engine, handle_safely
 from bot.store import ConversationStore
 from bot.types import ConversationState, Incoming, Reply
-from feedback.models import SatisfactionRating
+from bot.logsafe import redact
+from feedback.models import QuestionLog, SatisfactionRating
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class ConversationService:
         self.store = store
         self.flood = flood or FloodGuard()
         self._locks: dict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
+        self._last_question: dict[tuple[str, str], int] = {}  # in memory only: not a user record
 
     def respond(self, incoming: Incoming) -> Reply | None:
         """The reply to send, or None when flood protection drops the message silently."""
@@ -83,20 +85,37 @@ class ConversationService:
             reply = handle_safely(engine, incoming, state)
             try:
                 self.store.save(*key, reply.state)
+                self._log_question(key, incoming, reply)
             except Exception:  # noqa: BLE001 - a storage hiccup must not cost the citizen the answer
                 log.exception("could not save conversation state (channel=%s)", incoming.channel)
             return reply
 
+    def _log_question(self, key: tuple[str, str], incoming: Incoming, reply: Reply) -> None:
+        """Usage statistics: text only for information requests, redacted; no user id."""
+        informative = reply.intent in ("procedure", "faq", "out_of_scope") and not reply.state.flow
+        with self.store.sessions() as session, session.begin():
+            entry = QuestionLog(channel=incoming.channel, text=redact(incoming.text)[:500] if informative else "",
+                                intent=reply.intent, decision=reply.decision,
+                                procedure_code=reply.procedures[0] if reply.procedures and reply.intent == "procedure" else None,
+                                confidence=round(float(reply.confidence), 3))
+            session.add(entry)
+            session.flush()
+            self._last_question[key] = entry.id
+
     async def respond_async(self, incoming: Incoming) -> Reply | None:
         return await asyncio.to_thread(self.respond, incoming)
 
-    def rate_answer(self, channel: str, helpful: bool) -> None:
-        """👍/👎 on an answer, kept as a satisfaction rating (5 or 1) without who gave it."""
+    def rate_answer(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
+        """👍/👎 on an answer: a satisfaction rating (5 or 1) without who gave it, and a mark on
+        the question it answered so unhelpful answers show up in the catalogue-gap report."""
         with self.store.sessions() as session, session.begin():
             session.add(SatisfactionRating(subject="answer", channel=channel, score=5 if helpful else 1))
+            question_id = self._last_question.get((channel, user_id or ""))
+            if question_id is not None and (entry := session.get(QuestionLog, question_id)) is not None:
+                entry.helpful = helpful
 
-    async def rate_answer_async(self, channel: str, helpful: bool) -> None:
-        await asyncio.to_thread(self.rate_answer, channel, helpful)
+    async def rate_answer_async(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
+        await asyncio.to_thread(self.rate_answer, channel, helpful, user_id)
 
     def reset(self, channel: str, user_id: str) -> None:
         self.store.forget(channel, user_id)

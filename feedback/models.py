@@ -143,3 +143,23 @@ class AuditEntry(Base):
     record_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_records.id"), nullable=True)
     detail: Mapped[str] = mapped_column(String(1000), default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class QuestionLog(Base):
+    """One question the assistant was asked, for usage reports and catalogue gaps.
+
+    No user id is stored. The text is kept only for information requests, with phone, ID numbers
+    and e-mail addresses removed before it is written; feedback and status messages log no text.
+    """
+
+    __tablename__ = "question_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(String(500), default="")
+    intent: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(10))
+    procedure_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)

@@ -114,7 +114,8 @@ class TelegramHandlers:
         await query.answer()
         data = query.data or ""
         if data.startswith("helpful:"):
-            await self.service.rate_answer_async(CHANNEL, data == "helpful:yes")
+            user = update.effective_user
+            await self.service.rate_answer_async(CHANNEL, data == "helpful:yes", str(user.id) if user else None)
             if update.effective_chat:
                 await context.bot.send_message(update.effective_chat.id, replies.t("vi", "rated"))
         elif data.startswith("choice:"):
