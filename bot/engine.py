@@ -66,6 +66,7 @@ _FOLLOW_UP = tuple(fold(c) for c in ("thế còn", "còn ", "vậy còn", "thì 
 _CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là", "ý mình là", "nhầm", "chứ không",
                                       "không, ", "ko phải", "k phải", "i mean", "not "))
 _START_FEEDBACK = {"/phananh", "phan anh", "gui phan anh", "toi muon phan anh", "/gopy", "gop y", "kien nghi"}
+_RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|sao|điểm|diem)?\s*[,.:;-]?\s*(.{0,300})$", re.IGNORECASE | re.DOTALL)
 _CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
 
 
@@ -182,6 +183,12 @@ class Engine:
         if fold(text).strip(" !.") in _START_FEEDBACK:
             message, changes = self.dialog.start("", None, None, language, replies.t)
             return Reply(text=message, intent="feedback", state=state.evolve(**changes), language=language)
+
+        if not state.options and self.dialog.port is not None and (rating := _RATING.match(text)):
+            reference = self.dialog.port.rate(incoming.channel, incoming.user_id, int(rating.group(1)), rating.group(2).strip())
+            if reference:
+                return Reply(text=replies.t(language, "fb_rated", score=rating.group(1), reference=reference),
+                             intent="feedback", state=state, language=language)
 
         if state.options and (chosen := self._chosen_option(text, state)):
             return self._answer_group(chosen, state.aspect or "general", state.evolve(options=()), language,

@@ -53,6 +53,9 @@ class FeedbackPort(Protocol):
 
     def lookup(self, reference: str, channel: str, user_id: str) -> StatusView | None: ...
 
+    def rate(self, channel: str, user_id: str, score: int, reason: str) -> str | None:
+        """Attach a 1–5 rating to the user's latest answered record; its reference, or None."""
+
 
 def legal_kind(text: str) -> str | None:
     folded = fold(text)

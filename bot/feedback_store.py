@@ -39,6 +39,11 @@ class DatabaseFeedbackPort:
         except service.InvalidInput as exc:
             raise ValueError(str(exc)) from exc
 
+    def rate(self, channel: str, user_id: str, score: int, reason: str) -> str | None:
+        with self.sessions() as session, session.begin():
+            record = service.rate_record(session, channel, user_id, score, reason)
+            return record.reference if record else None
+
     def lookup(self, reference: str, channel: str, user_id: str) -> StatusView | None:
         with self.sessions() as session:
             record = service.for_citizen(session, reference, channel, user_id)

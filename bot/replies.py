@@ -124,6 +124,7 @@ TEXT = {
             "Người tố cáo được giữ bí mật thông tin cá nhân."
         ),
         "fb_status": "Phản ánh {reference}: {status}. Hạn trả lời: {due}.",
+        "fb_rated": "Cảm ơn anh/chị đã đánh giá {score}/5 cho việc giải quyết phản ánh {reference}.",
         "fb_status_reply": "Trả lời của cơ quan: {reply}",
     },
     "en": {
@@ -204,6 +205,7 @@ TEXT = {
         "fb_khieu_nai": "What you describe is an administrative complaint (khiếu nại), not feedback under Decree 20/2008/NĐ-CP, so it is not filed here. Please use the procedure: {procedures}.",
         "fb_to_cao": "What you describe is a denunciation (tố cáo), not feedback under Decree 20/2008/NĐ-CP, so it is not filed here. Please use the procedure: {procedures}. Your identity is protected.",
         "fb_status": "Feedback {reference}: {status}. Answer due by {due}.",
+        "fb_rated": "Thank you for rating the handling of {reference} {score}/5.",
         "fb_status_reply": "The agency's answer: {reply}",
     },
 }

@@ -25,7 +25,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from feedback import outbox
+from feedback import labels, outbox
 from feedback.models import (
     ACCEPTED,
     ANSWERED,
@@ -39,6 +39,7 @@ from feedback.models import (
     AuditEntry,
     FeedbackRecord,
     ReplyMessage,
+    SatisfactionRating,
     StaffUser,
     StatusChange,
 )
@@ -240,7 +241,7 @@ def reply(session: Session, record_id: int, author: str, text: str, expected_ver
     _check_version(record, expected_version)
     if record.status not in (NEW, ACCEPTED, IN_PROGRESS, ANSWERED):
         raise InvalidTransition("hồ sơ đã đóng; mở lại trước khi trả lời")
-    message_text = f"Trả lời phản ánh {record.reference}:\n{text}"
+    message_text = labels.REPLY_MESSAGE.format(reference=record.reference, text=text) + "\n\n" + labels.RATE_INVITE
     queued = outbox.enqueue(session, record.channel, record.chat_id, message_text)
     message = ReplyMessage(record_id=record.id, author=author, text=text, outbox_id=queued.id)
     session.add(message)
@@ -250,6 +251,26 @@ def reply(session: Session, record_id: int, author: str, text: str, expected_ver
         transition(session, record.id, ANSWERED, author, "đã gửi trả lời")
     session.flush()
     return message
+
+
+def rate_record(session: Session, channel: str, chat_id: str, score: int, reason: str = "",
+                within_days: int = 30) -> FeedbackRecord | None:
+    """The citizen's 1–5 rating of how their latest answered record was handled (once per record)."""
+    if not 1 <= score <= 5:
+        raise InvalidInput("điểm đánh giá từ 1 đến 5")
+    since = utcnow() - dt.timedelta(days=within_days)
+    rated = select(SatisfactionRating.record_id).where(SatisfactionRating.record_id.is_not(None))
+    record = session.scalar(
+        select(FeedbackRecord)
+        .where(FeedbackRecord.channel == channel, FeedbackRecord.chat_id == chat_id,
+               FeedbackRecord.status.in_((ANSWERED, CLOSED)), FeedbackRecord.answered_at >= since,
+               FeedbackRecord.id.not_in(rated))
+        .order_by(FeedbackRecord.answered_at.desc()).limit(1))
+    if record is None:
+        return None
+    session.add(SatisfactionRating(subject="feedback", record_id=record.id, channel=channel, score=score, reason=reason[:300]))
+    session.flush()
+    return record
 
 
 def reveal_contact(session: Session, record_id: int, actor: str) -> tuple[str | None, str | None]:

@@ -71,3 +71,29 @@ def test_helpers():
     assert extract_agency("đi làm ở UBND xã Tân Hòa hôm qua") == "UBND xã Tân Hòa"
     assert parse_contact("Tên: Lê Bình, sđt 0987.654.321") == ("Lê Bình", "0987654321")
     assert parse_contact("không có số") == ("không có số", None)
+
+
+def test_citizen_rates_the_answer_to_their_feedback(engine_with_port):
+    from feedback.auth import add_user
+    from feedback.models import SatisfactionRating
+
+    engine, sessions = engine_with_port
+    state = say(engine, "/phananh").state
+    state = say(engine, "Cán bộ một cửa phường Bình Minh trả hồ sơ chậm 2 tuần so với giấy hẹn", state).state
+    state = say(engine, "không", state).state
+    saved = say(engine, "1", state)
+    assert "Mã tra cứu" in saved.text
+    early = say(engine, "4")  # nothing answered yet: "4" is an ordinary message, not a rating
+    assert "/5" not in early.text
+    with sessions() as db, db.begin():
+        record = db.query(FeedbackRecord).one()
+        staff = add_user(db, "canbo", "mat-khau-dai-1")
+        message = service.reply(db, record.id, staff.username, "Đã nhắc nhở bộ phận một cửa.")
+        assert "đánh giá mức độ hài lòng" in db.get(service.outbox.OutboxMessage, message.outbox_id).text
+    thanks = say(engine, "4 sao, xử lý nhanh", saved.state)
+    assert "4/5" in thanks.text and record.reference in thanks.text
+    again = say(engine, "5", thanks.state)
+    assert "5/5" not in again.text  # one rating per record
+    with sessions() as db:
+        ratings = db.query(SatisfactionRating).all()
+        assert [(r.subject, r.score, r.reason) for r in ratings] == [("feedback", 4, "xử lý nhanh")]

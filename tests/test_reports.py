@@ -159,3 +159,29 @@ def test_carried_plus_received_equals_handled_plus_open(records, period):
     t = feedback_tables(records, Period.parse(period))
     assert t.reconciles
     assert all(n >= 0 for n in (t.answered_on_time, t.answered_late, t.rejected, t.transferred, t.open_within_deadline, t.open_overdue))
+
+
+def test_staff_reports_page_and_downloads(sessions):
+    import re
+
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.testclient import TestClient
+
+    from feedback.auth import add_user
+    from feedback.web.app import WebConfig, create_staff_app
+
+    with sessions() as db, db.begin():
+        seed(db)
+        add_user(db, "baocao", "mat-khau-bao-cao")
+    client = TestClient(Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="r" * 40)))]))
+    assert client.get("/staff/reports?period=2026-Q3").url.path == "/staff/login"
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/login").text).group(1)
+    client.post("/staff/login", data={"username": "baocao", "password": "mat-khau-bao-cao", "csrf": token})
+    page = client.get("/staff/reports?period=2026-Q3")
+    assert "Quý 3/2026" in page.text and "Kỳ trước chuyển sang" in page.text and "Số liệu không khớp" not in page.text
+    xlsx = client.get("/staff/reports/bao-cao.xlsx?period=2026-Q3")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client.get("/staff/reports/bao-cao-csv.zip?period=2026-Q3").content[:2] == b"PK"
+    assert client.get("/staff/reports/hai-long.png?period=2026-Q3").content[:4] == b"\x89PNG"
+    assert "không hợp lệ" in client.get("/staff/reports?period=2026-13").text

@@ -56,6 +56,7 @@ class WebConfig:
     idle_minutes: int = 30
     prefix: str = "/staff"
     admin: AdminHooks | None = None
+    embed: Callable | None = None  # texts → vectors, to cluster unanswered questions in reports
 
 
 def _templates() -> Jinja2Templates:
@@ -320,7 +321,69 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
                 return RedirectResponse(f"{p}/admin?{urlencode({'error': str(exc)})}", status_code=303)
         return RedirectResponse(f"{p}/admin?{urlencode({'msg': message})}", status_code=303)
 
+    def report_for(request: Request, db):
+        from feedback.reports import Period, build_report
+
+        period = Period.parse(request.query_params.get("period") or f"{utcnow():%Y-%m}")
+        agency = (request.query_params.get("agency") or "").strip() or None
+        return build_report(db, period, agency=agency, embed=config.embed)
+
+    async def reports_page(request: Request) -> Response:
+        from feedback.report_files import tables
+
+        with sessions() as db:
+            user = current_user(request, db)
+            if user is None:
+                return to_login()
+            try:
+                report = report_for(request, db)
+            except ValueError as exc:
+                return render(request, "reports.html", user=user, error=str(exc), report=None, tables=[], query="")
+            query = urlencode({k: v for k, v in request.query_params.items() if k in ("period", "agency")})
+            return render(request, "reports.html", user=user, report=report, tables=tables(report), query=query,
+                          period=request.query_params.get("period", ""), agency=request.query_params.get("agency", ""))
+
+    async def report_file(request: Request) -> Response:
+        import io
+        import tempfile
+        import zipfile
+
+        from feedback.report_files import charts, write_csv, write_xlsx
+
+        with sessions() as db:
+            user = current_user(request, db)
+            if user is None:
+                return to_login()
+            try:
+                report = report_for(request, db)
+            except ValueError as exc:
+                return HTMLResponse(str(exc), status_code=400)
+            db.add(AuditEntry(actor=user.username, action="report_download", detail=report.period.label))
+            db.commit()
+        what = request.path_params["what"]
+        if what.endswith(".png"):
+            images = charts(report)
+            name = what.removesuffix(".png")
+            if name not in images:
+                return HTMLResponse("Không có biểu đồ này.", status_code=404)
+            return Response(images[name], media_type="image/png")
+        with tempfile.TemporaryDirectory() as tmp:
+            if what == "bao-cao.xlsx":
+                data = write_xlsx(report, Path(tmp) / "bao-cao.xlsx").read_bytes()
+                media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            elif what == "bao-cao-csv.zip":
+                buffer = io.BytesIO()
+                with zipfile.ZipFile(buffer, "w") as archive:
+                    for path in write_csv(report, Path(tmp)):
+                        archive.write(path, path.name)
+                data, media = buffer.getvalue(), "application/zip"
+            else:
+                return HTMLResponse("Không có tệp này.", status_code=404)
+        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{what}"'})
+
     routes = [
+        Route("/reports", reports_page, methods=["GET"]),
+        Route("/reports/{what}", report_file, methods=["GET"]),
         Route("/admin", admin_page, methods=["GET"]),
         Route("/admin/{what}", admin_action, methods=["POST"]),
         Route("/login", login, methods=["GET", "POST"]),
