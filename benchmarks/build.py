@@ -117,7 +117,7 @@ def main() -> None:
     for name, procs, passages, full, inc, misses, swap in rows:
         table.add_row(name, str(procs), str(passages), f"{full:.1f}", f"{inc:.1f}", str(misses), str(swap["answered"]),
                       str(swap["failed"]), str(swap["swap_seconds"]))
-    Console().print(table)
+    Console(width=170).print(table)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
 

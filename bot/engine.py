@@ -176,6 +176,8 @@ class Engine:
         if not re.search(r"\w", text):
             return Reply(text=replies.t(language, "empty"), intent="chitchat", state=state, language=language)
 
+        if state.flow == "feedback" and not self.dialog.answers_step(text, state.step) and self._moves_on(text):
+            state = state.evolve(flow=None, step=None, draft={})  # the citizen left the report unfinished
         if state.flow == "feedback":
             message, changes = self.dialog.step(text, state, incoming.channel, incoming.user_id,
                                                 suggest=self._suggest_procedure, t=replies.t)
@@ -320,7 +322,8 @@ class Engine:
             return True
         if guess.intent in ("chitchat", "feedback") and guess.probability >= 0.5:
             return False
-        if guess.intent == "out_of_scope" and guess.probability >= 0.9:
+        if guess.intent == "out_of_scope" and guess.probability >= 0.9 and \
+                self.calibration.probability(features_of(result)) < 0.2:
             return False
         if len(folded.split()) <= 7:
             return True
@@ -348,6 +351,12 @@ class Engine:
                                              language, replies.t)
         return replace(base, text=message, intent="feedback", feedback_kind=guess.feedback_kind, confident=False,
                        aspect="general", options=(), state=base.state.evolve(**changes))
+
+    def _moves_on(self, text: str) -> bool:
+        """A message in the middle of a report that is chitchat or a new question, not an answer."""
+        result = self.index.search(text)
+        guess = self.classify(result.query_vector, text)
+        return guess.intent in ("chitchat", "status") or (guess.intent == "info" and asks_question(text))
 
     def _suggest_procedure(self, text: str) -> str | None:
         result = self.index.search(text)

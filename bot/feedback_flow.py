@@ -112,6 +112,17 @@ class FeedbackDialog:
             return t(language, "fb_ask_contact"), {"flow": "feedback", "step": "contact", "draft": draft}
         return t(language, "fb_ask_content"), {"flow": "feedback", "step": "content", "draft": draft}
 
+    @staticmethod
+    def answers_step(text: str, step: str | None) -> bool:
+        """Is this message an answer to the step's question (rather than the citizen moving on)?"""
+        if is_cancel(text) or step == "content":
+            return True
+        if step == "contact":
+            return is_no(text) or PHONE.search(text) is not None
+        if step == "confirm":
+            return is_yes(text) or is_no(text) or fold(text).strip(" .!") in ("2", "3", "sua", "sua noi dung", "edit")
+        return False
+
     def step(self, text: str, state, channel: str, user_id: str, suggest, t) -> tuple[str, dict]:
         language = state.language
         draft = dict(state.draft)

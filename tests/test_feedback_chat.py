@@ -97,3 +97,14 @@ def test_citizen_rates_the_answer_to_their_feedback(engine_with_port):
     with sessions() as db:
         ratings = db.query(SatisfactionRating).all()
         assert [(r.subject, r.score, r.reason) for r in ratings] == [("feedback", 4, "xử lý nhanh")]
+
+
+def test_a_citizen_can_leave_an_unfinished_report(engine_with_port):
+    engine, sessions = engine_with_port
+    state = say(engine, "/phananh").state
+    state = say(engine, "Cán bộ một cửa phường Bình Minh trả hồ sơ chậm 2 tuần so với giấy hẹn", state).state
+    assert state.step == "contact"
+    moved_on = say(engine, "làm giấy khai sinh cho con cần giấy tờ gì?", state)
+    assert moved_on.intent == "procedure" and moved_on.state.flow is None and moved_on.procedures[0] == "1.000001"
+    with sessions() as db:
+        assert db.query(FeedbackRecord).count() == 0
