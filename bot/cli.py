@@ -207,9 +207,13 @@ def report(
     except ValueError as exc:
         console.print(f"[red]Lỗi:[/red] {exc}")
         raise typer.Exit(2) from exc
-    sessions = open_database(_settings())
+    from indexer.embed import make_embedder
+
+    settings = _settings()
+    sessions = open_database(settings)
+    embedder = make_embedder(settings.embedder, settings.embed_threads)
     with sessions() as db:
-        data = build_report(db, parsed, agency=agency)
+        data = build_report(db, parsed, agency=agency, embed=lambda texts: embedder.encode(list(texts), is_query=True))
     stem = f"bao-cao-{period}".replace("..", "_")
     xlsx = write_xlsx(data, out / f"{stem}.xlsx")
     csvs = write_csv(data, out / f"{stem}-csv")

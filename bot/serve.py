@@ -53,7 +53,9 @@ def staff_config(settings: Settings, parts: ServerParts | None = None, runtime: 
                                holder=parts.holder, cache_dir=settings.cache_dir / "embeddings")
         hooks = AdminHooks(status=admin.status, plan=admin.plan, apply=admin.apply, rebuild=admin.rebuild,
                            reload=admin.reload, upload_dir=settings.cache_dir / "uploads")
-    return WebConfig(secret_key=secret(settings.staff_secret_key), https_only=settings.staff_https_only, admin=hooks)
+    embed = (lambda texts: runtime.embedder.encode(list(texts), is_query=True)) if runtime is not None else None
+    return WebConfig(secret_key=secret(settings.staff_secret_key), https_only=settings.staff_https_only, admin=hooks,
+                     embed=embed)
 
 
 def build_app(settings: Settings, catalogue: list[Path] | None = None, channels: set[str] | None = None) -> Starlette:

@@ -185,3 +185,14 @@ def test_staff_reports_page_and_downloads(sessions):
     assert client.get("/staff/reports/bao-cao-csv.zip?period=2026-Q3").content[:2] == b"PK"
     assert client.get("/staff/reports/hai-long.png?period=2026-Q3").content[:4] == b"\x89PNG"
     assert "không hợp lệ" in client.get("/staff/reports?period=2026-13").text
+
+
+def test_gap_questions_are_clustered_by_meaning():
+    import numpy as np
+
+    from feedback.reports import cluster
+
+    vectors = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.98, 0.2]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    groups = cluster(["cấp phép flycam", "xin phép bay flycam", "giá vàng", "đăng ký flycam"], vectors, threshold=0.9)
+    assert groups[0] == (3, ["cấp phép flycam", "xin phép bay flycam", "đăng ký flycam"]) and groups[1] == (1, ["giá vàng"])
