@@ -31,6 +31,9 @@ METHODS = ("dense", "lexical", "fuzzy")
 DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 1.0, "fuzzy": 0.2}
 RRF_K = 2.0
 CANDIDATES = 60
+# Up to this many names a full fuzzy scan costs a few ms and can find what the other retrievers
+# missed; beyond it fuzzy matching only re-ranks dense and lexical candidates (see benchmarks/).
+FUZZY_FULL_SCAN_MAX = 3000
 
 
 class IndexMismatch(Exception):
@@ -192,15 +195,19 @@ class Index:
         nonzero = np.nonzero(scores > 0)[0]
         return {int(i): float(scores[i]) for i in nonzero}
 
-    def fuzzy_scores(self, query: NormalizedQuery) -> dict[int, float]:
+    def fuzzy_scores(self, query: NormalizedQuery, candidates: set[int] | None = None) -> dict[int, float]:
+        """Fuzzy match against names and everyday names; restricted to `candidates` (item numbers)
+        when given, so in the fused search it re-ranks what dense and lexical found instead of
+        scanning every name (16 ms → under 1 ms per query on the national catalogue)."""
         text = query.folded
         if len(text) < 3:
             return {}
-        choices = [name for _, name in self._flat_names]
-        matches = process.extract(text, choices, scorer=fuzz.token_set_ratio, limit=CANDIDATES, score_cutoff=50)
+        pool = self._flat_names if candidates is None else [(i, n) for i, n in self._flat_names if i in candidates]
+        matches = process.extract(text, [name for _, name in pool], scorer=fuzz.token_set_ratio, limit=CANDIDATES,
+                                  score_cutoff=50)
         best: dict[int, float] = {}
         for _name, score, pos in matches:
-            item = self._flat_names[pos][0]
+            item = pool[pos][0]
             best[item] = max(best.get(item, 0.0), float(score))
         return best
 
@@ -219,9 +226,19 @@ class Index:
         per_item = {
             "dense": self.dense_scores(vector) if method in (None, "dense") else {},
             "lexical": self.lexical_scores(query) if method in (None, "lexical") else {},
-            "fuzzy": self.fuzzy_scores(query) if method in (None, "fuzzy") else {},
         }
         rankings = {m: rank_groups(scores, self.items) for m, scores in per_item.items() if scores}
+        if method == "fuzzy":
+            per_item["fuzzy"] = self.fuzzy_scores(query)
+        elif method is None and len(self._flat_names) <= FUZZY_FULL_SCAN_MAX:
+            per_item["fuzzy"] = self.fuzzy_scores(query)
+        elif method is None:
+            groups = {g for ranking in rankings.values() for g, _ in ranking[:CANDIDATES]}
+            per_item["fuzzy"] = self.fuzzy_scores(query, {i for g in groups for i in self.group_items[g]})
+        else:
+            per_item["fuzzy"] = {}
+        if per_item["fuzzy"]:
+            rankings["fuzzy"] = rank_groups(per_item["fuzzy"], self.items)
         if method:
             weights = {method: 1.0}
         fused = fuse(rankings, weights or DEFAULT_WEIGHTS)
