@@ -227,6 +227,36 @@ def report(
     console.print(f"→ {xlsx}, {len(csvs)} tệp CSV, {len(pngs)} biểu đồ PNG trong {out}")
 
 
+feedback_app = typer.Typer(help="Feedback records: retention.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("purge")
+def feedback_purge(
+    older_than: Annotated[str, typer.Option("--older-than", help="retention period, e.g. 365d, 24m, 2y")] = "730d",
+) -> None:
+    """Remove personal data (content, chat id, contact) from finished records older than the period; keep statistics."""
+    import re as _re
+
+    from bot.runtime import open_database
+    from feedback.retention import purge
+
+    match = _re.fullmatch(r"(\d+)([dmy])", older_than.strip().lower())
+    if not match:
+        console.print("[red]Sai định dạng thời hạn[/red] (ví dụ 365d, 24m, 2y).")
+        raise typer.Exit(2)
+    days = int(match.group(1)) * {"d": 1, "m": 30, "y": 365}[match.group(2)]
+    sessions = open_database(_settings())
+    try:
+        with sessions() as db, db.begin():
+            result = purge(db, days)
+    except ValueError as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"Đã xóa dữ liệu cá nhân của {result.records} hồ sơ, {result.questions} câu hỏi, "
+                  f"{result.rating_reasons} lý do đánh giá (cũ hơn {days} ngày).")
+
+
 staff_app = typer.Typer(help="Staff accounts for the feedback web pages.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 

@@ -83,3 +83,50 @@ def sessions(request, tmp_path):
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+# --- privacy: no log line of the whole suite may carry a phone, ID number, e-mail or token ---------
+import logging as _logging  # noqa: E402
+import re as _re  # noqa: E402
+
+_PERSONAL = _re.compile(
+    r"(?<!\d)(?:\+?84|0)(?:[\s.-]?\d){9,10}(?!\d)|(?<![\d.])\d{12}(?![\d.])|[\w.+-]+@[\w-]+\.[a-z]{2,}|bot\d{6,12}:[A-Za-z0-9_-]{20,}"
+)
+
+
+class _LogScanner(_logging.Handler):
+    def __init__(self):
+        super().__init__(level=_logging.DEBUG)
+        self.records = 0
+        self.leaks: list[str] = []
+
+    def emit(self, record: _logging.LogRecord) -> None:
+        self.records += 1
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a badly formatted record is not a leak
+            return
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + str(record.exc_info[1])
+        if _PERSONAL.search(text):
+            self.leaks.append(f"{record.name}: {text[:200]}")
+
+
+_SCANNER = _LogScanner()
+
+
+def pytest_sessionstart(session):
+    root = _logging.getLogger()
+    root.addHandler(_SCANNER)
+    root.setLevel(min(root.level or _logging.WARNING, _logging.INFO))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _logging.getLogger().removeHandler(_SCANNER)
+    if _SCANNER.leaks:
+        print(f"\nPRIVACY: {len(_SCANNER.leaks)} log records carry personal data or secrets:")
+        for leak in _SCANNER.leaks[:20]:
+            print("  ", leak)
+        session.exitstatus = 1
+    else:
+        print(f"\nprivacy log scan: {_SCANNER.records} log records, none with phone/ID numbers, e-mail or tokens")

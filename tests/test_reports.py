@@ -196,3 +196,26 @@ def test_gap_questions_are_clustered_by_meaning():
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     groups = cluster(["cấp phép flycam", "xin phép bay flycam", "giá vàng", "đăng ký flycam"], vectors, threshold=0.9)
     assert groups[0] == (3, ["cấp phép flycam", "xin phép bay flycam", "đăng ký flycam"]) and groups[1] == (1, ["giá vàng"])
+
+
+def test_purge_removes_personal_data_and_keeps_the_statistics(sessions):
+    from feedback.retention import REMOVED, purge
+
+    with sessions() as db, db.begin():
+        seed(db)
+        for r in db.query(FeedbackRecord):
+            r.contact_consent, r.contact_phone, r.chat_id, r.updated_at = True, "0912345678", "chat-1", r.received_at
+    with sessions() as db:
+        before = build_report(db, Period.parse("2026-Q3"), now=D(2026, 10, 5))
+    with sessions() as db, db.begin():
+        result = purge(db, older_than_days=60, now=D(2026, 11, 30))
+    assert result.records == 7 and result.questions == 7  # finished records only; R3, R8, R10, R11 are open
+    with sessions() as db:
+        purged = db.query(FeedbackRecord).filter_by(content=REMOVED).all()
+        assert all(r.contact_phone is None and r.chat_id == "" for r in purged)
+        assert db.query(FeedbackRecord).filter(FeedbackRecord.content != REMOVED).count() == 4
+        after = build_report(db, Period.parse("2026-Q3"), now=D(2026, 10, 5))
+    assert vars(after.feedback) == vars(before.feedback)
+    with pytest.raises(ValueError):
+        with sessions() as db, db.begin():
+            purge(db, older_than_days=7)
