@@ -98,3 +98,15 @@ def test_whole_national_data_imports():
     assert report.complete + report.partial == 2849
     assert report.complete > 1400
     assert not report.problems
+
+
+def test_parsers_are_linear_on_adversarial_input():
+    """Regression for a catastrophic-backtracking case found by benchmarks/fuzz.py."""
+    import time
+
+    for text in ("0912345678" * 8000, "1 bản" * 20000, "Phí: " + "1," * 30000, "Trực tuyến" + "9" * 50000):
+        started = time.perf_counter()
+        parse_documents(text)
+        parse_channels(text)
+        parse_legal_basis(text)
+        assert time.perf_counter() - started < 2.0, text[:20]

@@ -29,7 +29,7 @@ _CURRENCY = r"Việt Nam Đồng|VNĐ|VND|Đồng|đồng"
 _TIME = re.compile(rf"^\s*(\d+(?:[.,]\d+)?)(?!\d|[.,]\d|\s*(?:{_CURRENCY}))\s*({_TIME_UNITS})?", re.IGNORECASE)
 _FREE = re.compile(r"^\s*(Miễn phí|Không có thông tin|Không)", re.IGNORECASE)
 _AMOUNT = re.compile(r"^\s*([\d][\d.,]*)\s*(Việt Nam Đồng|VNĐ|VND|Đồng|đồng)", re.IGNORECASE)
-_FEE_IN_TEXT = re.compile(r"(?:Phí|Lệ phí)\s*:\s*([\d][\d.,]*)\s*(?:Đồng|đồng|VNĐ)")
+_FEE_IN_TEXT = re.compile(r"(?:Phí|Lệ phí)\s*:\s*(\d[\d.,]{0,20})\s*(?:Đồng|đồng|VNĐ)")
 
 
 T = TypeVar("T")
@@ -107,7 +107,9 @@ def parse_channels(text: str) -> Parsed[list[Channel]]:
 
 
 _DOC_HEADER = re.compile(r"Tên giấy tờMẫu đơn, tờ khaiSố lượng")
-_DOC_ROW_END = re.compile(r"(\d+)\s*bản chính(?:\s*,\s*(\d+)\s*bản sao)?|(\d+)\s*bản sao")
+# A count starts where a digit run starts (the lookbehind) and is short: without both, a long run
+# of digits makes the engine retry at every position (quadratic; 90 s on 80k digits, found by fuzzing).
+_DOC_ROW_END = re.compile(r"(?<!\d)(\d{1,4})\s*bản chính(?:\s*,\s*(\d{1,4})\s*bản sao)?|(?<!\d)(\d{1,4})\s*bản sao")
 _FORM_FILE = re.compile(r"\.(?:docx?|pdf|xlsx?|rar|zip)\s*$", re.IGNORECASE)
 
 
