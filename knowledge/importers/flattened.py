@@ -109,7 +109,9 @@ def parse_channels(text: str) -> Parsed[list[Channel]]:
 _DOC_HEADER = re.compile(r"Tên giấy tờMẫu đơn, tờ khaiSố lượng")
 # A count starts where a digit run starts (the lookbehind) and is short: without both, a long run
 # of digits makes the engine retry at every position (quadratic; 90 s on 80k digits, found by fuzzing).
-_DOC_ROW_END = re.compile(r"(?<!\d)(\d{1,4})\s*bản chính(?:\s*,\s*(\d{1,4})\s*bản sao)?|(?<!\d)(\d{1,4})\s*bản sao")
+# A count glued to a year ("…năm 20251 bản chính") is the single digit after the 4-digit run.
+_COUNT = r"(?:(?<!\d)\d{1,3}|(?<=\d{4})\d)"
+_DOC_ROW_END = re.compile(rf"({_COUNT})\s*bản chính(?:\s*,\s*({_COUNT})\s*bản sao)?|({_COUNT})\s*bản sao")
 _FORM_FILE = re.compile(r"\.(?:docx?|pdf|xlsx?|rar|zip)\s*$", re.IGNORECASE)
 
 
