@@ -12,6 +12,7 @@ instead of filing it. Storage is behind `FeedbackPort`, so this module has no da
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -167,6 +168,8 @@ class FeedbackDialog:
         return t(language, "fb_ask_content"), {"flow": "feedback", "step": "content", "draft": draft}
 
     def _summary(self, draft: dict, language: str, t) -> str:
+        # the draft gets its idempotency key when it is first shown for confirmation
+        draft.setdefault("key", uuid.uuid4().hex)
         subject = " · ".join(x for x in (self.describe(draft.get("procedure_code")), draft.get("agency")) if x)
         contact = t(language, "fb_with_contact") if draft.get("contact_consent") else t(language, "fb_no_contact")
         content = draft.get("content", "")

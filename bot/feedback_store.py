@@ -31,7 +31,8 @@ class DatabaseFeedbackPort:
             kind=draft.get("kind", "phan_anh"), content=draft.get("content", ""), channel=draft["channel"],
             chat_id=str(draft["chat_id"]), procedure_code=draft.get("procedure_code"), procedure_name=name, field=field,
             agency=draft.get("agency", "") or "", contact_consent=bool(draft.get("contact_consent")),
-            contact_name=draft.get("contact_name"), contact_phone=draft.get("contact_phone"), embedding=embedding)
+            contact_name=draft.get("contact_name"), contact_phone=draft.get("contact_phone"), embedding=embedding,
+            submission_key=draft.get("key"))
         try:
             with self.sessions() as session, session.begin():
                 record = service.create_record(session, record_draft, self.deadlines)

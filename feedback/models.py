@@ -67,6 +67,8 @@ class FeedbackRecord(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # for duplicate suggestions
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # the conversation's draft id: a confirmation resent after a crash finds the record it created
+    submission_key: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
 
     __mapper_args__ = {"version_id_col": version}
 

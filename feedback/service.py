@@ -105,6 +105,7 @@ class Draft:
     contact_name: str | None = None
     contact_phone: str | None = None
     embedding: Sequence[float] | None = None
+    submission_key: str | None = None  # idempotency: the same key returns the same record
 
 
 def new_reference(year: int) -> str:
@@ -125,6 +126,10 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines = Deadlin
         raise InvalidInput(f"loại không hợp lệ: {draft.kind}")
     if not draft.contact_consent and (draft.contact_name or draft.contact_phone):
         raise InvalidInput("chỉ lưu thông tin liên hệ khi người dân đồng ý")
+    if draft.submission_key:
+        existing = session.scalar(select(FeedbackRecord).where(FeedbackRecord.submission_key == draft.submission_key))
+        if existing is not None:
+            return existing
     now = now or utcnow()
     reference = new_reference(now.year)
     while session.scalar(select(FeedbackRecord.id).where(FeedbackRecord.reference == reference)) is not None:
@@ -138,6 +143,7 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines = Deadlin
         contact_consent=draft.contact_consent, contact_name=draft.contact_name if draft.contact_consent else None,
         contact_phone=draft.contact_phone if draft.contact_consent else None,
         embedding=np.asarray(draft.embedding, dtype=np.float32).tobytes() if draft.embedding is not None else None,
+        submission_key=draft.submission_key,
     )
     session.add(record)
     session.flush()

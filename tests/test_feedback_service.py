@@ -167,3 +167,10 @@ def test_migrations_match_the_models(sessions):
         context = MigrationContext.configure(db.connection())
         diff = [d for d in compare_metadata(context, Base.metadata) if d[0] != "remove_table" or d[1].name != "alembic_version"]
     assert diff == []
+
+
+def test_same_submission_key_returns_the_same_record(sessions):
+    with sessions() as db, db.begin():
+        first = service.create_record(db, draft(submission_key="draft-1"))
+        again = service.create_record(db, draft(submission_key="draft-1", content="gửi lại sau sự cố"))
+        assert again.id == first.id and db.query(FeedbackRecord).count() == 1
