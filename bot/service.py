@@ -19,6 +19,7 @@ from bot.engine import Engine, handle_safely
 from bot.store import ConversationStore
 from bot.types import ConversationState, Incoming, Reply
 from bot.logsafe import redact
+from feedback import outbox
 from feedback.models import QuestionLog, SatisfactionRating
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,11 @@ class ConversationService:
 
     async def rate_answer_async(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
         await asyncio.to_thread(self.rate_answer, channel, helpful, user_id)
+
+    def queue(self, channel: str, chat_id: str, text: str, key: str) -> None:
+        """Put an unsent reply in the outbox (delivered with retries by the server's worker)."""
+        with self.store.sessions() as session, session.begin():
+            outbox.enqueue(session, channel, chat_id, text, key=key)
 
     def reset(self, channel: str, user_id: str) -> None:
         self.store.forget(channel, user_id)

@@ -357,3 +357,22 @@ def test_telegram_polling_mode(mini_engine, tmp_path, fakes):
 
     asyncio.run(run())
     assert bot_api.sent(508) and "1.000005" in bot_api.sent(508)[0]["text"]
+
+
+
+def test_telegram_send_failure_goes_to_the_outbox_and_is_delivered(server, fakes):
+    srv, parts = server
+    bot_api = fakes[0]
+    bot_api.fail_next = 3  # the rate limiter's retries do not cover 5xx; the outbox does
+    post_tg(srv, tg_update(70, "thi bằng lái xe", chat_id=509))
+
+    def queued() -> int:
+        with parts.sessions() as session:
+            return session.query(outbox.OutboxMessage).filter_by(chat_id="509").count()
+
+    assert wait_for(lambda: queued() == 1)
+    with parts.sessions() as session, session.begin():
+        session.query(outbox.OutboxMessage).filter_by(chat_id="509").update({"next_attempt_at": outbox.utcnow()})
+    bot_api.fail_next = 0
+    assert wait_for(lambda: len(bot_api.sent(509)) == 1)
+    assert "1.000005" in bot_api.sent(509)[0]["text"]

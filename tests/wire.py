@@ -62,6 +62,7 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict]] = []
         self.message_id = 100
         self.pending_updates: list[dict] = []  # served once by getUpdates (polling mode)
+        self.fail_next = 0  # answer this many sendMessage calls with HTTP 502
         self.app = Starlette(routes=[Route("/bot{token}/{method}", self.handle, methods=["POST", "GET"])])
 
     async def handle(self, request: Request):
@@ -73,6 +74,9 @@ class FakeBotApi:
         if method == "getUpdates":
             updates, self.pending_updates = self.pending_updates, []
             return JSONResponse({"ok": True, "result": updates})
+        if method == "sendMessage" and self.fail_next:
+            self.fail_next -= 1
+            return JSONResponse({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status_code=502)
         if method == "sendMessage":
             self.message_id += 1
             return JSONResponse({"ok": True, "result": {"message_id": self.message_id, "date": int(time.time()),

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit, ParseMode
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -54,13 +56,24 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return None
 
 
-async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int | str, reply: Reply) -> None:
+async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int | str, reply: Reply,
+                     fallback: Callable[[str, str], None] | None = None) -> None:
+    """Send; if Telegram fails (5xx, network, repeated 429 after the rate limiter's retries), hand
+    the unsent text to `fallback` (the outbox), which retries with backoff: nothing is dropped."""
     parts = render_html(reply)
     markup = keyboard(reply)
     for i, part in enumerate(parts):
-        await context.bot.send_message(chat_id=chat_id, text=part, parse_mode=ParseMode.HTML,
-                                       disable_web_page_preview=True,
-                                       reply_markup=markup if i == len(parts) - 1 else None)
+        try:
+            await context.bot.send_message(chat_id=chat_id, text=part, parse_mode=ParseMode.HTML,
+                                           disable_web_page_preview=True,
+                                           reply_markup=markup if i == len(parts) - 1 else None)
+        except (NetworkError, RetryAfter, TimedOut) as exc:
+            if fallback is None:
+                raise
+            log.warning("telegram send failed (%s); queued for retry", type(exc).__name__)
+            unsent = "\n".join(html.unescape(p.replace("<b>", "").replace("</b>", "")) for p in parts[i:])
+            fallback(str(chat_id), unsent)
+            return
 
 
 class TelegramHandlers:
@@ -75,7 +88,9 @@ class TelegramHandlers:
         incoming = Incoming(CHANNEL, str(user.id if user else chat.id), text, choice=choice)
         reply = await self.service.respond_async(incoming)
         if reply is not None:
-            await send_reply(context, chat.id, reply)
+            key = f"telegram-reply:{update.update_id}"
+            await send_reply(context, chat.id, reply,
+                             fallback=lambda chat_id, body: self.service.queue(CHANNEL, chat_id, body, key))
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start: greeting and what the bot can do."""
