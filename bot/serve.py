@@ -30,7 +30,8 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
     channels = channels or {"telegram", "zalo"}
     holder = EngineHolder(service, runtime.index_root, runtime.embedder,
                           lambda index: runtime.make_engine(index, settings.cache_dir / "embeddings"))
-    parts = ServerParts(service=service, sessions=sessions, holder=holder, index_poll_seconds=settings.index_poll_seconds)
+    parts = ServerParts(service=service, sessions=sessions, holder=holder, index_poll_seconds=settings.index_poll_seconds,
+                        outbox_claim_seconds=settings.outbox_claim_seconds)
     if "telegram" in channels and settings.telegram_enabled():
         parts.telegram = build_application(secret(settings.telegram_token), service, base_url=settings.telegram_api_base,
                                            with_updater=polling)

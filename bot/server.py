@@ -61,6 +61,7 @@ class ServerParts:
     zalo: ZaloConfig | None = None
     outbox_interval: float = 2.0
     holder: EngineHolder | None = None  # hot swap of the index (SIGHUP, file watch, admin page)
+    outbox_claim_seconds: float = 120.0
     index_poll_seconds: float = 5.0
     background: set[asyncio.Task] = field(default_factory=set)
 
@@ -168,9 +169,13 @@ async def deliver_outbox_once(parts: ServerParts) -> int:
     for channel in ("telegram", "zalo"):
         if (channel == "telegram" and parts.telegram is None) or (channel == "zalo" and parts.zalo is None):
             continue
-        with parts.sessions() as session:
+        with parts.sessions() as session, session.begin():
+            outbox.release_stale_claims(session, parts.outbox_claim_seconds)
             batch = [(m.id, m.chat_id, m.text) for m in outbox.due(session, channel)]
         for message_id, chat_id, text in batch:
+            with parts.sessions() as session, session.begin():
+                if not outbox.claim(session, message_id):
+                    continue  # another worker has it
             if channel == "zalo":
                 last = await asyncio.to_thread(parts.service.store.last_user_message_at, "zalo", chat_id)
                 last_ms = last.replace(tzinfo=dt.UTC).timestamp() * 1000 if last else None  # stored as naive UTC

@@ -1,8 +1,10 @@
 """Outbox of messages to citizens: written in the caller's transaction, delivered by a worker.
 
 A message is never sent "on the side": it is a row first, so a crash between deciding to reply
-and delivering loses nothing, and a retry cannot send twice (each row has an idempotency key and
-moves pending → sent exactly once). Rows a channel cannot deliver now (e.g. outside Zalo's 48-hour
+and delivering loses nothing. A worker *claims* a row (pending → sending) before sending, so two
+workers never send the same row; a claim left by a killed process is released after
+`claim_seconds`. Delivery is therefore at least once, and a duplicate needs a crash in the instant
+between the channel's acknowledgement and `mark_sent` (the chat APIs take no idempotency key). Rows a channel cannot deliver now (e.g. outside Zalo's 48-hour
 consultation window) are `held` with the reason, visible to staff, never silently dropped.
 """
 
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feedback.db import Base
 
-PENDING, SENT, HELD, FAILED = "pending", "sent", "held", "failed"
+PENDING, SENDING, SENT, HELD, FAILED = "pending", "sending", "sent", "held", "failed"
 MAX_ATTEMPTS = 8
 
 
@@ -39,6 +41,7 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 def enqueue(session: Session, channel: str, chat_id: str, text: str, key: str | None = None) -> OutboxMessage:
@@ -63,11 +66,24 @@ def due(session: Session, channel: str, limit: int = 20) -> list[OutboxMessage]:
     ))
 
 
+def release_stale_claims(session: Session, claim_seconds: float) -> int:
+    """Claims older than `claim_seconds` belong to a worker that died: make them pending again."""
+    cutoff = utcnow() - dt.timedelta(seconds=claim_seconds)
+    return session.execute(update(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < cutoff)
+                           .values(status=PENDING)).rowcount
+
+
+def claim(session: Session, message_id: int) -> bool:
+    """pending → sending; False when another worker claimed it first (then do not send)."""
+    return session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
+                           .values(status=SENDING, claimed_at=utcnow())).rowcount == 1
+
+
 def mark_sent(session: Session, message_id: int) -> bool:
-    """pending → sent; False when another worker already did it (so the caller must not resend)."""
+    """sending → sent (or pending → sent for a caller that did not claim)."""
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_((PENDING, SENDING)))
         .values(status=SENT, sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
     )
     return result.rowcount == 1
@@ -76,8 +92,9 @@ def mark_sent(session: Session, message_id: int) -> bool:
 def mark_retry(session: Session, message_id: int, reason: str) -> None:
     """Failed attempt: back off exponentially (30 s, 1 min, 2 min … capped at 1 h), then give up."""
     message = session.get(OutboxMessage, message_id)
-    if message is None or message.status != PENDING:
+    if message is None or message.status not in (PENDING, SENDING):
         return
+    message.status = PENDING
     message.attempts += 1
     message.reason = reason[:200]
     if message.attempts >= MAX_ATTEMPTS:
@@ -88,6 +105,6 @@ def mark_retry(session: Session, message_id: int, reason: str) -> None:
 
 def hold(session: Session, message_id: int, reason: str) -> None:
     message = session.get(OutboxMessage, message_id)
-    if message is not None and message.status == PENDING:
+    if message is not None and message.status in (PENDING, SENDING):
         message.status = HELD
         message.reason = reason[:200]
