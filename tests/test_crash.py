@@ -44,6 +44,24 @@ def _healthy(port: int) -> bool:
         return False
 
 
+def database_url(tmp_path, database: str, name: str) -> str:
+    """A fresh SQLite file, or a fresh schema on the CI PostgreSQL."""
+    if database == "sqlite":
+        return f"sqlite:///{tmp_path / f'{name}.db'}"
+    import sqlalchemy as sa
+
+    schema = f"{name}_{os.getpid()}"
+    with make_engine(POSTGRES_URL).begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"'))
+    return POSTGRES_URL + f"?options=-csearch_path%3D{schema}"
+
+
+def server_env(tmp_path, url: str, bot_api_url: str, **extra: str) -> dict:
+    return {**os.environ, "TTHC_EMBEDDER": "hashing", "TTHC_CATALOGUE": str(TESTS / "data" / "mini.yaml"),
+            "TTHC_CACHE_DIR": str(tmp_path / "cache"), "TTHC_DATABASE_URL": url, "TTHC_TELEGRAM_TOKEN": TOKEN,
+            "TTHC_TELEGRAM_WEBHOOK_SECRET": SECRET, "TTHC_TELEGRAM_API_BASE": bot_api_url, "TTHC_LOG_LEVEL": "ERROR", **extra}
+
+
 def update(update_id: int, chat_id: int, text: str) -> bytes:
     message = {"message_id": update_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
                "from": {"id": chat_id, "is_bot": False, "first_name": "Dân"}, "text": text}
@@ -56,19 +74,9 @@ def update(update_id: int, chat_id: int, text: str) -> bytes:
 def test_sigkill_mid_load_loses_no_acknowledged_record(tmp_path, database):
     bot_api = FakeBotApi()
     fake = LoopbackServer(bot_api.app).start()
-    if database == "sqlite":
-        url = f"sqlite:///{tmp_path / 'crash.db'}"
-    else:
-        import sqlalchemy as sa
-
-        schema = f"crash_{os.getpid()}"
-        with make_engine(POSTGRES_URL).begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"'))
-        url = POSTGRES_URL + f"?options=-csearch_path%3D{schema}"
+    url = database_url(tmp_path, database, "crash")
     port = free_port()
-    env = {**os.environ, "TTHC_EMBEDDER": "hashing", "TTHC_CATALOGUE": str(TESTS / "data" / "mini.yaml"),
-           "TTHC_CACHE_DIR": str(tmp_path / "cache"), "TTHC_DATABASE_URL": url, "TTHC_TELEGRAM_TOKEN": TOKEN,
-           "TTHC_TELEGRAM_WEBHOOK_SECRET": SECRET, "TTHC_TELEGRAM_API_BASE": fake.url, "TTHC_LOG_LEVEL": "ERROR"}
+    env = server_env(tmp_path, url, fake.url)
     server = start_server(env, port)
     script = ["/phananh", "Cán bộ một cửa phường {n} hẹn trả hồ sơ 3 lần vẫn chưa có kết quả, tôi muốn phản ánh", "không", "1"]
     progress = {chat: 0 for chat in range(1000, 1000 + CITIZENS)}
@@ -146,15 +154,7 @@ def test_outbox_delivers_every_reply_after_a_sigkill(tmp_path, database):
 
     bot_api = FakeBotApi()
     fake = LoopbackServer(bot_api.app).start()
-    if database == "sqlite":
-        url = f"sqlite:///{tmp_path / 'outbox.db'}"
-    else:
-        import sqlalchemy as sa
-
-        schema = f"outbox_{os.getpid()}"
-        with make_engine(POSTGRES_URL).begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"'))
-        url = POSTGRES_URL + f"?options=-csearch_path%3D{schema}"
+    url = database_url(tmp_path, database, "outbox")
     engine = make_engine(url)
     init_db(engine)
     sessions = session_factory(engine)
@@ -163,10 +163,7 @@ def test_outbox_delivers_every_reply_after_a_sigkill(tmp_path, database):
         for i in range(replies):
             outbox.enqueue(db, "telegram", str(5000 + i), f"Trả lời phản ánh số {i}", key=f"reply-{i}")
     port = free_port()
-    env = {**os.environ, "TTHC_EMBEDDER": "hashing", "TTHC_CATALOGUE": str(TESTS / "data" / "mini.yaml"),
-           "TTHC_CACHE_DIR": str(tmp_path / "cache"), "TTHC_DATABASE_URL": url, "TTHC_TELEGRAM_TOKEN": TOKEN,
-           "TTHC_TELEGRAM_WEBHOOK_SECRET": SECRET, "TTHC_TELEGRAM_API_BASE": fake.url, "TTHC_LOG_LEVEL": "ERROR",
-           "TTHC_OUTBOX_CLAIM_SECONDS": "2"}
+    env = server_env(tmp_path, url, fake.url, TTHC_OUTBOX_CLAIM_SECONDS="2")
     server = start_server(env, port)
     wait_for(lambda: len(bot_api.sent()) >= 5, timeout=60)
     os.kill(server.pid, signal.SIGKILL)
