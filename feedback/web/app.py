@@ -328,17 +328,25 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
         agency = (request.query_params.get("agency") or "").strip() or None
         return build_report(db, period, agency=agency, embed=config.embed)
 
+    def report_request(request: Request, db):
+        """(user, report, error): the shared preamble of the report page and its downloads."""
+        user = current_user(request, db)
+        if user is None:
+            return None, None, None
+        try:
+            return user, report_for(request, db), None
+        except ValueError as exc:
+            return user, None, str(exc)
+
     async def reports_page(request: Request) -> Response:
         from feedback.report_files import tables
 
         with sessions() as db:
-            user = current_user(request, db)
+            user, report, error = report_request(request, db)
             if user is None:
                 return to_login()
-            try:
-                report = report_for(request, db)
-            except ValueError as exc:
-                return render(request, "reports.html", user=user, error=str(exc), report=None, tables=[], query="")
+            if report is None:
+                return render(request, "reports.html", user=user, error=error, report=None, tables=[], query="")
             query = urlencode({k: v for k, v in request.query_params.items() if k in ("period", "agency")})
             return render(request, "reports.html", user=user, report=report, tables=tables(report), query=query,
                           period=request.query_params.get("period", ""), agency=request.query_params.get("agency", ""))
@@ -351,13 +359,11 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
         from feedback.report_files import charts, write_csv, write_xlsx
 
         with sessions() as db:
-            user = current_user(request, db)
+            user, report, error = report_request(request, db)
             if user is None:
                 return to_login()
-            try:
-                report = report_for(request, db)
-            except ValueError as exc:
-                return HTMLResponse(str(exc), status_code=400)
+            if report is None:
+                return HTMLResponse(error, status_code=400)
             db.add(AuditEntry(actor=user.username, action="report_download", detail=report.period.label))
             db.commit()
         what = request.path_params["what"]
