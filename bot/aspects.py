@@ -12,8 +12,6 @@ import re
 
 from knowledge.text import fold
 
-ASPECTS = ("documents", "fee", "time", "place", "online", "steps", "eligibility", "general")
-
 # (phrase, weight): 2 = says the aspect on its own, 1 = a hint that can lose to a stronger cue.
 _CUES: dict[str, tuple[tuple[str, int], ...]] = {
     "documents": (

@@ -367,7 +367,7 @@ class Engine:
 
     def _procedure_label(self, code: str | None) -> str:
         proc = self.index.procedures.get(code or "")
-        return f"{proc.name} (mã {proc.code})" if proc else ""
+        return replies.t("vi", "procedure_label", name=proc.name, code=proc.code) if proc else ""
 
     def _legal_procedures(self, kind: str) -> str:
         query = "giải quyết khiếu nại quyết định hành chính" if kind == "khieu_nai" else "giải quyết tố cáo"

@@ -36,9 +36,6 @@ class CueList:
         return any(p.search(target) for p in patterns)
 
 
-INTENTS = ("procedure", "faq", "feedback", "status", "chitchat", "out_of_scope")
-CLASSIFIER_LABELS = ("info", "feedback", "status", "chitchat", "out_of_scope")  # info = procedure or faq
-FEEDBACK_KINDS = ("complaint", "suggestion", "praise")
 
 _REFERENCE = re.compile(r"\b(?:PA|KN|PAKN)-\d{4}-[A-Z0-9]{4,8}\b|\b[A-Z]\d{2}(?:\.\d{1,3}){1,4}-\d{6}-\d{3,5}\b", re.IGNORECASE)
 _STATUS_CUES = CueList((

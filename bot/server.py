@@ -199,6 +199,16 @@ async def deliver_outbox_once(parts: ServerParts) -> int:
     return sent
 
 
+async def _housekeeping(parts: ServerParts, every_seconds: float = 3600.0) -> None:
+    """Delete expired conversation state: its context holds recent message text (privacy)."""
+    while True:
+        try:
+            await asyncio.to_thread(parts.service.store.purge_expired)
+        except Exception:  # noqa: BLE001 - retried next round
+            log.exception("conversation purge failed")
+        await asyncio.sleep(every_seconds)
+
+
 async def _outbox_worker(parts: ServerParts) -> None:
     while True:
         try:
@@ -217,7 +227,7 @@ def create_app(parts: ServerParts, webhook_url: str | None = None, staff: WebCon
                 await parts.telegram.bot.set_webhook(url=webhook_url, secret_token=parts.telegram_secret,
                                                      allowed_updates=Update.ALL_TYPES)
             await parts.telegram.start()
-        tasks = [asyncio.create_task(_outbox_worker(parts))]
+        tasks = [asyncio.create_task(_outbox_worker(parts)), asyncio.create_task(_housekeeping(parts))]
         if parts.holder is not None:
             tasks.append(asyncio.create_task(parts.holder.watch(parts.index_poll_seconds)))
             with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not in the main thread

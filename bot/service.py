@@ -57,12 +57,6 @@ class FloodGuard:
             return "warn"
 
 
-FLOOD_NOTICE = {
-    "vi": "Anh/chị gửi tin nhắn hơi nhanh, vui lòng đợi vài giây rồi gửi tiếp giúp tôi nhé.",
-    "en": "You are sending messages a bit fast; please wait a few seconds.",
-}
-
-
 class ConversationService:
     def __init__(self, engine: Engine, store: ConversationStore, flood: FloodGuard | None = None):
         self.engine = engine
@@ -79,7 +73,7 @@ class ConversationService:
             if verdict == "drop":
                 return None
             state = self.store.load(*key)
-            return Reply(text=FLOOD_NOTICE.get(state.language, FLOOD_NOTICE["vi"]), intent="chitchat", state=state)
+            return Reply(text=replies.t(state.language, "flood"), intent="chitchat", state=state)
         engine = self.engine  # one engine for the whole request, even if a hot swap happens meanwhile
         with self._locks[key]:
             state = self.store.load(*key)

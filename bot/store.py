@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import DateTime, String, Text, delete, select
+from sqlalchemy import DateTime, String, Text, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -92,8 +92,3 @@ class EventLog:
     def claim(self, channel: str, event_id: str) -> bool:
         with self.sessions() as session, session.begin():
             return claim_event(session, channel, event_id)
-
-    def seen(self, channel: str, event_id: str) -> bool:
-        with self.sessions() as session:
-            return session.scalar(select(ProcessedEvent).where(
-                ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)) is not None

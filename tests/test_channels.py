@@ -376,3 +376,21 @@ def test_telegram_send_failure_goes_to_the_outbox_and_is_delivered(server, fakes
     bot_api.fail_next = 0
     assert wait_for(lambda: len(bot_api.sent(509)) == 1)
     assert "1.000005" in bot_api.sent(509)[0]["text"]
+
+
+def test_expired_conversations_are_deleted(tmp_path):
+    import datetime as dt
+
+    from bot.store import ConversationRow
+    from bot.types import ConversationState
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'purge.db'}")
+    init_db(engine)
+    store = ConversationStore(session_factory(engine))
+    store.save("telegram", "old", ConversationState(context=("làm căn cước",)))
+    store.save("telegram", "new", ConversationState(context=("làm hộ chiếu",)))
+    with store.sessions() as session, session.begin():
+        session.get(ConversationRow, ("telegram", "old")).updated_at -= dt.timedelta(days=2)
+    assert store.purge_expired() == 1
+    with store.sessions() as session:
+        assert [row.user_id for row in session.query(ConversationRow)] == ["new"]

@@ -51,8 +51,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if choices:
         return InlineKeyboardMarkup([[InlineKeyboardButton(label[:60], callback_data=f"choice:{payload}")] for label, payload in choices])
     if any(o.payload.startswith("helpful:") for o in reply.options):
-        return InlineKeyboardMarkup([[InlineKeyboardButton("👍 Hữu ích", callback_data="helpful:yes"),
-                                      InlineKeyboardButton("👎 Chưa đúng", callback_data="helpful:no")]])
+        return InlineKeyboardMarkup([[InlineKeyboardButton(replies.t(reply.language, "button_helpful"), callback_data="helpful:yes"),
+                                      InlineKeyboardButton(replies.t(reply.language, "button_not_helpful"), callback_data="helpful:no")]])
     return None
 
 

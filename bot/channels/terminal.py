@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from bot import replies
 from bot.engine import Engine, handle_safely
 from bot.types import ConversationState, Incoming, Reply
 
-PROMPT = "[bold cyan]Bạn[/bold cyan]: "
 EXIT_WORDS = {"/quit", "/exit", "thoat", "thoát", "quit", "exit"}
 
 
@@ -23,18 +23,18 @@ def render(reply: Reply) -> str:
 def run_repl(engine: Engine, console: Console | None = None) -> None:
     console = console or Console()
     state = ConversationState()
-    console.print("[bold]Trợ lý thủ tục hành chính[/bold] — gõ câu hỏi, /quit để thoát.\n")
+    console.print(f"[bold]{escape(replies.t('vi', 'terminal_welcome'))}[/bold]\n")
     while True:
         try:
-            text = console.input(PROMPT)
+            text = console.input(f"[bold cyan]{replies.t(state.language, 'terminal_you')}[/bold cyan]: ")
         except (EOFError, KeyboardInterrupt):
             console.print()
             break
         except UnicodeDecodeError:
-            console.print("[yellow]Không đọc được ký tự vừa nhập, anh/chị vui lòng gõ lại.[/yellow]")
+            console.print(f"[yellow]{escape(replies.t(state.language, 'terminal_bad_input'))}[/yellow]")
             continue
         if text.strip().lower() in EXIT_WORDS:
             break
         reply = handle_safely(engine, Incoming("terminal", "local", text), state)
         state = reply.state
-        console.print(f"[bold green]Trợ lý[/bold green]: {render(reply)}\n")
+        console.print(f"[bold green]{replies.t(state.language, 'terminal_bot')}[/bold green]: {render(reply)}\n")
