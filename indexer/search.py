@@ -74,6 +74,10 @@ def rank_groups(item_scores: dict[int, float], items: Sequence[Item]) -> list[tu
     return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
 
 
+def rank_best(item_scores: dict[int, float], items: Sequence[Item]) -> dict[str, float]:
+    return dict(rank_groups(item_scores, items))
+
+
 def fuse(rankings: dict[str, list[tuple[str, float]]], weights: dict[str, float], k: float = RRF_K) -> dict[str, float]:
     """Weighted reciprocal rank fusion: Σ_m w_m / (k + rank_m(g)); rank 1 is best."""
     fused: dict[str, float] = {}
@@ -247,7 +251,10 @@ class Index:
             for group in fused:
                 if (bounds := self.group_ages.get(group)) is not None:
                     fused[group] *= AGE_MATCH if bounds[0] <= age < bounds[1] else AGE_MISMATCH
-        top_groups = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[: max(k, 1) * 3]
+        # ties in fused rank (dense #1 + lexical #2 vs the reverse) go to the stronger dense evidence
+        best_dense = rank_best(per_item["dense"], self.items)
+        top_groups = sorted(fused.items(), key=lambda kv: (round(kv[1], 9), best_dense.get(kv[0], 0.0)),
+                            reverse=True)[: max(k, 1) * 3]
         hits = []
         for group, score in top_groups:
             members = self.group_items[group]
