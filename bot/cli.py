@@ -159,7 +159,7 @@ def serve(
     import uvicorn
 
     from bot.runtime import create_runtime, open_database
-    from bot.serve import build_parts, staff_config
+    from bot.serve import build_parts, freeze_startup_heap, staff_config
     from bot.server import create_app
 
     settings = _settings()
@@ -186,7 +186,9 @@ def serve(
     if parts.telegram is not None and not parts.telegram_secret:
         console.print("[red]Webhook Telegram cần TTHC_TELEGRAM_WEBHOOK_SECRET.[/red]")
         raise typer.Exit(2)
-    uvicorn.run(create_app(parts, webhook_url=settings.telegram_webhook_url, staff=staff_config(settings, parts, runtime)),
+    app = create_app(parts, webhook_url=settings.telegram_webhook_url, staff=staff_config(settings, parts, runtime))
+    freeze_startup_heap()
+    uvicorn.run(app,
                 host=host or settings.host,
                 port=port or settings.port, log_level=settings.log_level.lower(), access_log=False)
 

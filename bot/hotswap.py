@@ -57,7 +57,7 @@ class EngineHolder:
             if target is None or target.name == self.version:
                 return ReloadResult(False, self.version)
             try:
-                engine = self.make_engine(Index(target, self.embedder))
+                engine = self.make_engine(Index(target, self.embedder, self.service.engine.index.cache_size))
             except Exception as exc:  # noqa: BLE001 - any failure keeps the old engine serving
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.error("index %s not loaded, still serving %s: %s", target.name, self.version, self.last_error)

@@ -18,6 +18,7 @@ from bot.feedback_store import DatabaseFeedbackPort
 from bot.settings import Settings
 from indexer.build import active_version, build_index
 from indexer.embed import Embedder, make_embedder
+from indexer.query_cache import QueryCache
 from indexer.search import Index, IndexMismatch
 from knowledge.errors import CatalogueError, LoadProblem
 from knowledge.loaders import bundled_sample_path, catalogue_fingerprint, load_catalogue
@@ -68,14 +69,14 @@ def ensure_index(
 ) -> Index:
     root = index_root_for(settings, catalogue, embedder)
     if not rebuild and active_version(root) is not None and settings.index_dir is not None:
-        return Index.load(root, embedder)  # a deployment serves what its administrator built
+        return Index.load(root, embedder, settings.query_cache_size)  # a deployment serves what its administrator built
     if not rebuild and active_version(root) is not None:
         try:
-            return Index.load(root, embedder)
+            return Index.load(root, embedder, settings.query_cache_size)
         except (IndexMismatch, OSError, ValueError, KeyError):
             pass  # an old or damaged build: build again below
     build_index(catalogue, embedder, root, cache_dir=settings.cache_dir / "embeddings", progress=progress)
-    return Index.load(root, embedder)
+    return Index.load(root, embedder, settings.query_cache_size)
 
 
 def feedback_port(index: Index, sessions: sessionmaker, deadlines: Deadlines = Deadlines()) -> DatabaseFeedbackPort:
@@ -92,7 +93,9 @@ def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None
     """Everything that answers; with `sessions`, captured feedback is stored (else capture ends politely)."""
     paths = catalogue_paths or ([settings.catalogue] if settings.catalogue else None)
     catalogue, problems = load_catalogue_or_fail(paths)
-    embedder = make_embedder(settings.embedder, settings.embed_threads)
+    embedder: Embedder = make_embedder(settings.embedder, settings.embed_threads)
+    if settings.query_cache_size > 0:
+        embedder = QueryCache(embedder, settings.query_cache_size)  # shared by every index version served
     index = ensure_index(settings, catalogue, embedder, progress)
     deadlines = Deadlines(answer_days=settings.feedback_answer_days, update_days=settings.feedback_update_days)
     port = feedback_port(index, sessions, deadlines) if sessions is not None else None

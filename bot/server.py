@@ -158,6 +158,8 @@ def health_route(parts: ServerParts):
             "index": {"version": index.version, "catalogue_hash": index.manifest["catalogue_hash"],
                       "procedures": index.manifest["procedures"], "embedder": index.manifest["embedder"]},
             "channels": [name for name, on in (("telegram", parts.telegram), ("zalo", parts.zalo)) if on],
+            "result_cache": index.results.stats().as_dict() if index.results is not None else None,
+            "embedding_cache": index.embedder.stats().as_dict() if hasattr(index.embedder, "stats") else None,
         })
 
     return Route("/health", health, methods=["GET"])

@@ -1,18 +1,25 @@
 """The conversation service every channel calls: load state, run the engine, save state.
 
 The engine is synchronous and CPU-bound (one embedding per message), so async channels call
-`respond` through `asyncio.to_thread`; a per-user lock keeps two quick messages from the same
-person from racing on their state. Flood protection lives here too, so every channel gets it.
+`respond_async`, which runs it on the service's own thread pool: as many threads as messages
+worth answering at once (default: one per core; the embedder releases the GIL, so answers run
+in parallel without oversubscribing the CPU). A per-user lock keeps two quick messages from the
+same person from racing on their state. Flood protection lives here too, so every channel gets it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from bot import replies
 from bot.engine import Engine, handle_safely
@@ -58,8 +65,11 @@ class FloodGuard:
 
 
 class ConversationService:
-    def __init__(self, engine: Engine, store: ConversationStore, flood: FloodGuard | None = None):
+    def __init__(self, engine: Engine, store: ConversationStore, flood: FloodGuard | None = None,
+                 concurrency: int | None = None):
         self.engine = engine
+        self.concurrency = concurrency or os.cpu_count() or 1
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="answer")
         self.store = store
         self.flood = flood or FloodGuard()
         self._locks: dict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
@@ -79,26 +89,22 @@ class ConversationService:
             state = self.store.load(*key)
             reply = handle_safely(engine, incoming, state)
             try:
-                self.store.save(*key, reply.state)
-                self._log_question(key, incoming, reply)
+                self.store.save(*key, reply.state, also=lambda session: self._log_question(session, key, incoming, reply))
             except Exception:  # noqa: BLE001 - a storage hiccup must not cost the citizen the answer
                 log.exception("could not save conversation state (channel=%s)", incoming.channel)
             return reply
 
-    def _log_question(self, key: tuple[str, str], incoming: Incoming, reply: Reply) -> None:
+    def _log_question(self, session: Session, key: tuple[str, str], incoming: Incoming, reply: Reply) -> None:
         """Usage statistics: text only for information requests, redacted; no user id."""
         informative = reply.intent in ("procedure", "faq", "out_of_scope") and not reply.state.flow
-        with self.store.sessions() as session, session.begin():
-            entry = QuestionLog(channel=incoming.channel, text=redact(incoming.text)[:500] if informative else "",
-                                intent=reply.intent, decision=reply.decision,
-                                procedure_code=reply.procedures[0] if reply.procedures and reply.intent == "procedure" else None,
-                                confidence=round(float(reply.confidence), 3))
-            session.add(entry)
-            session.flush()
-            self._last_question[key] = entry.id
+        values = dict(channel=incoming.channel, text=redact(incoming.text)[:500] if informative else "",
+                      intent=reply.intent, decision=reply.decision,
+                      procedure_code=reply.procedures[0] if reply.procedures and reply.intent == "procedure" else None,
+                      confidence=round(float(reply.confidence), 3))
+        self._last_question[key] = session.execute(insert(QuestionLog).values(**values).returning(QuestionLog.id)).scalar_one()
 
     async def respond_async(self, incoming: Incoming) -> Reply | None:
-        return await asyncio.to_thread(self.respond, incoming)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.respond, incoming)
 
     def rate_answer(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
         """👍/👎 on an answer: a satisfaction rating (5 or 1) without who gave it, and a mark on

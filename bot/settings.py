@@ -26,12 +26,17 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(None, description="a deployment's index root: `tthc serve` loads its active version "
                                    "and hot-swaps to newer ones built there with `tthc index build --out`")
     index_poll_seconds: float = Field(5.0, description="how often `tthc serve` checks for a newer index version")
+    query_cache_size: int = Field(10_000, description="query embeddings kept in memory by normalised text (0: off)")
     database_url: str = Field("sqlite:///tthc.db", description="SQLAlchemy URL for stored data")
     log_level: str = "WARNING"
 
     # server
     host: str = Field("127.0.0.1", description="address `tthc serve` listens on")
     port: int = Field(8080, description="port `tthc serve` listens on")
+    serve_concurrency: int | None = Field(None, description="messages one worker answers at once (default: cores); "
+                                          "messages of one chat are always answered in order")
+    telegram_max_rate: float = Field(30.0, description="overall messages/s to the Bot API (Telegram's limit); "
+                                     "0 turns the limiter off, e.g. against a local fake API in benchmarks")
 
     # Telegram
     telegram_token: SecretStr | None = Field(None, description="bot token from @BotFather")

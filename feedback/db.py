@@ -19,7 +19,11 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        # a pool as large as the threads that use it (answer pool, to_thread workers, staff web):
+        # with the default 5 + overflow, connections are opened and closed under load, each time
+        # paying for the pragmas below
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=20, max_overflow=20)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial

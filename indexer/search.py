@@ -11,7 +11,7 @@ import json
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import bm25s
@@ -23,6 +23,7 @@ from indexer.build import FORMAT_VERSION, active_version
 from indexer.embed import Embedder
 from indexer.items import Item
 from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer, lexical_terms
+from indexer.query_cache import LruCache
 from knowledge.loaders import load_catalogue
 from knowledge.schema import Catalogue
 from knowledge.text import fold
@@ -128,8 +129,12 @@ def stated_age(folded_query: str) -> int | None:
 class Index:
     """A loaded index version. Immutable after load; safe to share between threads."""
 
-    def __init__(self, path: Path, embedder: Embedder):
+    def __init__(self, path: Path, embedder: Embedder, cache_size: int = 0):
+        """`cache_size` > 0 keeps that many search results by normalised query: the same question
+        (in any spelling that normalises alike) is answered again without any retrieval work."""
         self.path = path
+        self.cache_size = cache_size
+        self.results = LruCache(cache_size) if cache_size > 0 else None
         self.embedder = embedder
         self.manifest = json.loads((path / "manifest.json").read_text())
         if self.manifest.get("format_version") != FORMAT_VERSION:
@@ -147,6 +152,8 @@ class Index:
         self.bm25 = bm25s.BM25.load(str(path / "lexical"), load_corpus=False, show_progress=False)
         self.names = json.loads((path / "names.json").read_text())
         self._flat_names = [(i, name) for i, names in enumerate(self.names) for name in names if len(name) >= 4]
+        self._flat_name_items = [i for i, _ in self._flat_names]
+        self._flat_name_texts = [name for _, name in self._flat_names]
         restorer = DiacriticRestorer([])
         restorer.table = json.loads((path / "restorer.json").read_text())
         self.normalizer = Normalizer(restorer=restorer)
@@ -163,11 +170,11 @@ class Index:
         self._lock = threading.Lock()  # bm25s/faiss calls are not documented as thread-safe
 
     @classmethod
-    def load(cls, root: Path, embedder: Embedder) -> Index:
+    def load(cls, root: Path, embedder: Embedder, cache_size: int = 0) -> Index:
         version = active_version(root)
         if version is None:
             raise FileNotFoundError(f"no built index under {root}")
-        return cls(version, embedder)
+        return cls(version, embedder, cache_size)
 
     @property
     def version(self) -> str:
@@ -202,17 +209,27 @@ class Index:
     def fuzzy_scores(self, query: NormalizedQuery, candidates: set[int] | None = None) -> dict[int, float]:
         """Fuzzy match against names and everyday names; restricted to `candidates` (item numbers)
         when given, so in the fused search it re-ranks what dense and lexical found instead of
-        scanning every name (16 ms → under 1 ms per query on the national catalogue)."""
+        scanning every name (16 ms → under 1 ms per query on the national catalogue).
+
+        `cdist` rather than `process.extract`: same scores, but it releases the GIL, so a worker's
+        other requests (HTTP, database) go on while names are compared."""
         text = query.folded
         if len(text) < 3:
             return {}
-        pool = self._flat_names if candidates is None else [(i, n) for i, n in self._flat_names if i in candidates]
-        matches = process.extract(text, [name for _, name in pool], scorer=fuzz.token_set_ratio, limit=CANDIDATES,
-                                  score_cutoff=50)
+        if candidates is None:
+            owners, names = self._flat_name_items, self._flat_name_texts
+        else:
+            pool = [(i, n) for i, n in self._flat_names if i in candidates]
+            owners, names = [i for i, _ in pool], [n for _, n in pool]
+        if not names:
+            return {}
+        scores = process.cdist([text], names, scorer=fuzz.token_set_ratio, score_cutoff=50, workers=1)[0]
         best: dict[int, float] = {}
-        for _name, score, pos in matches:
-            item = pool[pos][0]
-            best[item] = max(best.get(item, 0.0), float(score))
+        for pos in np.argsort(-scores, kind="stable")[:CANDIDATES]:  # ties keep name order, like extract
+            if scores[pos] < 50:
+                break
+            item = owners[pos]
+            best[item] = max(best.get(item, 0.0), float(scores[pos]))
         return best
 
     # --- search -----------------------------------------------------------------------------
@@ -225,6 +242,18 @@ class Index:
         query_vector: np.ndarray | None = None,
     ) -> SearchResult:
         query = self.normalizer.query(text)
+        cacheable = self.results is not None and k == 10 and method is None and weights is None and query_vector is None
+        if cacheable and (cached := self.results.get((query.folded, query.restored))) is not None:
+            return replace(cached, query=query)
+        result = self._search(query, k, method, weights, query_vector)
+        if cacheable:
+            result.query_vector.setflags(write=False)
+            self.results.put((query.folded, query.restored), result)
+        return result
+
+    def _search(self, query: NormalizedQuery, k: int, method: str | None, weights: dict[str, float] | None,
+                query_vector: np.ndarray | None) -> SearchResult:
+        """Search and fuse; depends on the query only through its folded and restored forms (the cache key)."""
         wanted_level = mentioned_level(query.folded)
         vector = query_vector if query_vector is not None else self.embed_query(query)
         per_item = {

@@ -8,9 +8,11 @@ AIORateLimiter (Telegram's global and per-chat limits); per-user flood protectio
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit, ParseMode
@@ -19,6 +21,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -74,6 +77,41 @@ async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int | str, rep
             unsent = "\n".join(html.unescape(p.replace("<b>", "").replace("</b>", "")) for p in parts[i:])
             fallback(str(chat_id), unsent)
             return
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Process many updates at once, but the updates of one chat one after another, in arrival order.
+
+    PTB's default is one update at a time (a slow answer holds up every other citizen), and its
+    `concurrent_updates=True` lets a citizen's second message overtake the first. Updates wait on a
+    per-chat FIFO lock; asyncio locks wake waiters in order, so arrival order is kept.
+    """
+
+    def __init__(self, max_concurrent_updates: int):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._waiting[chat.id] = self._waiting.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[chat.id] -= 1
+            if not self._waiting[chat.id]:  # forget idle chats so the table does not grow
+                del self._waiting[chat.id], self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
 
 class TelegramHandlers:
@@ -152,17 +190,21 @@ def build_application(
     base_url: str | None = None,
     request: BaseRequest | None = None,
     with_updater: bool = False,
-    rate_limit: bool = True,
+    max_rate: float = 30.0,
+    concurrent_updates: int = 256,
 ) -> Application:
+    """`max_rate`: overall messages/s to the Bot API (0: no limiter); `concurrent_updates`: updates
+    in progress at once (waiting on the engine, the database or Telegram; one chat stays ordered)."""
     builder: ApplicationBuilder = Application.builder().token(token)
+    builder = builder.concurrent_updates(ChatOrderedProcessor(concurrent_updates))
     if base_url:
         builder = builder.base_url(base_url.rstrip("/") + "/bot").base_file_url(base_url.rstrip("/") + "/file/bot")
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if not with_updater:
         builder = builder.updater(None)
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if max_rate > 0:
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
     app = builder.build()
     handlers = TelegramHandlers(service)
     app.add_handler(CommandHandler("start", handlers.start))
