@@ -73,7 +73,6 @@ class ConversationService:
         self.store = store
         self.flood = flood or FloodGuard()
         self._locks: dict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
-        self._last_question: dict[tuple[str, str], int] = {}  # in memory only: not a user record
 
     def respond(self, incoming: Incoming) -> Reply | None:
         """The reply to send, or None when flood protection drops the message silently."""
@@ -89,19 +88,22 @@ class ConversationService:
             state = self.store.load(*key)
             reply = handle_safely(engine, incoming, state)
             try:
-                self.store.save(*key, reply.state, also=lambda session: self._log_question(session, key, incoming, reply))
+                self.store.save(*key, reply.state, also=lambda session: self._log_question(session, incoming, reply))
             except Exception:  # noqa: BLE001 - a storage hiccup must not cost the citizen the answer
                 log.exception("could not save conversation state (channel=%s)", incoming.channel)
             return reply
 
-    def _log_question(self, session: Session, key: tuple[str, str], incoming: Incoming, reply: Reply) -> None:
-        """Usage statistics: text only for information requests, redacted; no user id."""
+    @staticmethod
+    def _log_question(session: Session, incoming: Incoming, reply: Reply) -> ConversationState:
+        """Usage statistics: text only for information requests, redacted; no user id. Returns the
+        state to store, pointing at the new row (for a later 👍/👎)."""
         informative = reply.intent in ("procedure", "faq", "out_of_scope") and not reply.state.flow
         values = dict(channel=incoming.channel, text=redact(incoming.text)[:500] if informative else "",
                       intent=reply.intent, decision=reply.decision,
                       procedure_code=reply.procedures[0] if reply.procedures and reply.intent == "procedure" else None,
                       confidence=round(float(reply.confidence), 3))
-        self._last_question[key] = session.execute(insert(QuestionLog).values(**values).returning(QuestionLog.id)).scalar_one()
+        row_id = session.execute(insert(QuestionLog).values(**values).returning(QuestionLog.id)).scalar_one()
+        return reply.state.evolve(answered_question=row_id)
 
     async def respond_async(self, incoming: Incoming) -> Reply | None:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self.respond, incoming)
@@ -111,7 +113,7 @@ class ConversationService:
         the question it answered so unhelpful answers show up in the catalogue-gap report."""
         with self.store.sessions() as session, session.begin():
             session.add(SatisfactionRating(subject="answer", channel=channel, score=5 if helpful else 1))
-            question_id = self._last_question.get((channel, user_id or ""))
+            question_id = self.store.load(channel, user_id).answered_question if user_id else None
             if question_id is not None and (entry := session.get(QuestionLog, question_id)) is not None:
                 entry.helpful = helpful
 

@@ -60,11 +60,12 @@ class ConversationStore:
         return ConversationRow.channel == channel, ConversationRow.user_id == user_id
 
     def save(self, channel: str, user_id: str, state: ConversationState,
-             also: Callable[[Session], None] | None = None) -> None:
-        """Store the state; `also` adds more rows in the same transaction (one write per message)."""
+             also: Callable[[Session], ConversationState] | None = None) -> None:
+        """Store the state. `also` adds more rows in the same transaction (one write per message)
+        and returns the state to store, which may now point at those rows."""
         with self.sessions() as session, session.begin():
             if also is not None:
-                also(session)
+                state = also(session)
             payload, now = json.dumps(state.to_dict(), ensure_ascii=False), utcnow()
             changed = session.execute(update(ConversationRow).where(*self._key(channel, user_id))
                                       .values(state=payload, updated_at=now, last_user_message_at=now)).rowcount

@@ -40,6 +40,8 @@ class ConversationState:
     flow: str | None = None  # "feedback" while a report is being captured
     step: str | None = None  # the capture step waiting for an answer
     draft: dict[str, Any] = field(default_factory=dict)  # what the capture has collected so far
+    # the usage-log row of the last answer, so 👍/👎 marks it whichever worker receives the button
+    answered_question: int | None = None
 
     def expired(self, now: float | None = None) -> bool:
         return bool(self.updated_at) and (now or time.time()) - self.updated_at > STATE_TTL_SECONDS
