@@ -35,6 +35,9 @@ CANDIDATES = 60
 # Up to this many names a full fuzzy scan costs a few ms and can find what the other retrievers
 # missed; beyond it fuzzy matching only re-ranks dense and lexical candidates (see benchmarks/).
 FUZZY_FULL_SCAN_MAX = 3000
+# BM25 items kept per query. Fusion reads the top CANDIDATES groups of each retriever, so on a
+# 100k-entry catalogue turning every non-zero score into a dict entry was most of a search's time.
+LEXICAL_KEEP = 2000
 
 
 class IndexMismatch(Exception):
@@ -152,6 +155,9 @@ class Index:
         self.bm25 = bm25s.BM25.load(str(path / "lexical"), load_corpus=False, show_progress=False)
         self.names = json.loads((path / "names.json").read_text())
         self._flat_names = [(i, name) for i, names in enumerate(self.names) for name in names if len(name) >= 4]
+        self._item_names: list[list[str]] = [[] for _ in self.names]
+        for i, name in self._flat_names:
+            self._item_names[i].append(name)
         self._flat_name_items = [i for i, _ in self._flat_names]
         self._flat_name_texts = [name for _, name in self._flat_names]
         restorer = DiacriticRestorer([])
@@ -204,6 +210,8 @@ class Index:
         with self._lock:
             scores = self.bm25.get_scores(terms)
         nonzero = np.nonzero(scores > 0)[0]
+        if len(nonzero) > LEXICAL_KEEP:  # a big catalogue: only the best can reach the fused top groups
+            nonzero = nonzero[np.argpartition(-scores[nonzero], LEXICAL_KEEP)[:LEXICAL_KEEP]]
         return {int(i): float(scores[i]) for i in nonzero}
 
     def fuzzy_scores(self, query: NormalizedQuery, candidates: set[int] | None = None) -> dict[int, float]:
@@ -219,8 +227,8 @@ class Index:
         if candidates is None:
             owners, names = self._flat_name_items, self._flat_name_texts
         else:
-            pool = [(i, n) for i, n in self._flat_names if i in candidates]
-            owners, names = [i for i, _ in pool], [n for _, n in pool]
+            owners = [i for i in sorted(candidates) for _ in self._item_names[i]]
+            names = [n for i in sorted(candidates) for n in self._item_names[i]]
         if not names:
             return {}
         scores = process.cdist([text], names, scorer=fuzz.token_set_ratio, score_cutoff=50, workers=1)[0]
