@@ -76,7 +76,7 @@ class DerivedEmbedder:
         return out
 
 
-def variant_map(catalogue, base_by_code, normalizer, base_embed, variants: int) -> dict[str, np.ndarray]:
+def variant_map(catalogue, base_by_code, normalizer, base_embed) -> dict[str, np.ndarray]:
     """Expanded variant passage text → base passage vector (both as the build would expand them)."""
     from indexer.items import procedure_passages
 
@@ -191,8 +191,7 @@ def main() -> None:
     from bot.settings import Settings
 
     base_embed = CachedEmbedder(real, Settings().cache_dir / "embeddings")  # base passages: usually cached
-    mapping = variant_map(catalogue, base_by_code, normalizer, lambda texts: base_embed.encode(texts, is_query=True),
-                          args.variants)
+    mapping = variant_map(catalogue, base_by_code, normalizer, lambda texts: base_embed.encode(texts, is_query=True))
     embedder = DerivedEmbedder(base_embed, mapping, sigma)
 
     with tempfile.TemporaryDirectory() as tmp:

