@@ -255,7 +255,8 @@ def show(report: dict) -> None:
     for r in report["loads"]:
         if r["mode"] == "open":
             for kind, k in r["by_kind"].items():
-                table.add_row(kind, str(k["messages"]), f"{k['share']:.2f}", f"{k['p50_ms']:.0f}", f"{k['p99_ms']:.0f}")
+                if k["messages"]:
+                    table.add_row(kind, str(k["messages"]), f"{k['share']:.2f}", f"{k['p50_ms']:.0f}", f"{k['p99_ms']:.0f}")
     console.print(table)
     table = Table(title="Memory of each worker after the loads")
     for column in ("worker", "RSS MB", "peak RSS MB"):
@@ -280,9 +281,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     report = asyncio.run(run(args))
-    show(report)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    show(report)
 
 
 if __name__ == "__main__":
