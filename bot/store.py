@@ -95,9 +95,11 @@ def claim_event(session: Session, channel: str, event_id: str) -> bool:
     cost several times more per webhook); other databases use a savepoint and the unique key."""
     dialect = session.get_bind().dialect.name
     if dialect in _UPSERT_INSERTS:
-        statement = _UPSERT_INSERTS[dialect](ProcessedEvent).values(channel=channel, event_id=event_id,
-                                                                      received_at=utcnow()).on_conflict_do_nothing()
-        return session.execute(statement).rowcount == 1
+        statement = (_UPSERT_INSERTS[dialect](ProcessedEvent)
+                     .values(channel=channel, event_id=event_id, received_at=utcnow())
+                     .on_conflict_do_nothing()
+                     .returning(ProcessedEvent.event_id))  # rowcount is -1 here on PostgreSQL: ask for the row
+        return session.execute(statement).scalar_one_or_none() is not None
     try:
         with session.begin_nested():
             session.add(ProcessedEvent(channel=channel, event_id=event_id))
