@@ -227,8 +227,8 @@ class Index:
         if candidates is None:
             owners, names = self._flat_name_items, self._flat_name_texts
         else:
-            owners = [i for i in sorted(candidates) for _ in self._item_names[i]]
-            names = [n for i in sorted(candidates) for n in self._item_names[i]]
+            pairs = [(i, n) for i in sorted(candidates) for n in self._item_names[i]]
+            owners, names = [i for i, _ in pairs], [n for _, n in pairs]
         if not names:
             return {}
         scores = process.cdist([text], names, scorer=fuzz.token_set_ratio, score_cutoff=50, workers=1)[0]
