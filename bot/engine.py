@@ -12,6 +12,7 @@ One turn:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -47,6 +48,12 @@ from knowledge.text import fold
 log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 1500
+REPEAT_WINDOW_SECONDS = 300  # a resend after a lost reply comes within minutes
+
+
+def _message_hash(text: str) -> str:
+    """Identity of a message for repeat detection; the state keeps this, not the text."""
+    return hashlib.sha256(fold(text).strip(" .!").encode()).hexdigest()[:16]
 # Words that are English and not also unaccented Vietnamese syllables ("can", "to", "do", "a" are
 # both, so they count for neither side).
 _ENGLISH_WORDS = {"the", "what", "how", "does", "i", "my", "is", "where", "need", "for", "of", "you", "me",
@@ -166,8 +173,38 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------
     def handle(self, incoming: Incoming, state: ConversationState | None = None) -> Reply:
+        """One turn. Inside a capture flow every turn is remembered (see `_repeat_of_flow_turn`)."""
         state = state or ConversationState()
         now = time.time()
+        text = (incoming.choice or incoming.text or "").strip()[:MAX_INPUT_CHARS]
+        if (repeat := self._repeat_of_flow_turn(text, state, now)) is not None:
+            return repeat
+        reply = self._respond(incoming, state, now)
+        if reply.intent == "feedback" and "feedback" in (state.flow, reply.state.flow):
+            memory = {"hash": _message_hash(text), "at": now, "reply": reply.text}
+            return replace(reply, state=reply.state.evolve(last_flow_turn=memory))
+        if reply.state.last_flow_turn is not None:
+            return replace(reply, state=reply.state.evolve(last_flow_turn=None))
+        return reply
+
+    @staticmethod
+    def _repeat_of_flow_turn(text: str, state: ConversationState, now: float) -> Reply | None:
+        """The same message again, soon after a capture-flow turn, is answered as before.
+
+        Why: a reply can be lost after the turn's state was saved (a crash, a network error), and
+        the citizen then sends the same message again. Processed a second time, a resent "không"
+        would cancel the report at the confirmation step and a resent "1" after filing would be
+        read as a new question, so the citizen would never see the reference. Answering a repeat
+        with the remembered reply makes resending safe at every step."""
+        memory = state.last_flow_turn
+        if not memory or not text or now - float(memory.get("at", 0)) > REPEAT_WINDOW_SECONDS:
+            return None
+        if memory.get("hash") != _message_hash(text):
+            return None
+        return Reply(text=str(memory.get("reply", "")), intent="feedback", state=state.evolve(updated_at=now),
+                     language=state.language)
+
+    def _respond(self, incoming: Incoming, state: ConversationState, now: float) -> Reply:
         if state.expired(now):
             state = ConversationState()
         text = (incoming.choice or incoming.text or "").strip()[:MAX_INPUT_CHARS]

@@ -42,6 +42,11 @@ class ConversationState:
     draft: dict[str, Any] = field(default_factory=dict)  # what the capture has collected so far
     # the usage-log row of the last answer, so 👍/👎 marks it whichever worker receives the button
     answered_question: int | None = None
+    # the last capture-flow turn: a hash of the folded message, when, and the reply given, so an
+    # identical message sent again (the reply was lost, or a double tap) gets the same reply
+    # instead of moving the flow on (a resent "không" must not cancel, a resent "1" must not
+    # become a new question after filing)
+    last_flow_turn: dict[str, Any] | None = None
 
     def expired(self, now: float | None = None) -> bool:
         return bool(self.updated_at) and (now or time.time()) - self.updated_at > STATE_TTL_SECONDS

@@ -140,6 +140,9 @@ def test_sigkill_mid_load_loses_no_acknowledged_record(tmp_path, database):
     assert len(acknowledged) >= CITIZENS * 3 // 4, f"only {len(acknowledged)} citizens finished"
     for reference in acknowledged:
         assert references.count(reference) == 1, reference
+    # every record filed reached its citizen: a confirmation whose reply died with the server is
+    # resent by the citizen and answered with the same reference (the engine's repeat guard)
+    assert set(references) == acknowledged, f"{len(set(references) - acknowledged)} records never acknowledged"
     assert all(count >= 1 for count in histories.values())  # no record without its first history row
     assert len(references) == len(set(references))
     assert len(per_chat) == len(set(per_chat))  # one report per citizen: a resent confirmation files nothing twice

@@ -108,3 +108,35 @@ def test_a_citizen_can_leave_an_unfinished_report(engine_with_port):
     assert moved_on.intent == "procedure" and moved_on.state.flow is None and moved_on.procedures[0] == "1.000001"
     with sessions() as db:
         assert db.query(FeedbackRecord).count() == 0
+
+
+def test_a_message_resent_after_a_lost_reply_does_not_move_the_report_on(engine_with_port, monkeypatch):
+    """A reply lost after the turn was saved makes the citizen send the same message again: the
+    resent "không" must not cancel the report, and a resent "1" must give the reference again,
+    not file twice nor be read as a new question."""
+    engine, sessions = engine_with_port
+    state = say(engine, "/phananh").state
+    state = say(engine, "Cán bộ một cửa phường Bình Minh trả hồ sơ chậm 2 tuần so với giấy hẹn", state).state
+    summary = say(engine, "không", state)
+    assert summary.state.step == "confirm"
+    resent = say(engine, "Không", summary.state)  # same message (case and accents aside): same reply
+    assert resent.text == summary.text and resent.state.step == "confirm" and resent.state.draft == summary.state.draft
+    saved = say(engine, "1", resent.state)
+    reference = saved.text.split("Mã tra cứu: ")[1].split()[0]
+    again = say(engine, "1", saved.state)
+    assert reference in again.text and again.intent == "feedback"
+    with sessions() as db:
+        assert db.query(FeedbackRecord).count() == 1
+    assert len(saved.state.last_flow_turn["hash"]) == 16 and "1" not in saved.state.last_flow_turn.values()
+
+    # a different message is processed as usual and forgets the flow turn
+    other = say(engine, "làm giấy khai sinh cho con cần giấy tờ gì?", again.state)
+    assert other.intent == "procedure" and other.state.last_flow_turn is None
+
+    # long after, the same message is a new message, not a resend
+    import bot.engine as engine_module
+
+    later = engine_module.time.time() + engine_module.REPEAT_WINDOW_SECONDS + 1
+    monkeypatch.setattr(engine_module.time, "time", lambda: later)
+    cancelled = say(engine, "không", summary.state)
+    assert cancelled.state.flow is None and "hủy" in cancelled.text.lower()
