@@ -72,6 +72,9 @@ class _Cue:
 
 
 _COMPILED = {aspect: [_Cue(p, w) for p, w in cues] for aspect, cues in _CUES.items()}
+# longest phrase first, so "mất bao lâu" goes whole before "bao lâu" could leave a stray "mất"
+# ("mất giấy": a lost paper, a different procedure)
+_LONGEST_FIRST = sorted((_Cue(p, w) for cues in _CUES.values() for p, w in cues), key=lambda c: -len(c.folded.pattern))
 
 
 STRONG = 2  # total cue weight from which an aspect is stated rather than hinted
@@ -112,7 +115,22 @@ def strip_aspect_cues(text: str) -> str:
     folded = fold(lowered)
     unaccented = folded == lowered
     target = folded if unaccented else lowered
-    for cues in _COMPILED.values():
-        for cue in cues:
-            target = (cue.folded if unaccented else cue.accented).sub(" ", target)
+    for cue in _LONGEST_FIRST:
+        target = (cue.folded if unaccented else cue.accented).sub(" ", target)
     return " ".join(target.split())
+
+
+# Particles and pronouns that never name a procedure: what remains of "có mất phí không" once its
+# aspect phrase is gone ("có … không") says nothing about the topic.
+_FUNCTION_WORDS = frozenset(fold(w) for w in (
+    "có", "không", "ko", "k", "hông", "thì", "là", "mà", "và", "vậy", "thế", "nhỉ", "ạ", "à", "ơi", "nhé", "nha",
+    "hả", "hở", "đó", "này", "kia", "rồi", "nữa", "cũng", "đã", "sẽ", "đang", "chưa", "bị", "được", "cần", "phải",
+    "mình", "tôi", "tui", "em", "anh", "chị", "bạn", "cho", "hỏi", "với", "của", "ở", "nào", "gì", "sao", "ai",
+    "đc", "dc", "đk", "dk", "vs", "z", "j", "làm", "lấy", "xin", "đi", "trên", "lên", "ra", "vào", "bao", "nhiêu",
+    "the", "a", "an", "is", "it", "do", "i", "to", "of", "and", "or",
+))
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a message that can name its topic: aspect phrases and particles removed."""
+    return [w for w in strip_aspect_cues(text).split() if fold(w).strip("?.!,") not in _FUNCTION_WORDS and re.search(r"\w", w)]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bot import replies
-from bot.aspects import detect_aspect, strip_aspect_cues
+from bot.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.confidence import Calibration, features_of
 from bot.intents import (
     IntentGuess,
@@ -68,8 +68,10 @@ _VIETNAMESE_SYLLABLES = {"lam", "giay", "cho", "con", "gi", "khong", "ko", "duoc
                          "nhu", "phai", "can", "cuoc", "ho", "so", "xin", "hoi", "thu", "tuc", "dang", "ky", "cap",
                          "doi", "mat", "lai", "bang", "xe", "dat", "nha", "tien", "phi", "le", "ngay", "lau", "vay",
                          "roi", "chua", "mua", "ban", "ai", "ad", "oi", "nhe", "a", "u", "j", "v", "r", "k", "di"}
+# "thì có khác không" compares with what was said before: only meaningful as a follow-up
 _FOLLOW_UP = tuple(fold(c) for c in ("thế còn", "còn ", "vậy còn", "thì sao", "thế thì", "vậy thì", "nếu", "thế ",
-                                     "vậy ", "được không", "có phải", "what about", "and the", "how about"))
+                                     "vậy ", "được không", "có phải", "có khác không", "có khác gì", "khác gì",
+                                     "what about", "and the", "how about", "is it different"))
 _CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là", "ý mình là", "nhầm", "chứ không",
                                       "không, ", "ko phải", "k phải", "i mean", "not "))
 _START_FEEDBACK = {"/phananh", "phan anh", "gui phan anh", "toi muon phan anh", "/gopy", "gop y", "kien nghi"}
@@ -244,7 +246,7 @@ class Engine:
         if state.group and self._is_follow_up(text, result, guess, aspect_cued):
             combined = self.index.search(" ".join((*state.context[-2:], text)))
             content = strip_aspect_cues(text)
-            alone = self.index.search(content) if len(content.split()) >= 2 else None
+            alone = self.index.search(content) if len(content_words(text)) >= 2 else None
             if not aspect_cued:
                 aspect = state.aspect or aspect
             correction = self._is_correction(text)
@@ -327,6 +329,10 @@ class Engine:
         facts in the message ("con tôi mới 10 tuổi") thus move the topic when they point elsewhere,
         and vague follow-ups ("thế còn lệ phí?") stay put. Inside a procedure conversation the
         reform FAQ competes only when the message alone clearly points there.
+
+        The bonus shrinks as the message alone grows confident: the combined search already leans
+        to the current topic (it contains the previous question), so a full bonus on top counted
+        the old topic twice and held "tài khoản bị khóa thì mở lại thế nào" on VNeID activation.
         """
         def normalised(result: SearchResult | None) -> dict[str, float]:
             if result is None or not result.hits:
@@ -342,8 +348,10 @@ class Engine:
                                                          and confidence >= 0.8 and len(alone.query.folded.split()) >= 8):
             candidates = {g for g in candidates if not g.startswith("faq:")} or {current_group}
 
+        stickiness = self.follow_up_stickiness * (1.0 - confidence)
+
         def score(group: str) -> float:
-            bonus = (-self.follow_up_stickiness if correction else self.follow_up_stickiness) if group == current_group else 0.0
+            bonus = (-stickiness if correction else stickiness) if group == current_group else 0.0
             return weight * alone_scores.get(group, 0.0) + (1.0 - 0.5 * confidence) * combined_scores.get(group, 0.0) + bonus
 
         best = max(candidates, key=score)

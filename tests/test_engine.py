@@ -102,3 +102,45 @@ def test_state_round_trips_and_expires():
 @pytest.mark.parametrize("text", ["lam giay khai sinh cho con can giay to gi", "do xe o dau", "can cuoc the nao"])
 def test_unaccented_vietnamese_is_not_english(text):
     assert detect_language(text) == "vi"
+
+
+@pytest.mark.parametrize(("text", "left"), [
+    ("mất bao lâu thì có giấy", ["giấy"]),  # the whole "mất bao lâu" goes, no stray "mất" (a lost paper)
+    ("mat bao lau thi co giay", ["giay"]),
+    ("có mất phí không", []),  # only particles remain: nothing names a topic
+    ("bao lâu thì lấy đc", []),
+    ("tai khoan bi khoa roi thi mo lai the nao", ["tai", "khoan", "khoa"]),
+    ("con tôi mới 10 tuổi thì sao", ["con", "mới", "10", "tuổi"]),
+])
+def test_content_words_drop_aspect_phrases_longest_first_and_particles(text, left):
+    from bot.aspects import content_words
+
+    assert content_words(text) == left
+
+
+def _result(scores: dict[str, float], confidence: float):
+    from types import SimpleNamespace
+
+    hits = [SimpleNamespace(group=g, score=s, kind="procedure") for g, s in sorted(scores.items(), key=lambda kv: -kv[1])]
+    return SimpleNamespace(hits=hits, confidence=confidence, query=SimpleNamespace(folded="x"))
+
+
+@pytest.mark.parametrize(("alone_confidence", "expected"), [(0.9, "new"), (0.1, "current")])
+def test_follow_up_topic_moves_only_when_the_message_alone_clearly_points_elsewhere(mini_engine, monkeypatch, alone_confidence, expected):
+    """The combined search leans to the current topic already (it holds the previous question);
+    a confident message that names another topic must be able to move it."""
+    import bot.engine as engine_module
+
+    current, new = list(mini_engine.index.group_items)[:2]
+    monkeypatch.setattr(engine_module, "features_of", lambda result: result)
+    monkeypatch.setattr(mini_engine.calibration, "probability", lambda result: result.confidence, raising=False)
+    alone = _result({new: 1.0, current: 0.8 if alone_confidence > 0.5 else 0.95}, alone_confidence)
+    combined = _result({current: 1.0, new: 0.75 if alone_confidence > 0.5 else 0.7}, 0.5)
+    chosen = mini_engine.follow_up_group(current, alone, combined, correction=False)
+    assert chosen == {"new": new, "current": current}[expected]
+
+
+def test_a_comparison_with_the_previous_question_is_a_follow_up(mini_engine):
+    first = mini_engine.handle(Incoming("t", "u", "làm giấy khai sinh cần giấy tờ gì"))
+    second = mini_engine.handle(Incoming("t", "u", "con tôi sinh ở nước ngoài thì có khác không"), first.state)
+    assert second.intent == "procedure" and second.aspect == "documents"  # the aspect carries over
