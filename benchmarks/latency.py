@@ -48,13 +48,14 @@ def main() -> None:
 
     settings = Settings(embed_threads=1)
     runtime = create_runtime(settings, args.catalogue)
+    catalogue = runtime.catalogue
     engine, index = runtime.engine, runtime.index
     if args.questions.exists():
         questions = [json.loads(line)["question"] for line in args.questions.open(encoding="utf-8") if line.strip()]
     else:
-        questions = [a for p in runtime.catalogue.procedures for a in p.aliases][:300]
+        questions = [a for p in catalogue.procedures for a in p.aliases][:300]
 
-    for q in [p.name for p in runtime.catalogue.procedures[:20]]:  # warm-up
+    for q in [p.name for p in catalogue.procedures[:20]]:  # warm-up
         handle_safely(engine, Incoming("bench", "u", q), ConversationState())
     bare = getattr(index.embedder, "inner", index.embedder)  # under the query cache
 
@@ -79,7 +80,7 @@ def main() -> None:
     results = index.results.stats() if index.results is not None else None
 
     embed, answer, repeat = percentiles(embed_ms), percentiles(answer_ms), percentiles(repeat_ms)
-    table = Table(title=f"Latency, 1 thread, {len(runtime.catalogue.procedures)} procedures, {len(answer_ms)} answers (ms)")
+    table = Table(title=f"Latency, 1 thread, {len(catalogue.procedures)} procedures, {len(answer_ms)} answers (ms)")
     table.add_column("measure")
     for key in ("p50", "p95", "p99", "mean"):
         table.add_column(key, justify="right")
@@ -95,7 +96,7 @@ def main() -> None:
                       f"(hit rate {results.hit_rate:.2f}; every question asked twice)")
     if args.json:
         args.json.write_text(json.dumps({"embedding_ms": embed, "answer_ms": answer, "repeated_answer_ms": repeat,
-                                         "n": len(answer_ms), "procedures": len(runtime.catalogue.procedures),
+                                         "n": len(answer_ms), "procedures": len(catalogue.procedures),
                                          "result_cache": results.as_dict() if results else None}, indent=1))
 
 

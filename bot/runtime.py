@@ -30,7 +30,6 @@ from knowledge.text import slugify
 
 @dataclass
 class Runtime:
-    catalogue: Catalogue
     problems: list[LoadProblem]
     embedder: Embedder
     index: Index
@@ -38,6 +37,11 @@ class Runtime:
     index_root: Path
     sessions: sessionmaker | None = None
     deadlines: Deadlines = Deadlines()
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The served catalogue, parsed on demand (not kept: see knowledge/store.py)."""
+        return self.index.catalogue
 
     def make_engine(self, index: Index, cache_dir: Path) -> Engine:
         """An engine for another index version, wired like this one (used by hot swap)."""
@@ -97,11 +101,13 @@ def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None
     if settings.query_cache_size > 0:
         embedder = QueryCache(embedder, settings.query_cache_size)  # shared by every index version served
     index = ensure_index(settings, catalogue, embedder, progress)
+    index_root = index_root_for(settings, catalogue, embedder)
+    del catalogue  # the index reads its own copy on demand; holding this one costs ~80 MB nationally
     deadlines = Deadlines(answer_days=settings.feedback_answer_days, update_days=settings.feedback_update_days)
     port = feedback_port(index, sessions, deadlines) if sessions is not None else None
     engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings", feedback=port)
-    return Runtime(index.catalogue if settings.index_dir else catalogue, problems, embedder, index, engine,
-                   index_root=index_root_for(settings, catalogue, embedder), sessions=sessions, deadlines=deadlines)
+    return Runtime(problems, embedder, index, engine,
+                   index_root=index_root, sessions=sessions, deadlines=deadlines)
 
 
 def open_database(settings: Settings) -> sessionmaker:

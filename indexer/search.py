@@ -24,8 +24,8 @@ from indexer.embed import Embedder
 from indexer.items import Item
 from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer, lexical_terms
 from indexer.query_cache import LruCache
-from knowledge.loaders import load_catalogue
 from knowledge.schema import Catalogue
+from knowledge.store import ProcedureStore
 from knowledge.text import fold
 
 METHODS = ("dense", "lexical", "fuzzy")
@@ -163,9 +163,9 @@ class Index:
         restorer = DiacriticRestorer([])
         restorer.table = json.loads((path / "restorer.json").read_text())
         self.normalizer = Normalizer(restorer=restorer)
-        self.catalogue: Catalogue = load_catalogue(path / "catalogue.jsonl").catalogue
-        self.procedures = self.catalogue.by_code()
-        self.faq = {f.topic: f for f in self.catalogue.faq}
+        # read on demand: the parsed national catalogue would cost ~80 MB per worker (knowledge/store.py)
+        self.procedures = ProcedureStore(path / "catalogue.jsonl")
+        self.faq = self.procedures.faq
         self.group_ages: dict[str, tuple[int, int]] = {}
         for item in self.items:
             if (bounds := age_range(fold(item.title))) is not None:
@@ -174,6 +174,11 @@ class Index:
         for i, item in enumerate(self.items):
             self.group_items.setdefault(item.group, []).append(i)
         self._lock = threading.Lock()  # bm25s/faiss calls are not documented as thread-safe
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The whole catalogue of this index, parsed now: for training and administration only."""
+        return self.procedures.catalogue()
 
     @classmethod
     def load(cls, root: Path, embedder: Embedder, cache_size: int = 0) -> Index:

@@ -91,3 +91,20 @@ def test_age_bounds_from_names_and_queries():
     assert age_range("dang ky khai sinh") is None
     assert stated_age("con toi moi 10 tuoi thi sao") == 10
     assert stated_age("con 10 tuoi va 16 tuoi") is None
+
+
+def test_procedures_are_read_on_demand_and_agree_with_the_catalogue(mini_index, mini_catalogue):
+    """The index keeps offsets, not parsed procedures (memory); what it reads back is what was built."""
+    from knowledge.store import ProcedureStore
+
+    store = ProcedureStore(mini_index.path / "catalogue.jsonl", cache_size=2)
+    assert len(store) == len(mini_catalogue.procedures) and set(store) == {p.code for p in mini_catalogue.procedures}
+    for proc in mini_catalogue.procedures:
+        assert store[proc.code] == proc
+    assert len(store._cache) == 2  # bounded: only the recently used stay parsed
+    assert store.get("9.999999") is None and "9.999999" not in store
+    with pytest.raises(KeyError):
+        store["9.999999"]
+    assert store.faq == {f.topic: f for f in mini_catalogue.faq}
+    assert sorted(store.catalogue().procedures, key=lambda p: p.code) == sorted(mini_catalogue.procedures, key=lambda p: p.code)
+    assert mini_index.catalogue.faq == store.catalogue().faq
