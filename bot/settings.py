@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(None, description="a deployment's index root: `tthc serve` loads its active version "
                                    "and hot-swaps to newer ones built there with `tthc index build --out`")
     index_poll_seconds: float = Field(5.0, description="how often `tthc serve` checks for a newer index version")
-    query_cache_size: int = Field(10_000, description="query embeddings kept in memory by normalised text (0: off)")
+    # ~3.4 KB per entry with the national catalogue (search result + query vector): 4,000 entries hold
+    # every popular question and its follow-ups within the 400 MB worker budget (docs/performance.md)
+    query_cache_size: int = Field(4_000, description="search results and query embeddings kept in memory by normalised text (0: off)")
     database_url: str = Field("sqlite:///tthc.db", description="SQLAlchemy URL for stored data")
     log_level: str = "WARNING"
 
