@@ -244,7 +244,7 @@ class Engine:
 
         # Follow-ups and corrections lean on the conversation's context.
         if state.group and self._is_follow_up(text, result, guess, aspect_cued):
-            combined = self.index.search(" ".join((*state.context[-2:], text)))
+            combined = self.index.search_in_context(state.context[-2:], text)
             content = strip_aspect_cues(text)
             alone = self.index.search(content) if len(content_words(text)) >= 2 else None
             if not aspect_cued:

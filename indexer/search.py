@@ -37,6 +37,7 @@ CANDIDATES = 60
 FUZZY_FULL_SCAN_MAX = 3000
 # BM25 items kept per query. Fusion reads the top CANDIDATES groups of each retriever, so on a
 # 100k-entry catalogue turning every non-zero score into a dict entry was most of a search's time.
+FOLLOW_UP_TEXT_WEIGHT = 1 / 3  # a follow-up's own vector in its in-context search
 LEXICAL_KEEP = 2000
 
 
@@ -262,6 +263,34 @@ class Index:
         if cacheable:
             result.query_vector.setflags(write=False)
             self.results.put((query.folded, query.restored), result)
+        return result
+
+    def search_in_context(self, context: Sequence[str], text: str) -> SearchResult:
+        """A follow-up read with the conversation's recent messages ("thế còn lệ phí?" after a question).
+
+        Lexical and fuzzy matching read the joined text. The dense vector is the normalised mean of
+        the parts' vectors rather than an embedding of the joined text: every earlier message was
+        embedded when it was asked and sits in the query-embedding cache, so a follow-up costs at
+        most its own embedding instead of embedding a text nobody sent before (the query embedding
+        is most of a worker's CPU under load)."""
+        parts = [p for p in (*context, text) if p.strip()]
+        if len(parts) <= 1:
+            return self.search(text)
+        query = self.normalizer.query(" ".join(parts))
+        part_queries = [self.normalizer.query(p) for p in parts]
+        key = ("in-context", *(q.restored for q in part_queries))
+        if self.results is not None and (cached := self.results.get(key)) is not None:
+            return replace(cached, query=query)
+        vectors = [self.embed_query(q) for q in part_queries]
+        # the context weighs two thirds, as it did in the embedding of the joined text (the earlier
+        # messages are the longer part); chosen between 1/2 and 1/3 on the dialogues (docs/retrieval.md)
+        context_share = (1.0 - FOLLOW_UP_TEXT_WEIGHT) / (len(vectors) - 1)
+        mean = (sum(v * context_share for v in vectors[:-1]) + vectors[-1] * FOLLOW_UP_TEXT_WEIGHT).astype(np.float32)
+        mean /= float(np.linalg.norm(mean)) or 1.0
+        result = self._search(query, 10, None, None, mean)
+        if self.results is not None:
+            result.query_vector.setflags(write=False)
+            self.results.put(key, result)
         return result
 
     def _search(self, query: NormalizedQuery, k: int, method: str | None, weights: dict[str, float] | None,

@@ -1,4 +1,5 @@
 import json
+import numpy as np
 
 import pytest
 
@@ -108,3 +109,23 @@ def test_procedures_are_read_on_demand_and_agree_with_the_catalogue(mini_index, 
     assert store.faq == {f.topic: f for f in mini_catalogue.faq}
     assert sorted(store.catalogue().procedures, key=lambda p: p.code) == sorted(mini_catalogue.procedures, key=lambda p: p.code)
     assert mini_index.catalogue.faq == store.catalogue().faq
+
+
+def test_a_follow_up_search_reuses_the_vectors_of_the_conversation(mini_index, hashing_embedder):
+    """In context, a follow-up embeds nothing new when its parts were embedded before (each earlier
+    message was, when it was asked), and its result is cached apart from a plain search."""
+    from indexer.query_cache import QueryCache
+
+    embedder = QueryCache(hashing_embedder, 100)
+    index = Index(mini_index.path, embedder, cache_size=100)
+    first = index.search("làm giấy khai sinh cho con cần giấy tờ gì")
+    index.search("thế còn lệ phí")
+    before = embedder.stats().misses
+    follow_up = index.search_in_context(["làm giấy khai sinh cho con cần giấy tờ gì"], "thế còn lệ phí")
+    assert embedder.stats().misses == before  # no new embedding
+    assert follow_up.procedures()[0].group == first.procedures()[0].group
+    assert abs(float(np.linalg.norm(follow_up.query_vector)) - 1.0) < 1e-5
+    assert "khai sinh" in follow_up.query.folded and "le phi" in follow_up.query.folded  # lexical reads both
+    plain = index.search("làm giấy khai sinh cho con cần giấy tờ gì thế còn lệ phí")
+    assert not np.allclose(plain.query_vector, follow_up.query_vector)  # separate cache entries
+    assert index.search_in_context([], "thế còn lệ phí").query_vector is not None
