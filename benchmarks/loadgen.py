@@ -34,8 +34,11 @@ from starlette.routing import Route
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # one sequence for every driver of a run: the server de-duplicates update ids, as Telegram expects
-UPDATE_IDS = itertools.count(int(time.time()))
-CHAT_IDS = itertools.count(10_000_000)
+# Millisecond bases: a run sends far fewer than 1,000 messages a second, so runs against a kept
+# database (a PostgreSQL URL) never reuse an update id (it would be skipped as a redelivery) nor a
+# chat id (it would continue an old conversation).
+UPDATE_IDS = itertools.count(int(time.time() * 1000))
+CHAT_IDS = itertools.count(int(time.time() * 1000))
 
 
 @dataclass

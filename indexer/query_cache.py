@@ -62,6 +62,11 @@ class LruCache:
             self._hits += 1
             return value
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The value if present, without counting a lookup or refreshing its place (side uses)."""
+        with self._lock:
+            return self._entries.get(key)
+
     def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self._entries[key] = value

@@ -266,6 +266,13 @@ class Index:
             self.results.put((query.folded, query.restored), result)
         return result
 
+    def _known_vector(self, query: NormalizedQuery) -> np.ndarray:
+        """A query's vector: from a cached search result when there is one (a popular question
+        answered from the result cache never went through the embedding cache), else embedded."""
+        if self.results is not None and (cached := self.results.peek((query.folded, query.restored))) is not None:
+            return cached.query_vector
+        return self.embed_query(query)
+
     def search_in_context(self, context: Sequence[str], text: str) -> SearchResult:
         """A follow-up read with the conversation's recent messages ("thế còn lệ phí?" after a question).
 
@@ -282,7 +289,7 @@ class Index:
         key = ("in-context", *(q.restored for q in part_queries))
         if self.results is not None and (cached := self.results.get(key)) is not None:
             return replace(cached, query=query)
-        vectors = [self.embed_query(q) for q in part_queries]
+        vectors = [self._known_vector(q) for q in part_queries]
         # the context weighs two thirds, as it did in the embedding of the joined text (the earlier
         # messages are the longer part); chosen between 1/2 and 1/3 on the dialogues (docs/retrieval.md)
         context_share = (1.0 - FOLLOW_UP_TEXT_WEIGHT) / (len(vectors) - 1)

@@ -129,3 +129,17 @@ def test_a_follow_up_search_reuses_the_vectors_of_the_conversation(mini_index, h
     plain = index.search("làm giấy khai sinh cho con cần giấy tờ gì thế còn lệ phí")
     assert not np.allclose(plain.query_vector, follow_up.query_vector)  # separate cache entries
     assert index.search_in_context([], "thế còn lệ phí").query_vector is not None
+
+
+def test_a_follow_up_takes_the_context_vector_from_a_cached_result(mini_index, hashing_embedder):
+    """A popular question answered from the result cache never reached the embedding cache (or was
+    embedded by another worker); its cached result still holds the vector the follow-up needs."""
+    from indexer.query_cache import QueryCache
+
+    embedder = QueryCache(hashing_embedder, 100)
+    index = Index(mini_index.path, embedder, cache_size=100)
+    index.search("làm giấy khai sinh cho con cần giấy tờ gì")
+    embedder.lru.clear()
+    before = embedder.stats().misses
+    index.search_in_context(["làm giấy khai sinh cho con cần giấy tờ gì"], "thế còn lệ phí")
+    assert embedder.stats().misses == before + 1  # only the follow-up's own text
