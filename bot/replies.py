@@ -241,8 +241,15 @@ def _vnd(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đồng"
 
 
-def _channel_label(lang: str, channel: Channel) -> str:
-    return t(lang, f"channel_{channel.kind.value}")
+def _channel_label(lang: str, channel: Channel, proc: Procedure) -> str:
+    """"nộp trực tiếp", or, where one channel comes twice for different cases (3 days with a chip
+    card, 7 without), the case itself: "(nộp trực tiếp); (nộp trực tiếp)" would tell nothing."""
+    label = t(lang, f"channel_{channel.kind.value}")
+    note = (channel.note or "").strip().rstrip(".")
+    if lang == "vi" and note and sum(c.kind == channel.kind for c in proc.channels) > 1:
+        note = note[0].lower() + note[1:]
+        return note if len(note) <= 100 else note[:99].rsplit(" ", 1)[0] + "…"
+    return label
 
 
 def fee_text(lang: str, proc: Procedure) -> str:
@@ -257,7 +264,7 @@ def fee_text(lang: str, proc: Procedure) -> str:
             value = fee.text[:160]
         else:
             continue
-        parts.setdefault(value, []).append(_channel_label(lang, channel))
+        parts.setdefault(value, []).append(_channel_label(lang, channel, proc))
     if not parts:
         return t(lang, "no_fee_info")
     if len(parts) == 1:
@@ -286,7 +293,7 @@ def time_text(lang: str, proc: Procedure) -> str:
     parts: dict[str, list[str]] = {}
     for channel in proc.channels:
         if value := _duration(lang, channel):
-            parts.setdefault(value, []).append(_channel_label(lang, channel))
+            parts.setdefault(value, []).append(_channel_label(lang, channel, proc))
     if not parts:
         return t(lang, "no_time_info")
     if len(parts) == 1:

@@ -144,3 +144,14 @@ def test_a_comparison_with_the_previous_question_is_a_follow_up(mini_engine):
     first = mini_engine.handle(Incoming("t", "u", "làm giấy khai sinh cần giấy tờ gì"))
     second = mini_engine.handle(Incoming("t", "u", "con tôi sinh ở nước ngoài thì có khác không"), first.state)
     assert second.intent == "procedure" and second.aspect == "documents"  # the aspect carries over
+
+
+def test_a_channel_given_twice_is_told_apart_by_its_case():
+    """Two in-person times (3 days with a chip card, 7 without) must say which case is which."""
+    from bot.replies import fee_text, time_text
+    from knowledge.loaders import bundled_sample_path, load_catalogue
+
+    procedures = load_catalogue(bundled_sample_path()).catalogue.by_code()
+    text = time_text("vi", procedures["3.000228"])
+    assert text.startswith("3 ngày làm việc (với người đã có thẻ") and "7 ngày làm việc (với người chưa có thẻ" in text
+    assert "nộp trực tiếp" in fee_text("vi", procedures["1.001456"])  # distinct channels keep their names
