@@ -131,6 +131,7 @@ _FUNCTION_WORDS = frozenset(fold(w) for w in (
 ))
 
 
-def content_words(text: str) -> list[str]:
-    """The words of a message that can name its topic: aspect phrases and particles removed."""
-    return [w for w in strip_aspect_cues(text).split() if fold(w).strip("?.!,") not in _FUNCTION_WORDS and re.search(r"\w", w)]
+def content_words(content: str) -> list[str]:
+    """The words that can name a topic in a message already stripped of its aspect phrases
+    (`strip_aspect_cues`): particles and generic verbs removed."""
+    return [w for w in content.split() if fold(w).strip("?.!,") not in _FUNCTION_WORDS and re.search(r"\w", w)]

@@ -49,11 +49,6 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 1500
 REPEAT_WINDOW_SECONDS = 300  # a resend after a lost reply comes within minutes
-
-
-def _message_hash(text: str) -> str:
-    """Identity of a message for repeat detection; the state keeps this, not the text."""
-    return hashlib.sha256(fold(text).strip(" .!").encode()).hexdigest()[:16]
 # Words that are English and not also unaccented Vietnamese syllables ("can", "to", "do", "a" are
 # both, so they count for neither side).
 _ENGLISH_WORDS = {"the", "what", "how", "does", "i", "my", "is", "where", "need", "for", "of", "you", "me",
@@ -77,6 +72,11 @@ _CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là
 _START_FEEDBACK = {"/phananh", "phan anh", "gui phan anh", "toi muon phan anh", "/gopy", "gop y", "kien nghi"}
 _RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|sao|điểm|diem)?\s*[,.:;-]?\s*(.{0,300})$", re.IGNORECASE | re.DOTALL)
 _CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
+
+
+def _message_hash(text: str) -> str:
+    """Identity of a message for repeat detection; the state keeps this, not the text."""
+    return hashlib.sha256(fold(text).strip(" .!").encode()).hexdigest()[:16]
 
 
 def detect_language(text: str, vietnamese_syllables: set[str] | frozenset[str] = frozenset()) -> str:
@@ -181,7 +181,7 @@ class Engine:
         text = (incoming.choice or incoming.text or "").strip()[:MAX_INPUT_CHARS]
         if (repeat := self._repeat_of_flow_turn(text, state, now)) is not None:
             return repeat
-        reply = self._respond(incoming, state, now)
+        reply = self._respond(incoming, text, state, now)
         if reply.intent == "feedback" and "feedback" in (state.flow, reply.state.flow):
             memory = {"hash": _message_hash(text), "at": now, "reply": reply.text}
             return replace(reply, state=reply.state.evolve(last_flow_turn=memory))
@@ -206,10 +206,9 @@ class Engine:
         return Reply(text=str(memory.get("reply", "")), intent="feedback", state=state.evolve(updated_at=now),
                      language=state.language)
 
-    def _respond(self, incoming: Incoming, state: ConversationState, now: float) -> Reply:
+    def _respond(self, incoming: Incoming, text: str, state: ConversationState, now: float) -> Reply:
         if state.expired(now):
             state = ConversationState()
-        text = (incoming.choice or incoming.text or "").strip()[:MAX_INPUT_CHARS]
         language = detect_language(text, self.syllables) if text else state.language
         state = state.evolve(turns=state.turns + 1, updated_at=now, language=language)
         if not re.search(r"\w", text):
@@ -246,7 +245,7 @@ class Engine:
         if state.group and self._is_follow_up(text, result, guess, aspect_cued):
             combined = self.index.search_in_context(state.context[-2:], text)
             content = strip_aspect_cues(text)
-            alone = self.index.search(content) if len(content_words(text)) >= 2 else None
+            alone = self.index.search(content) if len(content_words(content)) >= 2 else None
             if not aspect_cued:
                 aspect = state.aspect or aspect
             correction = self._is_correction(text)

@@ -34,12 +34,12 @@ RRF_K = 2.0
 CANDIDATES = 60
 # Up to this many names a full fuzzy scan costs a few ms and can find what the other retrievers
 # missed; beyond it fuzzy matching only re-ranks dense and lexical candidates (see benchmarks/).
-FUZZY_MEMBERS_PER_GROUP = 4  # a procedure's level variants (xã, huyện, tỉnh, trung ương)
 FUZZY_FULL_SCAN_MAX = 3000
+FUZZY_MEMBERS_PER_GROUP = 4  # re-ranked per candidate group: a procedure's levels (xã, huyện, tỉnh, trung ương)
 # BM25 items kept per query. Fusion reads the top CANDIDATES groups of each retriever, so on a
 # 100k-entry catalogue turning every non-zero score into a dict entry was most of a search's time.
-FOLLOW_UP_TEXT_WEIGHT = 1 / 3  # a follow-up's own vector in its in-context search
 LEXICAL_KEEP = 2000
+FOLLOW_UP_TEXT_WEIGHT = 1 / 3  # a follow-up's own vector in its in-context search
 
 
 class IndexMismatch(Exception):
@@ -262,9 +262,13 @@ class Index:
             return replace(cached, query=query)
         result = self._search(query, k, method, weights, query_vector)
         if cacheable:
-            result.query_vector.setflags(write=False)
-            self.results.put((query.folded, query.restored), result)
+            self._remember((query.folded, query.restored), result)
         return result
+
+    def _remember(self, key: tuple, result: SearchResult) -> None:
+        """Cache a result; its vector becomes read-only, as every reader shares it."""
+        result.query_vector.setflags(write=False)
+        self.results.put(key, result)
 
     def _known_vector(self, query: NormalizedQuery) -> np.ndarray:
         """A query's vector: from a cached search result when there is one (a popular question
@@ -297,8 +301,7 @@ class Index:
         mean /= float(np.linalg.norm(mean)) or 1.0
         result = self._search(query, 10, None, None, mean)
         if self.results is not None:
-            result.query_vector.setflags(write=False)
-            self.results.put(key, result)
+            self._remember(key, result)
         return result
 
     def _fuzzy_candidates(self, groups: set[str], per_item: dict[str, dict[int, float]]) -> set[int]:

@@ -10,9 +10,8 @@ FAQ entries are few and stay in memory.
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -24,7 +23,6 @@ class ProcedureStore(Mapping[str, Procedure]):
 
     def __init__(self, path: Path, cache_size: int = 256):
         self.path = path
-        self.cache_size = cache_size
         self._offsets: dict[str, int] = {}
         self.faq: dict[str, FaqEntry] = {}
         with path.open("rb") as handle:
@@ -32,30 +30,26 @@ class ProcedureStore(Mapping[str, Procedure]):
             for line in handle:
                 if line.strip():
                     record = json.loads(line)
-                    if record.get("kind") == "procedure":
+                    kind = record.pop("kind", None)
+                    if kind == "procedure":
                         self._offsets[record["code"]] = offset
-                    elif record.get("kind") == "faq":
-                        entry = FaqEntry.model_validate({k: v for k, v in record.items() if k != "kind"})
+                    elif kind == "faq":
+                        entry = FaqEntry.model_validate(record)
                         self.faq[entry.topic] = entry
                 offset += len(line)
-        self._cache: OrderedDict[str, Procedure] = OrderedDict()
-        self._lock = threading.Lock()
+        self._parsed = functools.lru_cache(maxsize=cache_size)(self._read)  # thread-safe
+
+    def _read(self, code: str) -> Procedure:
+        with self.path.open("rb") as handle:
+            handle.seek(self._offsets[code])
+            record = json.loads(handle.readline())
+        record.pop("kind", None)
+        return Procedure.model_validate(record)
 
     def __getitem__(self, code: str) -> Procedure:
-        offset = self._offsets[code]  # KeyError for an unknown code, like a dict
-        with self._lock:
-            if (cached := self._cache.get(code)) is not None:
-                self._cache.move_to_end(code)
-                return cached
-        with self.path.open("rb") as handle:
-            handle.seek(offset)
-            record = json.loads(handle.readline())
-        procedure = Procedure.model_validate({k: v for k, v in record.items() if k != "kind"})
-        with self._lock:
-            self._cache[code] = procedure
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return procedure
+        if code not in self._offsets:
+            raise KeyError(code)  # like a dict; an unknown code is not cached
+        return self._parsed(code)
 
     def __contains__(self, code: object) -> bool:
         return code in self._offsets

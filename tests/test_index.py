@@ -102,7 +102,7 @@ def test_procedures_are_read_on_demand_and_agree_with_the_catalogue(mini_index, 
     assert len(store) == len(mini_catalogue.procedures) and set(store) == {p.code for p in mini_catalogue.procedures}
     for proc in mini_catalogue.procedures:
         assert store[proc.code] == proc
-    assert len(store._cache) == 2  # bounded: only the recently used stay parsed
+    assert store._parsed.cache_info().currsize == 2  # bounded: only the recently used stay parsed
     assert store.get("9.999999") is None and "9.999999" not in store
     with pytest.raises(KeyError):
         store["9.999999"]
