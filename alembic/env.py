@@ -1,4 +1,4 @@
-"""Alembic environment: migrations for every table on feedback.db.Base (SQLite and PostgreSQL).
+"""Alembic environment: migrations for the feedback tables and the bot's conversation tables (SQLite and PostgreSQL).
 
 `feedback.db.init_db` runs these programmatically with its own connection
 (`config.attributes["connection"]`); `alembic upgrade head` from the shell uses TTHC_DATABASE_URL.
@@ -11,13 +11,13 @@ import os
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import bot.store  # noqa: F401 - registers conversation tables
 import feedback.models  # noqa: F401 - registers feedback tables
 import feedback.outbox  # noqa: F401 - registers the outbox
+from bot.app.conversations import ConversationBase
 from feedback.db import Base
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = [Base.metadata, ConversationBase.metadata]
 
 
 def run_with(connection) -> None:

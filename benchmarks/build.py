@@ -41,16 +41,16 @@ def with_changes(catalogue, n: int = 10):
 
 def swap_under_load(catalogue, embedder, root: Path, cache: Path) -> dict:
     """Answer questions non-stop while a new version is built and swapped in; count failures."""
-    from bot.engine import Engine, handle_safely
-    from bot.hotswap import EngineHolder
-    from bot.service import ConversationService
-    from bot.types import Incoming
+    from bot.engine.turn import Engine, handle_safely
+    from bot.app.hotswap import EngineHolder
+    from bot.app.service import ConversationService
+    from bot.engine.types import Incoming
     from indexer.build import build_index
     from indexer.search import Index
 
     class MemoryStore:
         def load(self, *_):
-            from bot.types import ConversationState
+            from bot.engine.types import ConversationState
 
             return ConversationState()
 

@@ -70,8 +70,8 @@ def main() -> None:
     from telegram import Bot, Update
 
     from bot.channels import zalo
-    from bot.engine import Engine
-    from bot.types import Incoming
+    from bot.engine.turn import Engine
+    from bot.engine.types import Incoming
     from indexer.build import build_index
     from indexer.embed import HashingEmbedder
     from indexer.normalize import Normalizer

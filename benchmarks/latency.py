@@ -41,10 +41,10 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from bot.engine import handle_safely
-    from bot.runtime import create_runtime
-    from bot.settings import Settings
-    from bot.types import ConversationState, Incoming
+    from bot.engine.turn import handle_safely
+    from bot.app.wiring import create_runtime
+    from bot.app.settings import Settings
+    from bot.engine.types import ConversationState, Incoming
 
     settings = Settings(embed_threads=1)
     runtime = create_runtime(settings, args.catalogue)

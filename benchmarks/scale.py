@@ -188,7 +188,7 @@ def main() -> None:
     report["entries"] = len(catalogue.procedures)
     normalizer = Normalizer(restorer=DiacriticRestorer(restorer_texts(catalogue)))
     cache = Path(tempfile.mkdtemp(prefix="tthc-scale-cache-"))
-    from bot.settings import Settings
+    from bot.app.settings import Settings
 
     base_embed = CachedEmbedder(real, Settings().cache_dir / "embeddings")  # base passages: usually cached
     mapping = variant_map(catalogue, base_by_code, normalizer, lambda texts: base_embed.encode(texts, is_query=True))

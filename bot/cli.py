@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bot import logsafe
-from bot.settings import Settings
+from bot.app import logsafe
+from bot.app.settings import Settings
 from knowledge.errors import CatalogueError
 
 app = typer.Typer(help="Trợ lý thủ tục hành chính — citizen assistant for Vietnamese administrative procedures.",
@@ -40,7 +40,7 @@ def _progress() -> Progress:
 
 
 def _runtime(catalogue: list[Path] | None, quiet: bool = False, store_feedback: bool = False):
-    from bot.runtime import create_runtime, open_database
+    from bot.app.wiring import create_runtime, open_database
 
     settings = _settings()
     sessions = open_database(settings) if store_feedback else None
@@ -73,13 +73,13 @@ def chat(catalogue: CatalogueOption = None) -> None:
 def ask(question: str, catalogue: CatalogueOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Answer one question and exit."""
     from bot.channels.terminal import render
-    from bot.engine import handle_safely
-    from bot.types import Incoming
+    from bot.engine.turn import handle_safely
+    from bot.engine.types import Incoming
 
     runtime = _runtime(catalogue, quiet=True)
     reply = handle_safely(runtime.engine, Incoming("terminal", "local", question), None)
     if as_json:
-        from bot.evaluation import prediction
+        from bot.tools.evaluation import prediction
 
         print(json.dumps(prediction("ask", reply), ensure_ascii=False, indent=1))
     else:
@@ -94,7 +94,7 @@ def answer(
     dialogues: Annotated[bool, typer.Option("--dialogues", help="input is a dialogues file; answer turn by turn")] = False,
 ) -> None:
     """Answer a question file: the evaluation contract (see docs/evaluation.md)."""
-    from bot.evaluation import answer_dialogues, answer_questions, read_jsonl
+    from bot.tools.evaluation import answer_dialogues, answer_questions, read_jsonl
 
     runtime = _runtime(catalogue)
     rows = read_jsonl(jsonl)
@@ -118,7 +118,7 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="write all figures as JSON here")] = None,
 ) -> None:
     """Print evaluation tables (bundled sample and national catalogue, with baselines)."""
-    from bot.eval_report import run_evaluation
+    from bot.tools.eval_report import run_evaluation
 
     settings = _settings()
     report = run_evaluation(settings, eval_dir, data_dir, national=national, baselines=baselines, console=Console(width=170))
@@ -130,8 +130,8 @@ def evaluate(
 def calibrate(out: Annotated[Path, typer.Option(help="where to write the fitted coefficients")] = Path("bot/data/calibration.json"),
               catalogue: CatalogueOption = None) -> None:
     """Fit the answer-confidence model on held-out catalogue phrasings (not on evaluation data)."""
-    from bot.calibrate import calibrate as fit
-    from bot.runtime import load_catalogue_or_fail
+    from bot.tools.calibrate import calibrate as fit
+    from bot.app.wiring import load_catalogue_or_fail
     from indexer.embed import make_embedder
 
     settings = _settings()
@@ -158,9 +158,9 @@ def serve(
     """
     import uvicorn
 
-    from bot.runtime import create_runtime, open_database
-    from bot.serve import build_parts, freeze_startup_heap, staff_config
-    from bot.server import create_app
+    from bot.app.wiring import create_runtime, open_database
+    from bot.app.wiring import build_parts, freeze_startup_heap, staff_config
+    from bot.app.server import create_app
 
     settings = _settings()
     if settings.embed_threads is None:
@@ -204,7 +204,7 @@ def report(
     out: Annotated[Path, typer.Option(help="folder for the XLSX, CSV and PNG files")] = Path("bao-cao"),
 ) -> None:
     """Periodic PAKN, satisfaction and usage report: XLSX (one sheet per table), CSV and PNG charts."""
-    from bot.runtime import open_database
+    from bot.app.wiring import open_database
     from feedback.report_files import tables, write_charts, write_csv, write_xlsx
     from feedback.reports import Period, build_report
 
@@ -244,7 +244,7 @@ def feedback_purge(
     """Remove personal data (content, chat id, contact) from finished records older than the period; keep statistics."""
     import re as _re
 
-    from bot.runtime import open_database
+    from bot.app.wiring import open_database
     from feedback.retention import purge
 
     match = _re.fullmatch(r"(\d+)([dmy])", older_than.strip().lower())
@@ -276,7 +276,7 @@ def staff_add(
                                           help="at least 10 characters (prompted when omitted)")] = "",
 ) -> None:
     """Create a staff user (argon2-hashed password)."""
-    from bot.runtime import open_database
+    from bot.app.wiring import open_database
     from feedback.auth import add_user
     from feedback.service import InvalidInput
 
@@ -294,7 +294,7 @@ def staff_add(
 def index_build(catalogue: CatalogueOption = None,
                 out: Annotated[Path | None, typer.Option(help="index root (default: the cache)")] = None) -> None:
     """Build the index for a catalogue (progress bar; embeddings cached by content hash)."""
-    from bot.runtime import index_root_for, load_catalogue_or_fail
+    from bot.app.wiring import index_root_for, load_catalogue_or_fail
     from indexer.build import build_index
     from indexer.embed import make_embedder
 

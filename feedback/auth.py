@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback.models import ROLES, StaffUser
-from feedback.outbox import utcnow
+from feedback.db import utcnow
 from feedback.service import InvalidInput
 
 MAX_FAILURES = 5

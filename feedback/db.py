@@ -1,4 +1,4 @@
-"""Database plumbing shared by everything that stores rows: one declarative base, one engine factory.
+"""Database plumbing shared by everything that stores rows: one declarative base, the clock, one engine factory.
 
 SQLite (the default) runs in WAL mode with foreign keys on and a busy timeout, so the web server,
 the bot and CLI commands can share one file; PostgreSQL is used by giving its URL. Callers own
@@ -7,6 +7,7 @@ their sessions (`with session_factory() as session, session.begin(): ...`).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -14,7 +15,13 @@ from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 
 class Base(DeclarativeBase):
-    pass
+    """Every table of the feedback side (records, staff, outbox, question log, ratings)."""
+
+
+def utcnow() -> dt.datetime:
+    """Now as naive UTC: how every timestamp is stored (SQLite keeps no zone; local time is applied
+    only where dates are shown or periods are cut)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:

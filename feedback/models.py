@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.db import Base
-from feedback.outbox import utcnow
+from feedback.db import utcnow
 
 # statuses (workflow in feedback/workflow.py)
 NEW, ACCEPTED, IN_PROGRESS, ANSWERED, CLOSED, TRANSFERRED, REJECTED = (

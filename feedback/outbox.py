@@ -16,14 +16,10 @@ import uuid
 from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from feedback.db import Base
+from feedback.db import Base, utcnow
 
 PENDING, SENDING, SENT, HELD, FAILED = "pending", "sending", "sent", "held", "failed"
 MAX_ATTEMPTS = 8
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class OutboxMessage(Base):

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from feedback.models import ANSWERED, CLOSED, REJECTED, TRANSFERRED, FeedbackRecord, QuestionLog, SatisfactionRating
-from feedback.outbox import utcnow
+from feedback.db import utcnow
 
 REMOVED = "[đã xóa theo thời hạn lưu trữ]"
 

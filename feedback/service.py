@@ -43,7 +43,7 @@ from feedback.models import (
     StaffUser,
     StatusChange,
 )
-from feedback.outbox import utcnow
+from feedback.db import utcnow
 
 MAX_CONTENT = 5000
 OPEN = (NEW, ACCEPTED, IN_PROGRESS)

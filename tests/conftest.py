@@ -43,7 +43,7 @@ def mini_index(tmp_path_factory, mini_catalogue, hashing_embedder) -> Index:
 
 @pytest.fixture(scope="session")
 def mini_engine(mini_index):
-    from bot.engine import Engine
+    from bot.engine.turn import Engine
 
     return Engine.create(mini_index, cache_dir=mini_index.path.parent.parent / "cache")
 

@@ -13,11 +13,11 @@ import time
 import httpx
 import pytest
 
-from bot.channels.common import split_text
+from bot.channels.render import split_text
 from bot.channels.zalo import ZaloClient, expected_signature, window_open
-from bot.server import ServerParts, ZaloConfig, create_app, deliver_outbox_once
-from bot.service import ConversationService, FloodGuard, FloodPolicy
-from bot.store import ConversationStore
+from bot.app.server import ServerParts, ZaloConfig, create_app, deliver_outbox_once
+from bot.app.service import ConversationService, FloodGuard, FloodPolicy
+from bot.app.conversations import ConversationStore
 from bot.channels.telegram import build_application
 from feedback import outbox
 from feedback.db import init_db, make_engine, session_factory
@@ -312,7 +312,7 @@ def test_window_open():
 def test_logs_never_carry_tokens_or_personal_numbers(caplog):
     import logging
 
-    from bot.logsafe import RedactingFilter, redact
+    from bot.app.logsafe import RedactingFilter, redact
 
     assert redact("POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage") == \
         "POST https://api.telegram.org/bot<token>/sendMessage"
@@ -328,7 +328,7 @@ def test_logs_never_carry_tokens_or_personal_numbers(caplog):
 
 def test_telegram_html_is_escaped():
     from bot.channels.telegram import render_html
-    from bot.types import ConversationState, Reply
+    from bot.engine.types import ConversationState, Reply
 
     parts = render_html(Reply(text="📄 <b>Tên</b> & co\n<script>alert(1)</script>", intent="procedure", state=ConversationState()))
     assert parts == ["<b>📄 &lt;b&gt;Tên&lt;/b&gt; &amp; co</b>\n&lt;script&gt;alert(1)&lt;/script&gt;"]
@@ -381,8 +381,8 @@ def test_telegram_send_failure_goes_to_the_outbox_and_is_delivered(server, fakes
 def test_expired_conversations_are_deleted(tmp_path):
     import datetime as dt
 
-    from bot.store import ConversationRow
-    from bot.types import ConversationState
+    from bot.app.conversations import ConversationRow
+    from bot.engine.types import ConversationState
 
     engine = make_engine(f"sqlite:///{tmp_path / 'purge.db'}")
     init_db(engine)

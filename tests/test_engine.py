@@ -2,10 +2,10 @@
 
 import pytest
 
-from bot.aspects import detect_aspect
-from bot.engine import detect_language, handle_safely
-from bot.intents import reference_code, status_cued
-from bot.types import ConversationState, Incoming
+from bot.engine.aspects import detect_aspect
+from bot.engine.turn import detect_language, handle_safely
+from bot.engine.intents import reference_code, status_cued
+from bot.engine.types import ConversationState, Incoming
 
 
 def ask(engine, text, state=None):
@@ -113,7 +113,7 @@ def test_unaccented_vietnamese_is_not_english(text):
     ("con tôi mới 10 tuổi thì sao", ["con", "mới", "10", "tuổi"]),
 ])
 def test_content_words_drop_aspect_phrases_longest_first_and_particles(text, left):
-    from bot.aspects import content_words, strip_aspect_cues
+    from bot.engine.aspects import content_words, strip_aspect_cues
 
     assert content_words(strip_aspect_cues(text)) == left
 
@@ -129,7 +129,7 @@ def _result(scores: dict[str, float], confidence: float):
 def test_follow_up_topic_moves_only_when_the_message_alone_clearly_points_elsewhere(mini_engine, monkeypatch, alone_confidence, expected):
     """The combined search leans to the current topic already (it holds the previous question);
     a confident message that names another topic must be able to move it."""
-    import bot.engine as engine_module
+    import bot.engine.turn as engine_module
 
     current, new = list(mini_engine.index.group_items)[:2]
     monkeypatch.setattr(engine_module, "features_of", lambda result: result)
@@ -148,7 +148,7 @@ def test_a_comparison_with_the_previous_question_is_a_follow_up(mini_engine):
 
 def test_a_channel_given_twice_is_told_apart_by_its_case():
     """Two in-person times (3 days with a chip card, 7 without) must say which case is which."""
-    from bot.replies import fee_text, time_text
+    from bot.engine.replies import fee_text, time_text
     from knowledge.loaders import bundled_sample_path, load_catalogue
 
     procedures = load_catalogue(bundled_sample_path()).catalogue.by_code()

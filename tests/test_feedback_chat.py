@@ -2,10 +2,10 @@
 
 import pytest
 
-from bot.engine import Engine
-from bot.feedback_flow import extract_agency, legal_kind, parse_contact
-from bot.feedback_store import DatabaseFeedbackPort
-from bot.types import Incoming
+from bot.engine.turn import Engine
+from bot.engine.feedback_dialog import extract_agency, legal_kind, parse_contact
+from bot.app.feedback_port import DatabaseFeedbackPort
+from bot.engine.types import Incoming
 from feedback import service
 from feedback.models import FeedbackRecord
 
@@ -134,7 +134,7 @@ def test_a_message_resent_after_a_lost_reply_does_not_move_the_report_on(engine_
     assert other.intent == "procedure" and other.state.last_flow_turn is None
 
     # long after, the same message is a new message, not a resend
-    import bot.engine as engine_module
+    import bot.engine.turn as engine_module
 
     later = engine_module.time.time() + engine_module.REPEAT_WINDOW_SECONDS + 1
     monkeypatch.setattr(engine_module.time, "time", lambda: later)

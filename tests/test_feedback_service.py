@@ -157,15 +157,16 @@ def test_login_lockout_after_repeated_failures(sessions):
 
 
 def test_migrations_match_the_models(sessions):
-    """Alembic's head revision creates exactly the tables and columns the models declare."""
+    """Alembic's head revision creates exactly the tables and columns the models (feedback and conversations) declare."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from bot.app.conversations import ConversationBase
     from feedback.db import Base
 
     with sessions() as db:
         context = MigrationContext.configure(db.connection())
-        diff = [d for d in compare_metadata(context, Base.metadata) if d[0] != "remove_table" or d[1].name != "alembic_version"]
+        diff = [d for d in compare_metadata(context, [Base.metadata, ConversationBase.metadata]) if d[0] != "remove_table" or d[1].name != "alembic_version"]
     assert diff == []
 
 

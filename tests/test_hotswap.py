@@ -12,13 +12,13 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from bot.admin import CatalogueAdmin
-from bot.engine import Engine
-from bot.hotswap import EngineHolder
-from bot.server import ServerParts, create_app
-from bot.service import ConversationService, FloodGuard, FloodPolicy
-from bot.store import ConversationStore
-from bot.types import Incoming
+from bot.app.catalogue_admin import CatalogueAdmin
+from bot.engine.turn import Engine
+from bot.app.hotswap import EngineHolder
+from bot.app.server import ServerParts, create_app
+from bot.app.service import ConversationService, FloodGuard, FloodPolicy
+from bot.app.conversations import ConversationStore
+from bot.engine.types import Incoming
 from feedback.auth import add_user
 from feedback.db import init_db, make_engine, session_factory
 from feedback.web.app import AdminHooks, WebConfig, create_staff_app

@@ -3,7 +3,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.types import Incoming
+from bot.engine.types import Incoming
 from indexer.normalize import Normalizer
 from knowledge.importers.flattened import parse_channels, parse_documents, parse_legal_basis
 

@@ -8,7 +8,7 @@ from rapidfuzz import fuzz, process
 from telegram import Update
 
 from bot.channels.telegram import ChatOrderedProcessor
-from bot.store import EventLog
+from bot.app.conversations import EventLog
 from indexer.embed import HashingEmbedder
 from indexer.query_cache import LruCache, QueryCache
 from indexer.search import Index
@@ -118,9 +118,9 @@ def test_an_event_is_claimed_once(sessions):
 
 
 def test_a_rating_reaches_the_answer_it_rates_whichever_worker_gets_the_button(sessions, mini_engine):
-    from bot.service import ConversationService
-    from bot.store import ConversationStore
-    from bot.types import Incoming
+    from bot.app.service import ConversationService
+    from bot.app.conversations import ConversationStore
+    from bot.engine.types import Incoming
     from feedback.models import QuestionLog
 
     first, second = (ConversationService(mini_engine, ConversationStore(sessions)) for _ in range(2))  # two workers

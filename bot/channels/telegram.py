@@ -9,11 +9,16 @@ AIORateLimiter (Telegram's global and per-chat limits); per-user flood protectio
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import NetworkError, RetryAfter, TimedOut
@@ -30,14 +35,15 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import replies
-from bot.channels.common import choice_options, split_text
-from bot.service import ConversationService
-from bot.types import Incoming, Reply
+from bot.engine import replies
+from bot.channels.render import choice_options, split_text
+from bot.channels.base import ConversationPort
+from bot.engine.types import Incoming, Reply
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
 
 
 def render_html(reply: Reply) -> list[str]:
@@ -115,7 +121,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
 
 class TelegramHandlers:
-    def __init__(self, service: ConversationService):
+    def __init__(self, service: ConversationPort):
         self.service = service
 
     async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, choice: str | None = None) -> None:
@@ -186,7 +192,7 @@ class TelegramHandlers:
 
 def build_application(
     token: str,
-    service: ConversationService,
+    service: ConversationPort,
     base_url: str | None = None,
     request: BaseRequest | None = None,
     with_updater: bool = False,
@@ -216,3 +222,51 @@ def build_application(
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_error_handler(handlers.error)
     return app
+
+
+class TelegramChannel:
+    """Sends through the Bot API of a PTB application (outbox deliveries, staff replies)."""
+
+    name = CHANNEL
+
+    def __init__(self, application: Application):
+        self.application = application
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        for part in render_html(reply):
+            await self.application.bot.send_message(chat_id=chat_id, text=part, parse_mode=ParseMode.HTML)
+
+    async def hold_reason(self, chat_id: str) -> str | None:
+        return None  # a bot may write to its chats at any time
+
+
+def webhook_route(application: Callable[[], Application | None], secret: Callable[[], str | None],
+                  claim: Callable[[str, str], bool], read_body: Callable[[Request], Awaitable[bytes | None]]) -> Route:
+    """POST /telegram/webhook: check the secret token, claim the update id (a redelivery is
+    acknowledged and skipped) and hand the update to PTB's queue. Getters, not values, so a test
+    or the wiring may attach the application after the route is built."""
+
+    async def webhook(request: Request) -> Response:
+        app, expected = application(), secret()
+        if app is None or not expected:
+            return PlainTextResponse("telegram channel not configured", status_code=404)
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return PlainTextResponse("forbidden", status_code=403)
+        body = await read_body(request)
+        if body is None:
+            return PlainTextResponse("payload too large", status_code=413)
+        try:
+            data = json.loads(body)
+            update = Update.de_json(data, app.bot)
+        except (ValueError, TypeError, KeyError):
+            log.warning("malformed telegram update rejected")
+            return PlainTextResponse("bad request", status_code=400)
+        if update is None or not isinstance(data.get("update_id"), int):
+            return PlainTextResponse("bad request", status_code=400)
+        if not await asyncio.to_thread(claim, CHANNEL, str(update.update_id)):
+            return Response(status_code=200)  # redelivery: already handled
+        await app.update_queue.put(update)
+        return Response(status_code=200)
+
+    return Route("/telegram/webhook", webhook, methods=["POST"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from bot import replies
-from bot.engine import Engine, handle_safely
-from bot.types import ConversationState, Incoming, Reply
+from bot.engine import replies
+from bot.engine.turn import Engine, handle_safely
+from bot.engine.types import ConversationState, Incoming, Reply
 
 EXIT_WORDS = {"/quit", "/exit", "thoat", "thoát", "quit", "exit"}
 

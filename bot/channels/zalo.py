@@ -20,12 +20,21 @@ import hashlib
 import hmac
 import json
 import logging
+import datetime as dt
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
-from bot.channels.common import split_text
+from bot.channels.base import ConversationPort
+from bot.channels.render import split_text
+from bot.engine import replies
+from bot.engine.types import ConversationState, Incoming, Reply
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
@@ -149,3 +158,81 @@ def window_open(last_user_message_ms: float | None, now: float | None = None) ->
     if last_user_message_ms is None:
         return False
     return (now if now is not None else time.time()) - last_user_message_ms / 1000 <= WINDOW_SECONDS
+
+
+@dataclass
+class ZaloConfig:
+    client: ZaloClient
+    app_id: str
+    oa_secret_key: str
+    max_age_seconds: int = 900
+
+
+class ZaloChannel:
+    """Sends through the OA API; holds messages outside the 48-hour consultation window."""
+
+    name = CHANNEL
+
+    def __init__(self, client: ZaloClient, last_seen: Callable[[str], dt.datetime | None]):
+        self.client = client
+        self.last_seen = last_seen  # when the citizen last wrote (naive UTC), from conversation state
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        await self.client.send_text(chat_id, reply.text)
+
+    async def hold_reason(self, chat_id: str) -> str | None:
+        last = await asyncio.to_thread(self.last_seen, chat_id)
+        last_ms = last.replace(tzinfo=dt.UTC).timestamp() * 1000 if last else None  # stored as naive UTC
+        return None if window_open(last_ms, now=time.time()) else replies.t("vi", "window_closed")
+
+
+async def handle_event(service: ConversationPort, client: ZaloClient, event: ZaloEvent) -> None:
+    """After the 200: run the engine and reply; a failed send goes to the outbox for retry."""
+    if event.name == "unfollow":
+        await asyncio.to_thread(service.reset, CHANNEL, event.user_id)
+        return
+    if event.name == "follow":
+        reply = Reply(text=replies.t("vi", "greeting"), intent="chitchat", state=ConversationState())
+    elif event.name == "user_send_text" and event.text is not None:
+        reply = await service.respond_async(Incoming(CHANNEL, event.user_id, event.text))
+    elif event.name.startswith("user_send_"):
+        reply = Reply(text=replies.t("vi", "non_text"), intent="chitchat", state=ConversationState())
+    else:
+        return
+    if reply is None:
+        return
+    try:
+        await client.send_text(event.user_id, reply.text)
+    except Exception as exc:  # noqa: BLE001 - network or API failure: keep the message for the worker
+        log.warning("zalo send failed (%s); queued for retry", type(exc).__name__)
+        await asyncio.to_thread(service.queue, CHANNEL, event.user_id, reply.text, f"zalo-reply:{event.event_id}")
+
+
+def webhook_route(config: Callable[[], ZaloConfig | None], service: Callable[[], ConversationPort],
+                  claim: Callable[[str, str], bool], read_body: Callable[[Request], Awaitable[bytes | None]]) -> Route:
+    """POST /zalo/webhook: verify the signature, claim the event id, answer 200 at once (Zalo
+    retries when it waits over 2 s) and handle the event after the response."""
+
+    async def webhook(request: Request) -> Response:
+        zalo = config()
+        if zalo is None:
+            return PlainTextResponse("zalo channel not configured", status_code=404)
+        body = await read_body(request)
+        if body is None:
+            return PlainTextResponse("payload too large", status_code=413)
+        try:
+            data = verify({k.lower(): v for k, v in request.headers.items()}, body,
+                          zalo.app_id, zalo.oa_secret_key, zalo.max_age_seconds)
+        except PermissionError as exc:
+            log.warning("zalo webhook refused: %s", exc)
+            return PlainTextResponse("forbidden", status_code=403)
+        except ValueError:
+            return PlainTextResponse("bad request", status_code=400)
+        event = to_event(data)
+        if event is None:
+            return Response(status_code=200)  # an event we do not act on
+        if not await asyncio.to_thread(claim, CHANNEL, event.event_id):
+            return Response(status_code=200)
+        return Response(status_code=200, background=BackgroundTask(handle_event, service(), zalo.client, event))
+
+    return Route("/zalo/webhook", webhook, methods=["POST"])

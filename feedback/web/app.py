@@ -31,7 +31,7 @@ from starlette.templating import Jinja2Templates
 from feedback import labels, service
 from feedback.auth import authenticate
 from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
-from feedback.outbox import utcnow
+from feedback.db import utcnow
 
 
 VN_OFFSET = dt.timedelta(hours=7)
@@ -39,7 +39,7 @@ VN_OFFSET = dt.timedelta(hours=7)
 
 @dataclass
 class AdminHooks:
-    """Catalogue administration offered by the server (bot.admin.CatalogueAdmin), as plain callables."""
+    """Catalogue administration offered by the server (bot.app.catalogue_admin.CatalogueAdmin), as plain callables."""
 
     status: Callable[[], dict]
     plan: Callable[[Path], dict]

@@ -18,16 +18,14 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from bot import replies
-from bot.engine import Engine, handle_safely
-from bot.store import ConversationStore
-from bot.types import ConversationState, Incoming, Reply
-from bot.logsafe import redact
-from feedback import outbox
-from feedback.models import QuestionLog, SatisfactionRating
+from bot.engine import replies
+from bot.engine.turn import Engine, handle_safely
+from bot.app.conversations import ConversationStore
+from bot.engine.types import ConversationState, Incoming, Reply
+from bot.app.logsafe import redact
+from feedback import outbox, usage
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +96,10 @@ class ConversationService:
         """Usage statistics: text only for information requests, redacted; no user id. Returns the
         state to store, pointing at the new row (for a later 👍/👎)."""
         informative = reply.intent in ("procedure", "faq", "out_of_scope") and not reply.state.flow
-        values = dict(channel=incoming.channel, text=redact(incoming.text)[:500] if informative else "",
-                      intent=reply.intent, decision=reply.decision,
-                      procedure_code=reply.procedures[0] if reply.procedures and reply.intent == "procedure" else None,
-                      confidence=round(float(reply.confidence), 3))
-        row_id = session.execute(insert(QuestionLog).values(**values).returning(QuestionLog.id)).scalar_one()
+        row_id = usage.log_question(
+            session, channel=incoming.channel, text=redact(incoming.text) if informative else "",
+            intent=reply.intent, decision=reply.decision, confidence=reply.confidence,
+            procedure_code=reply.procedures[0] if reply.procedures and reply.intent == "procedure" else None)
         return reply.state.evolve(answered_question=row_id)
 
     async def respond_async(self, incoming: Incoming) -> Reply | None:
@@ -111,11 +108,9 @@ class ConversationService:
     def rate_answer(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
         """👍/👎 on an answer: a satisfaction rating (5 or 1) without who gave it, and a mark on
         the question it answered so unhelpful answers show up in the catalogue-gap report."""
+        question_id = self.store.load(channel, user_id).answered_question if user_id else None
         with self.store.sessions() as session, session.begin():
-            session.add(SatisfactionRating(subject="answer", channel=channel, score=5 if helpful else 1))
-            question_id = self.store.load(channel, user_id).answered_question if user_id else None
-            if question_id is not None and (entry := session.get(QuestionLog, question_id)) is not None:
-                entry.helpful = helpful
+            usage.rate_answer(session, channel=channel, helpful=helpful, question_id=question_id)
 
     async def rate_answer_async(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
         await asyncio.to_thread(self.rate_answer, channel, helpful, user_id)

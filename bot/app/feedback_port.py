@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from sqlalchemy.orm import sessionmaker
 
-from bot.feedback_flow import StatusView, Submitted
+from bot.engine.feedback_dialog import StatusView, Submitted
 from feedback import labels, service
 
 

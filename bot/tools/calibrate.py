@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.confidence import FEATURES, features_of
-from bot.intents import load_examples
+from bot.engine.confidence import FEATURES, features_of
+from bot.engine.intents import load_examples
 from indexer.build import build_index
 from indexer.embed import Embedder
 from indexer.search import Index

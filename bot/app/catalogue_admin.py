@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.hotswap import EngineHolder
+from bot.app.hotswap import EngineHolder
 from indexer.build import build_index
 from indexer.embed import Embedder
 from knowledge.importers.run import apply_plan, plan_import

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bot.engine import Engine, handle_safely
-from bot.types import ConversationState, Incoming, Reply
+from bot.engine.turn import Engine, handle_safely
+from bot.engine.types import ConversationState, Incoming, Reply
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

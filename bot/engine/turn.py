@@ -3,7 +3,7 @@
 One turn:
 1. Clean the text; a pending clarifying question is answered by a number or an option's words.
 2. Recognise status requests by surface cues (reference codes, "đến đâu rồi").
-3. Search the index once; classify the intent from the query embedding (bot.intents).
+3. Search the index once; classify the intent from the query embedding (bot.engine.intents).
 4. Follow-ups ("thế còn lệ phí?") and corrections ("không, ý tôi là đổi") are searched together
    with the recent context of the conversation; a new, clearly different question switches topic.
 5. Decide: answer, ask one clarifying question with numbered choices when the top candidates are
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import replies
-from bot.aspects import content_words, detect_aspect, strip_aspect_cues
-from bot.confidence import Calibration, features_of
-from bot.intents import (
+from bot.engine import replies
+from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
+from bot.engine.confidence import Calibration, features_of
+from bot.engine.intents import (
     IntentGuess,
     SoftmaxClassifier,
     asks_question,
@@ -39,8 +39,8 @@ from bot.intents import (
     reference_code,
     status_cued,
 )
-from bot.feedback_flow import FeedbackDialog, FeedbackPort
-from bot.types import ConversationState, Incoming, Option, Reply
+from bot.engine.feedback_dialog import FeedbackDialog, FeedbackPort
+from bot.engine.types import ConversationState, Incoming, Option, Reply
 from indexer.embed import CachedEmbedder
 from indexer.search import GroupHit, Index, SearchResult
 from knowledge.text import fold

@@ -14,8 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bot.engine import Engine
-from bot.evaluation import (
+from bot.engine.turn import Engine
+from bot.tools.evaluation import (
     answer_dialogues,
     answer_questions,
     method_predictions,
@@ -24,8 +24,8 @@ from bot.evaluation import (
     score_portal,
     score_questions,
 )
-from bot.runtime import ensure_index
-from bot.settings import Settings
+from bot.app.wiring import ensure_index
+from bot.app.settings import Settings
 from indexer.embed import make_embedder
 from knowledge.importers.run import import_sources, write_catalogue_dir
 from knowledge.loaders import bundled_sample_path, load_catalogue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.types import Reply
+from bot.engine.types import Reply
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.engine import Engine
-from bot.service import ConversationService
+from bot.engine.turn import Engine
+from bot.app.service import ConversationService
 from indexer.build import active_version
 from indexer.embed import Embedder
 from indexer.search import Index

@@ -16,14 +16,18 @@ from sqlalchemy import DateTime, String, Text, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from bot.types import STATE_TTL_SECONDS, ConversationState
-from feedback.db import Base
-from feedback.outbox import utcnow
+from bot.engine.types import STATE_TTL_SECONDS, ConversationState
+from feedback.db import utcnow
 
 
-class ConversationRow(Base):
+class ConversationBase(DeclarativeBase):
+    """The bot's own tables. They share the database (and Alembic's history) with the feedback
+    side but not its declarative base: feedback never needs to know they exist."""
+
+
+class ConversationRow(ConversationBase):
     __tablename__ = "conversations"
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -33,7 +37,7 @@ class ConversationRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class ProcessedEvent(Base):
+class ProcessedEvent(ConversationBase):
     __tablename__ = "processed_events"
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)

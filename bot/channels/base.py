@@ -1,0 +1,53 @@
+"""What every channel is to the rest of the bot: something that can send a `Reply` to a chat.
+
+Channel adapters translate their wire format to `Incoming` (webhook side) and render a `Reply`
+for their platform (send side). The server's outbox worker and the staff replies only ever see
+this Protocol, so adding a channel means writing an adapter, not editing the worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from bot.engine.types import Incoming, Reply
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A place citizens write from. `send` raises on a failed delivery (the outbox retries it)."""
+
+    name: str
+
+    async def send(self, chat_id: str, reply: Reply) -> None: ...
+
+    async def hold_reason(self, chat_id: str) -> str | None:
+        """Why a message to this chat cannot be sent now (e.g. Zalo's 48-hour window), else None."""
+        ...
+
+
+class ConversationPort(Protocol):
+    """The part of the conversation service that channel adapters call (implemented in bot.app)."""
+
+    async def respond_async(self, incoming: Incoming) -> Reply | None: ...
+
+    async def rate_answer_async(self, channel: str, helpful: bool, user_id: str | None = None) -> None: ...
+
+    def queue(self, channel: str, chat_id: str, text: str, key: str) -> None: ...
+
+    def reset(self, channel: str, user_id: str) -> None: ...
+
+
+@dataclass
+class CollectingChannel:
+    """A channel that keeps what it was asked to send: for tests and dry runs."""
+
+    name: str = "collect"
+    sent: list[tuple[str, Reply]] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)  # chat id → reason to hold
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        self.sent.append((chat_id, reply))
+
+    async def hold_reason(self, chat_id: str) -> str | None:
+        return self.held.get(chat_id)

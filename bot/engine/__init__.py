@@ -1,0 +1,1 @@
+"""The conversation engine: (Incoming, ConversationState) → Reply, with no channel, HTTP or database code."""

@@ -1,0 +1,1 @@
+"""Offline tools: evaluation (`tthc answer`, `tthc eval`) and calibration of answer confidence."""
