@@ -129,7 +129,7 @@ def _result(scores: dict[str, float], confidence: float):
 def test_follow_up_topic_moves_only_when_the_message_alone_clearly_points_elsewhere(mini_engine, monkeypatch, alone_confidence, expected):
     """The combined search leans to the current topic already (it holds the previous question);
     a confident message that names another topic must be able to move it."""
-    import bot.engine.turn as engine_module
+    import bot.engine.followups as engine_module
 
     current, new = list(mini_engine.index.group_items)[:2]
     monkeypatch.setattr(engine_module, "features_of", lambda result: result)

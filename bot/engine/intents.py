@@ -149,9 +149,13 @@ def classifier_input(vector: np.ndarray, text: str) -> np.ndarray:
     return np.concatenate([vector.astype(np.float32), CUE_SCALE * cue_features(text)])
 
 
+def examples_text() -> str:
+    return (resources.files("bot") / "data" / "intents.yaml").read_text(encoding="utf-8")
+
+
 def load_examples() -> dict[str, list[str]]:
     """Labelled examples per intent (and per feedback kind as "feedback:<kind>")."""
-    data = yaml.safe_load((resources.files("bot") / "data" / "intents.yaml").read_text(encoding="utf-8")) or {}
+    data = yaml.safe_load(examples_text()) or {}
     examples: dict[str, list[str]] = {}
     for intent in ("chitchat", "out_of_scope", "feedback", "status"):
         value = data.get(intent) or []
@@ -200,42 +204,6 @@ def catalogue_examples(catalogue: Catalogue, per_group: int = 10) -> dict[str, l
     # procedure and FAQ questions are one intent for the classifier ("info"): which of the two a
     # question is, retrieval decides, since it sees the catalogue and the FAQ side by side
     return {"info": procedures + faq}
-
-
-@dataclass
-class SoftmaxClassifier:
-    labels: list[str]
-    weights: np.ndarray  # (dim + 1, classes), last row is the bias
-
-    @classmethod
-    def fit(cls, x: np.ndarray, y: list[str], l2: float = 1e-3, epochs: int = 500, lr: float = 0.5) -> SoftmaxClassifier:
-        labels = sorted(set(y))
-        index = {label: i for i, label in enumerate(labels)}
-        targets = np.zeros((len(y), len(labels)), dtype=np.float32)
-        targets[np.arange(len(y)), [index[label] for label in y]] = 1.0
-        # balance top-level intents: the feedback sub-kinds share one intent's weight
-        top = [label.split(":", 1)[0] for label in y]
-        top_counts = {t: top.count(t) for t in set(top)}
-        sample_weight = np.array([len(y) / (len(top_counts) * top_counts[t]) for t in top], dtype=np.float32)
-        xb = np.hstack([x, np.ones((len(x), 1), dtype=np.float32)])
-        w = np.zeros((xb.shape[1], len(labels)), dtype=np.float32)
-        scale = 20.0  # cosine-scale inputs: sharpen logits so a linear model can separate classes
-        for _ in range(epochs):
-            logits = scale * (xb @ w)
-            logits -= logits.max(axis=1, keepdims=True)
-            probs = np.exp(logits)
-            probs /= probs.sum(axis=1, keepdims=True)
-            grad = scale * xb.T @ ((probs - targets) * sample_weight[:, None]) / len(y) + l2 * w
-            w -= lr * grad
-        return cls(labels=labels, weights=w)
-
-    def predict_proba(self, vector: np.ndarray) -> dict[str, float]:
-        xb = np.append(vector.astype(np.float32), 1.0)
-        logits = 20.0 * (xb @ self.weights)
-        logits -= logits.max()
-        probs = np.exp(logits)
-        probs /= probs.sum()
-        return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
 
 
 @dataclass(frozen=True)

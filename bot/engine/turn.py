@@ -16,32 +16,31 @@ import hashlib
 import logging
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from bot.engine import replies
+from bot.engine import followups, replies
+from bot.engine.decide import Decision, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
+from bot.engine.intent_model import SoftmaxClassifier, load_or_fit
 from bot.engine.intents import (
     IntentGuess,
-    SoftmaxClassifier,
     asks_question,
-    catalogue_examples,
-    has_sentiment,
     classifier_input,
     collapse,
     files_feedback,
-    load_examples,
+    has_sentiment,
     names_feedback,
     own_case_cued,
     reference_code,
     status_cued,
 )
+from bot.engine.language import _VIETNAMESE_SYLLABLES, detect_language
 from bot.engine.feedback_dialog import FeedbackDialog, FeedbackPort
 from bot.engine.types import ConversationState, Incoming, Option, Reply
-from indexer.embed import CachedEmbedder
 from indexer.search import GroupHit, Index, SearchResult
 from knowledge.text import fold
 
@@ -49,26 +48,6 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 1500
 REPEAT_WINDOW_SECONDS = 300  # a resend after a lost reply comes within minutes
-# Words that are English and not also unaccented Vietnamese syllables ("can", "to", "do", "a" are
-# both, so they count for neither side).
-_ENGLISH_WORDS = {"the", "what", "how", "does", "i", "my", "is", "where", "need", "for", "of", "you", "me",
-                  "please", "hello", "hi", "thanks", "thank", "and", "much", "long", "get", "register", "apply",
-                  "when", "which", "who", "why", "it", "are", "was", "will", "would", "should", "could", "this",
-                  "that", "with", "from", "your", "our", "we", "they", "there", "about", "any", "update", "card",
-                  "certificate", "license", "licence", "passport", "business", "birth", "marriage", "take", "fee",
-                  "what's", "s", "today", "rate", "plan", "marry", "citizen", "in", "to", "do", "can", "an", "have",
-                  "if", "or", "be", "not", "on", "at", "by", "as", "if", "documents", "online", "send"}
-_VIETNAMESE_SYLLABLES = {"lam", "giay", "cho", "con", "gi", "khong", "ko", "duoc", "dc", "o", "dau", "bao", "nhieu",
-                         "thi", "va", "cua", "toi", "minh", "em", "anh", "chi", "ban", "la", "co", "nao", "sao", "the",
-                         "nhu", "phai", "can", "cuoc", "ho", "so", "xin", "hoi", "thu", "tuc", "dang", "ky", "cap",
-                         "doi", "mat", "lai", "bang", "xe", "dat", "nha", "tien", "phi", "le", "ngay", "lau", "vay",
-                         "roi", "chua", "mua", "ban", "ai", "ad", "oi", "nhe", "a", "u", "j", "v", "r", "k", "di"}
-# "thì có khác không" compares with what was said before: only meaningful as a follow-up
-_FOLLOW_UP = tuple(fold(c) for c in ("thế còn", "còn ", "vậy còn", "thì sao", "thế thì", "vậy thì", "nếu", "thế ",
-                                     "vậy ", "được không", "có phải", "có khác không", "có khác gì", "khác gì",
-                                     "what about", "and the", "how about", "is it different"))
-_CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là", "ý mình là", "nhầm", "chứ không",
-                                      "không, ", "ko phải", "k phải", "i mean", "not "))
 _START_FEEDBACK = {"/phananh", "phan anh", "gui phan anh", "toi muon phan anh", "/gopy", "gop y", "kien nghi"}
 _RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|sao|điểm|diem)?\s*[,.:;-]?\s*(.{0,300})$", re.IGNORECASE | re.DOTALL)
 _CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
@@ -77,31 +56,6 @@ _CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?
 def _message_hash(text: str) -> str:
     """Identity of a message for repeat detection; the state keeps this, not the text."""
     return hashlib.sha256(fold(text).strip(" .!").encode()).hexdigest()[:16]
-
-
-def detect_language(text: str, vietnamese_syllables: set[str] | frozenset[str] = frozenset()) -> str:
-    """English only when English words clearly outnumber Vietnamese syllables typed without marks.
-
-    `vietnamese_syllables` is the folded single-syllable vocabulary of the catalogue (the engine
-    passes it); a word that is both ("do", "an", "can") counts for Vietnamese.
-    """
-    known = vietnamese_syllables or _VIETNAMESE_SYLLABLES
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    if not words:
-        return "vi"
-    english = sum(1 for w in words if w in _ENGLISH_WORDS and w not in known)
-    # a word with marks is Vietnamese ("fiancée" is the rare exception and is outvoted)
-    vietnamese = sum(1 for w in words if w in known or not w.isascii())
-    return "en" if english >= 2 and english > vietnamese else "vi"
-
-
-@dataclass
-class Decision:
-    intent: str
-    hits: list[GroupHit]
-    confidence: float
-    clarify: bool = False
-    decline: bool = False  # an information request we cannot match well enough to answer
 
 
 class Engine:
@@ -121,19 +75,10 @@ class Engine:
 
     @classmethod
     def create(cls, index: Index, cache_dir: Path | None = None, feedback: FeedbackPort | None = None) -> Engine:
-        examples = load_examples()
-        examples.update(catalogue_examples(index.catalogue))
-        raw, texts, labels = [], [], []
-        for label, items in examples.items():
-            for text in items:
-                raw.append(text)
-                texts.append(index.normalizer.query(text).restored)
-                labels.append(label)
-        embedder = CachedEmbedder(index.embedder, cache_dir or index.path.parent.parent / "cache")
-        vectors = embedder.encode(texts, is_query=True)
-        embedder.save()
-        features = np.stack([classifier_input(v, t) for v, t in zip(vectors, raw, strict=True)])
-        classifier = SoftmaxClassifier.fit(features, labels)
+        """An engine for `index`. The intent model is fitted once per (examples, catalogue,
+        embedder) and stored beside the index version, so a start loads weights instead of
+        embedding ~2,000 examples and refitting."""
+        classifier = load_or_fit(index, cache_dir or index.path.parent.parent / "cache")
         return cls(index, classifier, Calibration.bundled(), feedback=feedback)
 
     # ------------------------------------------------------------------------------------------
@@ -248,7 +193,7 @@ class Engine:
             alone = self.index.search(content) if len(content_words(content)) >= 2 else None
             if not aspect_cued:
                 aspect = state.aspect or aspect
-            correction = self._is_correction(text)
+            correction = followups.is_correction(text)
             # a message with no content beyond its aspect ("có mất phí không") cannot change the topic
             group = state.group if alone is None and not correction else self.follow_up_group(state.group, alone, combined, correction)
             if group:
@@ -286,97 +231,17 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------
     def decide(self, result: SearchResult, guess: IntentGuess) -> Decision:
-        """Choose intent and whether to answer, clarify or decline, from classifier and retrieval.
-
-        The classifier separates information requests from feedback, status, chitchat and out of
-        scope; for an information request, retrieval decides between a procedure and a reform FAQ
-        (the better-ranked kind wins), and the calibrated confidence decides answer / clarify /
-        decline.
-        """
-        hits = list(result.hits)
-        if guess.intent in ("chitchat", "feedback", "status") and guess.probability >= 0.5:
-            return Decision(guess.intent, hits, guess.probability)
-        if not hits:
-            return Decision("out_of_scope", [], 0.0)
-        confidence = self.calibration.probability(features_of(result))
-        # out of scope when the classifier says so and retrieval does not clearly disagree
-        if guess.intent == "out_of_scope" and guess.probability >= 0.5 and confidence < 0.5:
-            return Decision("out_of_scope", hits, 1 - confidence)
-        procedures, faq = result.procedures(), result.faq()
-        if faq and hits[0].kind == "faq":
-            return Decision("faq", faq, confidence)
-        if not procedures:
-            return Decision("out_of_scope", [], 0.0)
-        if confidence < self.calibration.decline_below:
-            p = guess.probabilities
-            intent = "out_of_scope" if p.get("out_of_scope", 0) + p.get("chitchat", 0) > 0.3 else "procedure"
-            return Decision(intent, procedures, confidence, decline=True)
-        clarify = confidence < self.calibration.clarify_below and len(procedures) > 1
-        return Decision("procedure", procedures, confidence, clarify=clarify)
+        return decide(self.calibration, result, guess)
 
     # ------------------------------------------------------------------------------------------
-    follow_up_stickiness = 0.2
-    follow_up_alone_floor = 0.6
-
-    def follow_up_group(self, current_group: str, alone: SearchResult | None, combined: SearchResult, correction: bool) -> str | None:
-        """Pick the topic of a follow-up turn.
-
-        Each candidate group scores its fused score in the search of the message alone (weighted by
-        how confident that search is, never below a floor) plus its score in the search of the
-        message with the recent context, both normalised to the best hit; the current topic gets a
-        stickiness bonus, which a correction ("không phải, ý tôi là …") turns into a penalty. New
-        facts in the message ("con tôi mới 10 tuổi") thus move the topic when they point elsewhere,
-        and vague follow-ups ("thế còn lệ phí?") stay put. Inside a procedure conversation the
-        reform FAQ competes only when the message alone clearly points there.
-
-        The bonus shrinks as the message alone grows confident: the combined search already leans
-        to the current topic (it contains the previous question), so a full bonus on top counted
-        the old topic twice and held "tài khoản bị khóa thì mở lại thế nào" on VNeID activation.
-        """
-        def normalised(result: SearchResult | None) -> dict[str, float]:
-            if result is None or not result.hits:
-                return {}
-            best = result.hits[0].score or 1.0
-            return {h.group: h.score / best for h in result.hits[:8]}
-
-        confidence = self.calibration.probability(features_of(alone)) if alone is not None else 0.0
-        weight = max(confidence, self.follow_up_alone_floor) if alone is not None else 0.0
-        alone_scores, combined_scores = normalised(alone), normalised(combined)
-        candidates = set(alone_scores) | set(combined_scores) | {current_group}
-        if not current_group.startswith("faq:") and not (alone is not None and alone.hits and alone.hits[0].kind == "faq"
-                                                         and confidence >= 0.8 and len(alone.query.folded.split()) >= 8):
-            candidates = {g for g in candidates if not g.startswith("faq:")} or {current_group}
-
-        stickiness = self.follow_up_stickiness * (1.0 - confidence)
-
-        def score(group: str) -> float:
-            bonus = (-stickiness if correction else stickiness) if group == current_group else 0.0
-            return weight * alone_scores.get(group, 0.0) + (1.0 - 0.5 * confidence) * combined_scores.get(group, 0.0) + bonus
-
-        best = max(candidates, key=score)
-        return best if best in self.index.group_items else None
+    def follow_up_group(self, current_group: str, alone: SearchResult | None, combined: SearchResult,
+                        correction: bool) -> str | None:
+        """The topic of a follow-up turn (see bot.engine.followups.follow_up_group)."""
+        return followups.follow_up_group(self.calibration, self.index.group_items, current_group, alone, combined,
+                                         correction)
 
     def _is_follow_up(self, text: str, result: SearchResult, guess: IntentGuess, aspect_cued: bool) -> bool:
-        """Does this message continue the current topic? Cues first, then the classifier, then length."""
-        if guess.intent == "status" and guess.probability >= 0.5:
-            return False
-        folded = fold(text)
-        marked = self._is_correction(text) or any(folded.startswith(c) or f" {c}" in folded for c in _FOLLOW_UP)
-        if marked or aspect_cued:
-            return True
-        if guess.intent in ("chitchat", "feedback") and guess.probability >= 0.5:
-            return False
-        if guess.intent == "out_of_scope" and guess.probability >= 0.9 and \
-                self.calibration.probability(features_of(result)) < 0.2:
-            return False
-        if len(folded.split()) <= 7:
-            return True
-        return self.calibration.probability(features_of(result)) < self.calibration.clarify_below
-
-    @staticmethod
-    def _is_correction(text: str) -> bool:
-        folded = fold(text)
-        return any(c in folded for c in _CORRECTION)
+        return followups.is_follow_up(self.calibration, text, result, guess, aspect_cued)
 
     def _chosen_option(self, text: str, state: ConversationState) -> str | None:
         if m := _CHOICE.match(text):

@@ -1,0 +1,84 @@
+"""Follow-ups and corrections: does a message continue the current topic, and which topic then.
+
+A follow-up lacks its own object ("thế còn lệ phí?"); a correction names a sibling ("không phải,
+ý tôi là đổi"). Both are searched alone and with the recent context, and the two searches vote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.engine.confidence import Calibration, features_of
+from bot.engine.intents import IntentGuess
+from indexer.search import SearchResult
+from knowledge.text import fold
+
+FOLLOW_UP_STICKINESS = 0.2
+FOLLOW_UP_ALONE_FLOOR = 0.6
+# "thì có khác không" compares with what was said before: only meaningful as a follow-up
+_FOLLOW_UP = tuple(fold(c) for c in ("thế còn", "còn ", "vậy còn", "thì sao", "thế thì", "vậy thì", "nếu", "thế ",
+                                     "vậy ", "được không", "có phải", "có khác không", "có khác gì", "khác gì",
+                                     "what about", "and the", "how about", "is it different"))
+_CORRECTION = tuple(fold(c) for c in ("không phải", "ý tôi là", "ý em là", "ý mình là", "nhầm", "chứ không",
+                                      "không, ", "ko phải", "k phải", "i mean", "not "))
+
+
+def follow_up_group(calibration: Calibration, group_items: Mapping[str, object], current_group: str,
+                    alone: SearchResult | None, combined: SearchResult, correction: bool) -> str | None:
+    """Pick the topic of a follow-up turn.
+
+    Each candidate group scores its fused score in the search of the message alone (weighted by
+    how confident that search is, never below a floor) plus its score in the search of the
+    message with the recent context, both normalised to the best hit; the current topic gets a
+    stickiness bonus, which a correction ("không phải, ý tôi là …") turns into a penalty. New
+    facts in the message ("con tôi mới 10 tuổi") thus move the topic when they point elsewhere,
+    and vague follow-ups ("thế còn lệ phí?") stay put. Inside a procedure conversation the
+    reform FAQ competes only when the message alone clearly points there.
+
+    The bonus shrinks as the message alone grows confident: the combined search already leans
+    to the current topic (it contains the previous question), so a full bonus on top counted
+    the old topic twice and held "tài khoản bị khóa thì mở lại thế nào" on VNeID activation.
+    """
+    def normalised(result: SearchResult | None) -> dict[str, float]:
+        if result is None or not result.hits:
+            return {}
+        best = result.hits[0].score or 1.0
+        return {h.group: h.score / best for h in result.hits[:8]}
+
+    confidence = calibration.probability(features_of(alone)) if alone is not None else 0.0
+    weight = max(confidence, FOLLOW_UP_ALONE_FLOOR) if alone is not None else 0.0
+    alone_scores, combined_scores = normalised(alone), normalised(combined)
+    candidates = set(alone_scores) | set(combined_scores) | {current_group}
+    if not current_group.startswith("faq:") and not (alone is not None and alone.hits and alone.hits[0].kind == "faq"
+                                                     and confidence >= 0.8 and len(alone.query.folded.split()) >= 8):
+        candidates = {g for g in candidates if not g.startswith("faq:")} or {current_group}
+
+    stickiness = FOLLOW_UP_STICKINESS * (1.0 - confidence)
+
+    def score(group: str) -> float:
+        bonus = (-stickiness if correction else stickiness) if group == current_group else 0.0
+        return weight * alone_scores.get(group, 0.0) + (1.0 - 0.5 * confidence) * combined_scores.get(group, 0.0) + bonus
+
+    best = max(candidates, key=score)
+    return best if best in group_items else None
+
+def is_follow_up(calibration: Calibration, text: str, result: SearchResult, guess: IntentGuess, aspect_cued: bool) -> bool:
+    """Does this message continue the current topic? Cues first, then the classifier, then length."""
+    if guess.intent == "status" and guess.probability >= 0.5:
+        return False
+    folded = fold(text)
+    marked = is_correction(text) or any(folded.startswith(c) or f" {c}" in folded for c in _FOLLOW_UP)
+    if marked or aspect_cued:
+        return True
+    if guess.intent in ("chitchat", "feedback") and guess.probability >= 0.5:
+        return False
+    if guess.intent == "out_of_scope" and guess.probability >= 0.9 and \
+            calibration.probability(features_of(result)) < 0.2:
+        return False
+    if len(folded.split()) <= 7:
+        return True
+    return calibration.probability(features_of(result)) < calibration.clarify_below
+
+def is_correction(text: str) -> bool:
+    folded = fold(text)
+    return any(c in folded for c in _CORRECTION)

@@ -1,0 +1,120 @@
+"""The intent classifier's model: fitted once, stored beside the index, loaded at start.
+
+Fitting needs ~2,000 example embeddings and a solver; answering needs one matrix product. The
+weights therefore live in the index version directory (or the cache, when that directory is
+read-only), keyed by everything they depend on, and a start only loads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.engine.intents import CUE_SCALE, QUESTION_TEMPLATES, catalogue_examples, classifier_input, examples_text, load_examples
+from indexer.embed import CachedEmbedder
+
+if TYPE_CHECKING:
+    from indexer.search import Index
+
+INTENT_MODEL_VERSION = "sklearn-1"
+
+SCALE = 20.0  # cosine-scale inputs: sharpened logits let a linear model separate the classes
+L2 = 1e-3  # weight decay per example on the unscaled weights
+
+
+@dataclass
+class SoftmaxClassifier:
+    """A multinomial logistic model over [embedding, cue features]. Fitted with scikit-learn
+    (class-balanced by top-level intent, L2-regularised); applied with numpy, so serving neither
+    imports scikit-learn nor refits: the weights are stored with the index (`save`/`load`)."""
+
+    labels: list[str]
+    weights: np.ndarray  # (dim + 1, classes), last row is the bias; logits = x·W (scale folded in)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: list[str], l2: float = L2) -> SoftmaxClassifier:
+        from sklearn.linear_model import LogisticRegression  # fitting only: kept out of serving start-up
+
+        labels = sorted(set(y))
+        # balance top-level intents: the feedback sub-kinds share one intent's weight
+        top = [label.split(":", 1)[0] for label in y]
+        top_counts = {t: top.count(t) for t in set(top)}
+        sample_weight = np.array([len(y) / (len(top_counts) * top_counts[t]) for t in top], dtype=np.float64)
+        # mean weighted loss + l2/2·|w|² with logits = SCALE·x·w  ⇔  sklearn's C·Σ loss + ½|W|², W = SCALE·w
+        model = LogisticRegression(C=SCALE**2 / (l2 * len(y)), max_iter=300, tol=1e-4)
+        model.fit(np.asarray(x, dtype=np.float64), y, sample_weight=sample_weight)
+        coef = model.coef_ if len(labels) > 2 else np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
+        bias = model.intercept_ if len(labels) > 2 else np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
+        weights = np.vstack([coef.T, bias[None, :]]).astype(np.float32)
+        return cls(labels=[str(c) for c in model.classes_], weights=weights)
+
+    def predict_proba(self, vector: np.ndarray) -> dict[str, float]:
+        xb = np.append(vector.astype(np.float32), 1.0)
+        logits = xb @ self.weights
+        logits -= logits.max()
+        probs = np.exp(logits)
+        probs /= probs.sum()
+        return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
+
+    def save(self, path: Path, key: str) -> None:
+        """Write atomically (a concurrent reader sees the old file or the new one)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, weights=self.weights, labels=np.array(self.labels), key=np.array(key))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> SoftmaxClassifier | None:
+        """The stored model if it was fitted on the same examples, index and embedder; else None."""
+        try:
+            with np.load(path) as data:
+                if str(data["key"]) != key:
+                    return None
+                return cls(labels=[str(x) for x in data["labels"]], weights=data["weights"])
+        except (OSError, KeyError, ValueError):
+            return None
+
+
+def intent_model_key(index: Index) -> str:
+    """What the intent model depends on: its examples and templates, the catalogue, the embedder."""
+    parts = (INTENT_MODEL_VERSION, examples_text(), repr(QUESTION_TEMPLATES), str(index.manifest.get("catalogue_hash")),
+             index.embedder.name, str(CUE_SCALE))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def fit_intent_model(index: Index, cache_dir: Path) -> SoftmaxClassifier:
+    """Embed the labelled examples (content-hash cached) and fit the classifier."""
+    examples = load_examples()
+    examples.update(catalogue_examples(index.catalogue))
+    raw, texts, labels = [], [], []
+    for label, items in examples.items():
+        for text in items:
+            raw.append(text)
+            texts.append(index.normalizer.query(text).restored)
+            labels.append(label)
+    embedder = CachedEmbedder(index.embedder, cache_dir)
+    vectors = embedder.encode(texts, is_query=True)
+    embedder.save()
+    features = np.stack([classifier_input(v, t) for v, t in zip(vectors, raw, strict=True)])
+    return SoftmaxClassifier.fit(features, labels)
+
+
+def load_or_fit(index: Index, cache_dir: Path) -> SoftmaxClassifier:
+    """The stored model for this index if there is one, else a fresh fit (then stored)."""
+    key = intent_model_key(index)
+    places = [index.path / "intents.npz", cache_dir / "intents" / f"{key}.npz"]
+    for path in places:
+        if (stored := SoftmaxClassifier.load(path, key)) is not None:
+            return stored
+    classifier = fit_intent_model(index, cache_dir)
+    for path in places:  # the version directory may be read-only (a shipped index)
+        try:
+            classifier.save(path, key)
+            break
+        except OSError:
+            continue
+    return classifier
