@@ -43,6 +43,16 @@ MAX_SPAN_DAYS = 366 * 20  # a loop guard: no legal deadline reaches 20 years
 Pause = tuple[dt.datetime, dt.datetime]
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """YAML without its own date parsing: PyYAML raises a bare ValueError for 2031-02-30, with no
+    line or entry; as text the date reaches the validator below, which says where it is."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 class HolidayDataError(ValueError):
     """The holiday file is unreadable or wrong; the message names the file, the entry and the field."""
 
@@ -241,14 +251,15 @@ def load_calendar(path: Path | str | None = None) -> WorkCalendar:
     path = path or os.environ.get(HOLIDAYS_ENV) or None
     if path is None:
         resource = resources.files("feedback") / "data" / "holidays_vn.yaml"
-        return parse_calendar(yaml.safe_load(resource.read_text(encoding="utf-8")), "feedback/data/holidays_vn.yaml")
+        return parse_calendar(yaml.load(resource.read_text(encoding="utf-8"), _DatesAsText),
+                              "feedback/data/holidays_vn.yaml")
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise HolidayDataError(f"{path}: cannot read the holiday file ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, _DatesAsText)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise HolidayDataError(f"{path}: not valid YAML: {exc}") from None
     return parse_calendar(data, str(path))
