@@ -14,14 +14,15 @@ import functools
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from feedback.models import FeedbackRecord
 from feedback.workdays import WorkCalendar, default_calendar, to_utc_naive
 
-# step → (field, Vietnamese label for staff pages); the order is the order a record goes through them
+# (step, field, Vietnamese label for staff pages), shortest legal window first
 STEPS = (
-    ("accept", "accept_days", "Xem xét thụ lý"),
     ("refuse", "refuse_days", "Từ chối tiếp nhận"),
     ("request_info", "request_info_days", "Đề nghị bổ sung thông tin"),
     ("transfer", "transfer_days", "Chuyển cơ quan có thẩm quyền"),
+    ("accept", "accept_days", "Xem xét thụ lý"),
     ("answer", "answer_days", "Trả lời"),
 )
 
@@ -49,3 +50,23 @@ class Deadlines(BaseSettings):
 def default_deadlines() -> Deadlines:
     """Read the environment once per process."""
     return Deadlines()
+
+
+def resume_clock(record: FeedbackRecord, now: dt.datetime, calendar: WorkCalendar) -> None:
+    """Move the due date by the working days spent waiting for the citizen."""
+    if record.paused_at is None:
+        return
+    lost = max(0, calendar.working_days_between(record.paused_at, now))
+    if lost:
+        record.due_at = to_utc_naive(calendar.add_working_days(record.due_at, lost))
+        record.paused_days = (record.paused_days or 0) + lost
+    record.paused_at = None
+
+
+def step_deadlines(record: FeedbackRecord, deadlines: Deadlines | None = None,
+                   calendar: WorkCalendar | None = None) -> dict[str, dt.datetime]:
+    """Each legal step's deadline counted from receipt (naive UTC), for staff deciding a new record."""
+    deadlines = deadlines or default_deadlines()
+    result = {step: deadlines.due(step, record.received_at, calendar) for step, _, _ in STEPS if step != "answer"}
+    result["answer"] = record.due_at  # includes pauses
+    return result

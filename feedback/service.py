@@ -31,7 +31,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from feedback import labels, outbox
-from feedback.deadlines import STEPS, Deadlines, default_deadlines  # Deadlines: callers import it from here
+from feedback.deadlines import (  # Deadlines: callers import it from here
+    Deadlines,
+    default_deadlines,
+    resume_clock,
+)
 from feedback.models import (
     ACCEPTED,
     ANSWERED,
@@ -51,7 +55,7 @@ from feedback.models import (
     StatusChange,
 )
 from feedback.outbox import utcnow
-from feedback.workdays import WorkCalendar, default_calendar, local_day_bounds_utc, to_utc_naive
+from feedback.workdays import WorkCalendar, default_calendar, local_day_bounds_utc
 
 MAX_CONTENT = 5000
 OPEN = (NEW, ACCEPTED, IN_PROGRESS, WAITING)
@@ -212,7 +216,7 @@ def transition(session: Session, record_id: int, to_status: str, actor: str, not
     session.add(StatusChange(record_id=record.id, actor=actor, at=now, from_status=record.status, to_status=to_status,
                              note=note[:1000]))
     if record.status == WAITING:
-        _resume_clock(record, now, calendar)
+        resume_clock(record, now, calendar)
     record.status = to_status
     record.updated_at = now
     if to_status == WAITING:
@@ -233,26 +237,6 @@ def transition(session: Session, record_id: int, to_status: str, actor: str, not
     except StaleDataError as exc:
         raise ConcurrentEdit("hồ sơ vừa được người khác cập nhật; vui lòng tải lại trang") from exc
     return record
-
-
-def _resume_clock(record: FeedbackRecord, now: dt.datetime, calendar: WorkCalendar) -> None:
-    """Move the due date by the working days spent waiting for the citizen."""
-    if record.paused_at is None:
-        return
-    lost = max(0, calendar.working_days_between(record.paused_at, now))
-    if lost:
-        record.due_at = to_utc_naive(calendar.add_working_days(record.due_at, lost))
-        record.paused_days = (record.paused_days or 0) + lost
-    record.paused_at = None
-
-
-def step_deadlines(record: FeedbackRecord, deadlines: Deadlines | None = None,
-                   calendar: WorkCalendar | None = None) -> dict[str, dt.datetime]:
-    """Each legal step's deadline counted from receipt (naive UTC), for staff deciding a new record."""
-    deadlines = deadlines or default_deadlines()
-    result = {step: deadlines.due(step, record.received_at, calendar) for step, _, _ in STEPS if step != "answer"}
-    result["answer"] = record.due_at  # includes pauses
-    return result
 
 
 def assign(session: Session, record_ids: Sequence[int], assignee_id: int, actor: str) -> list[FeedbackRecord]:

@@ -68,18 +68,16 @@ class DayEntry(BaseModel):
     @field_validator("date", mode="before")
     @classmethod
     def _iso_date(cls, value: object) -> dt.date:
-        # YAML gives a date for 2025-01-01; a quoted "2025-01-01" is accepted too, a number is not
-        # (pydantic would read 20250101 as seconds since 1970)
-        if isinstance(value, dt.datetime):
-            raise ValueError("a date without a time is expected (YYYY-MM-DD)")
-        if isinstance(value, dt.date):
+        # the loader leaves dates as text (_DatesAsText); a date object comes from Python callers. A number
+        # is refused: pydantic would read 20250101 as seconds since 1970
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
         if isinstance(value, str):
             try:
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        raise ValueError(f"not a date in the form YYYY-MM-DD: {value!r}")
+        raise ValueError(f"not a date in the form YYYY-MM-DD: {value!r}")  # pydantic reports a ValueError with its location
 
 
 class YearEntry(BaseModel):
@@ -259,7 +257,7 @@ def load_calendar(path: Path | str | None = None) -> WorkCalendar:
     except OSError as exc:
         raise HolidayDataError(f"{path}: cannot read the holiday file ({exc.strerror})") from None
     try:
-        data = yaml.load(text, _DatesAsText)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, _DatesAsText)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise HolidayDataError(f"{path}: not valid YAML: {exc}") from None
     return parse_calendar(data, str(path))

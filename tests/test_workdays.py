@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from bot.feedback_store import DatabaseFeedbackPort
 from feedback import outbox, service
 from feedback.auth import add_user
-from feedback.deadlines import Deadlines
+from feedback.deadlines import Deadlines, step_deadlines
 from feedback.models import WAITING
 from feedback.web.app import WebConfig, create_staff_app
 from feedback.workdays import (
@@ -40,8 +40,8 @@ def cal():
 
 
 def draft(**overrides) -> service.Draft:
-    base = dict(kind="phan_anh", content="Bộ phận một cửa hẹn trả kết quả nhưng quá hạn chưa trả", channel="telegram",
-                chat_id="77", procedure_code="1.001", procedure_name="Đăng ký khai sinh", agency="UBND phường")
+    base = {"kind": "phan_anh", "content": "Bộ phận một cửa hẹn trả kết quả nhưng quá hạn chưa trả", "channel": "telegram",
+            "chat_id": "77", "procedure_code": "1.001", "procedure_name": "Đăng ký khai sinh", "agency": "UBND phường"}
     return service.Draft(**{**base, **overrides})
 
 
@@ -179,7 +179,7 @@ def test_waiting_for_the_citizen_pauses_the_answer_deadline(sessions):
 def test_step_deadlines_and_settings(sessions, monkeypatch):
     with sessions() as db, db.begin():
         record = service.create_record(db, draft(), now=local(2026, 8, 27, 9, 0))  # Thursday before 2/9
-        steps = {k: format_local_date(v) for k, v in service.step_deadlines(record).items()}
+        steps = {k: format_local_date(v) for k, v in step_deadlines(record).items()}
     # refuse 2 (Fri 28/8, Thu 3/9), request info / transfer / accept 5 (… 4/9, 7/9, 8/9)
     assert steps["refuse"] == "03/09/2026"
     assert steps["request_info"] == steps["transfer"] == steps["accept"] == "08/09/2026"

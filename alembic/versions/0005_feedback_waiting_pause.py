@@ -7,9 +7,9 @@ Revision ID: 0005_feedback_waiting_pause
 Revises: 0004
 Create Date: 2026-12-04 21:30:00
 """
-from alembic import op
 import sqlalchemy as sa
 
+from alembic import op
 
 revision = '0005_feedback_waiting_pause'
 down_revision = '0004'

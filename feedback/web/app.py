@@ -31,7 +31,7 @@ from starlette.templating import Jinja2Templates
 from feedback import labels, service
 from feedback.auth import authenticate
 from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
-from feedback.deadlines import STEPS
+from feedback.deadlines import STEPS, step_deadlines
 from feedback.outbox import utcnow
 from feedback.workdays import default_calendar, format_local_date, format_local_datetime
 
@@ -187,7 +187,7 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
                           transitions=service.TRANSITIONS.get(record.status, ()), templates=templates_,
                           masked_phone=mask_phone(record.contact_phone), revealed=revealed,
                           overdue=service.is_overdue(record), error=request.query_params.get("error"),
-                          steps=service.step_deadlines(record) if record.status in ("new", "accepted") else {},
+                          steps=step_deadlines(record) if record.status in ("new", "accepted") else {},
                           message=request.query_params.get("msg"))
 
     def action(handler):
