@@ -57,7 +57,7 @@ def test_bundled_file_covers_2025_to_2030_with_the_statutory_days(cal):
         adjacent = [d for d in (D(year, 9, 1), D(year, 9, 3)) if off.get(d) and off[d].name == "Quốc khánh"]
         assert len(adjacent) == 1, (year, adjacent)
         # Tết Âm lịch: five days named as Tết (the eve and mùng 1–4), Giỗ Tổ one day
-        assert sum(1 for e in off.values() if "Tết Nguyên Đán" in e.name) == 5, year
+        assert sum(1 for e in off.values() if "Tết Nguyên đán" in e.name) == 5, year
         assert sum(1 for e in off.values() if e.name == "Ngày Giỗ Tổ Hùng Vương") == 1, year
         # every statutory day that falls Monday–Friday, plus one for each on a weekend, is a weekday off
         assert sum(1 for d in off if d.weekday() < 5) - sum(1 for d in cal.working_days if d.year == year) >= 11
@@ -73,7 +73,7 @@ def test_bundled_file_covers_2025_to_2030_with_the_statutory_days(cal):
     (2030, D(2030, 2, 2), D(2030, 4, 12)),  # Vietnamese calendar (UTC+7); China's Spring Festival is 3/2/2030
 ])
 def test_lunar_holidays_fall_on_the_known_dates(cal, year, tet, gio_to):
-    assert cal.days_off[tet].name == "Tết Nguyên Đán"
+    assert cal.days_off[tet].name == "Tết Nguyên đán"
     assert cal.days_off[gio_to].name == "Ngày Giỗ Tổ Hùng Vương"
 
 
