@@ -16,9 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback.db import Base
 from feedback.db import utcnow
 
-# statuses (workflow in feedback/workflow.py)
-NEW, ACCEPTED, IN_PROGRESS, ANSWERED, CLOSED, TRANSFERRED, REJECTED = (
-    "new", "accepted", "in_progress", "answered", "closed", "transferred", "rejected")
+# statuses (workflow in feedback/service.py); WAITING: the agency asked the citizen for more information
+# and the deadline clock is paused until it arrives
+NEW, ACCEPTED, IN_PROGRESS, ANSWERED, CLOSED, TRANSFERRED, REJECTED, WAITING = (
+    "new", "accepted", "in_progress", "answered", "closed", "transferred", "rejected", "waiting")
 KINDS = ("phan_anh", "kien_nghi", "khen")
 ROLES = ("staff", "admin")
 
@@ -55,8 +56,13 @@ class FeedbackRecord(Base):
     status: Mapped[str] = mapped_column(String(12), default=NEW, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True, index=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # deadlines: naive UTC instants at the end of a working day in Vietnam (feedback/workdays.py)
     due_at: Mapped[dt.datetime] = mapped_column(DateTime)
     next_update_due_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # the clock pause while waiting for the citizen: since when (None when not waiting), and the
+    # working days already added to due_at by earlier pauses
+    paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     outcome_note: Mapped[str] = mapped_column(String(1000), default="")  # reason for không thụ lý / where transferred

@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from feedback.models import ANSWERED, CLOSED, REJECTED, TRANSFERRED, FeedbackRecord, QuestionLog, SatisfactionRating
+from feedback.models import ANSWERED, CLOSED, REJECTED, TRANSFERRED, WAITING, FeedbackRecord, QuestionLog, SatisfactionRating
 from feedback.service import OPEN
 
 SATISFIED = 4  # a 1–5 score from 4 up counts as satisfied (SIPAS-style share)
@@ -165,7 +165,7 @@ def feedback_tables(records: list[FeedbackRecord], period: Period) -> FeedbackTa
             tables.rejected += 1
         elif final == TRANSFERRED:
             tables.transferred += 1
-        elif last_instant <= record.due_at:
+        elif final == WAITING or last_instant <= record.due_at:  # waiting: the deadline clock is paused
             tables.open_within_deadline += 1
         else:
             tables.open_overdue += 1

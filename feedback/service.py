@@ -6,10 +6,15 @@ Workflow (labels in feedback/labels.py):
     new ──▶ accepted ──▶ in_progress ──▶ answered ──▶ closed
      │          │             │              │          │
      └──────────┴─────────────┴──▶ transferred / rejected (with a reason)
-                                   answered/closed ──▶ in_progress (reopened, with a reason)
+     │          │             │     answered/closed ──▶ in_progress (reopened, with a reason)
+     └──────────┴─────────────┴──▶ waiting (for the citizen's information, with what is asked)
+                                   waiting ──▶ in_progress (information received) / rejected
 
-Deadlines: an answer is due `answer_days` (20) after receipt; while open, a progress update is due
-every `update_days` (7).
+Deadlines are counted in working days in Vietnam time (feedback/workdays.py, feedback/deadlines.py):
+an answer is due `answer_days` (20) working days after receipt; while open, a progress update is due
+every `update_days` (7). While a record waits for the citizen the clock stops: on leaving `waiting`
+the due date moves by the working days spent waiting (the day of the request still counts, the day
+the information arrives does not).
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from feedback import labels, outbox
+from feedback.deadlines import (  # Deadlines: callers import it from here
+    Deadlines,
+    default_deadlines,
+    resume_clock,
+)
 from feedback.models import (
     ACCEPTED,
     ANSWERED,
@@ -35,6 +45,7 @@ from feedback.models import (
     NEW,
     REJECTED,
     TRANSFERRED,
+    WAITING,
     Assignment,
     AuditEntry,
     FeedbackRecord,
@@ -44,19 +55,22 @@ from feedback.models import (
     StatusChange,
 )
 from feedback.db import utcnow
+from feedback.workdays import WorkCalendar, default_calendar, local_day_bounds_utc
 
 MAX_CONTENT = 5000
-OPEN = (NEW, ACCEPTED, IN_PROGRESS)
+OPEN = (NEW, ACCEPTED, IN_PROGRESS, WAITING)
+CLOCK_RUNNING = (NEW, ACCEPTED, IN_PROGRESS)  # open and not paused: these can be overdue
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    NEW: (ACCEPTED, IN_PROGRESS, TRANSFERRED, REJECTED),
-    ACCEPTED: (IN_PROGRESS, TRANSFERRED, REJECTED),
-    IN_PROGRESS: (ANSWERED, TRANSFERRED, REJECTED),
+    NEW: (ACCEPTED, IN_PROGRESS, WAITING, TRANSFERRED, REJECTED),
+    ACCEPTED: (IN_PROGRESS, WAITING, TRANSFERRED, REJECTED),
+    IN_PROGRESS: (ANSWERED, WAITING, TRANSFERRED, REJECTED),
+    WAITING: (IN_PROGRESS, REJECTED),
     ANSWERED: (CLOSED, IN_PROGRESS),
     CLOSED: (IN_PROGRESS,),
     TRANSFERRED: (),
     REJECTED: (IN_PROGRESS,),
 }
-NEEDS_NOTE = {TRANSFERRED, REJECTED}
+NEEDS_NOTE = {TRANSFERRED, REJECTED, WAITING}
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _REFERENCE = re.compile(r"^PA-\d{4}-[0-9A-HJKMNP-TV-Z]{6}$")
 
@@ -79,13 +93,6 @@ class ConcurrentEdit(FeedbackError):
 
 class FeedbackNotFound(FeedbackError):
     pass
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    answer_days: int = 20
-    update_days: int = 7
-    due_soon_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -116,7 +123,8 @@ def is_reference(text: str) -> bool:
     return bool(_REFERENCE.match(text or ""))
 
 
-def create_record(session: Session, draft: Draft, deadlines: Deadlines = Deadlines(), now: dt.datetime | None = None) -> FeedbackRecord:
+def create_record(session: Session, draft: Draft, deadlines: Deadlines | None = None, now: dt.datetime | None = None,
+                  calendar: WorkCalendar | None = None) -> FeedbackRecord:
     content = (draft.content or "").strip()
     if not content:
         raise InvalidInput("nội dung trống")
@@ -131,6 +139,7 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines = Deadlin
         if existing is not None:
             return existing
     now = now or utcnow()
+    deadlines = deadlines or default_deadlines()
     reference = new_reference(now.year)
     while session.scalar(select(FeedbackRecord.id).where(FeedbackRecord.reference == reference)) is not None:
         reference = new_reference(now.year)
@@ -138,8 +147,8 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines = Deadlin
         reference=reference, kind=draft.kind, content=content, procedure_code=draft.procedure_code,
         procedure_name=draft.procedure_name[:400], field=draft.field[:200], agency=draft.agency[:200],
         subject_note=draft.subject_note[:500], channel=draft.channel, chat_id=draft.chat_id, status=NEW,
-        received_at=now, due_at=now + dt.timedelta(days=deadlines.answer_days),
-        next_update_due_at=now + dt.timedelta(days=deadlines.update_days), updated_at=now,
+        received_at=now, due_at=deadlines.due("answer", now, calendar),
+        next_update_due_at=deadlines.due("update", now, calendar), updated_at=now,
         contact_consent=draft.contact_consent, contact_name=draft.contact_name if draft.contact_consent else None,
         contact_phone=draft.contact_phone if draft.contact_consent else None,
         embedding=np.asarray(draft.embedding, dtype=np.float32).tobytes() if draft.embedding is not None else None,
@@ -188,22 +197,33 @@ def _check_version(record: FeedbackRecord, expected_version: int | None) -> None
 
 
 def transition(session: Session, record_id: int, to_status: str, actor: str, note: str = "",
-               expected_version: int | None = None) -> FeedbackRecord:
+               expected_version: int | None = None, deadlines: Deadlines | None = None,
+               calendar: WorkCalendar | None = None, now: dt.datetime | None = None) -> FeedbackRecord:
     record = get(session, record_id)
     _check_version(record, expected_version)
     if to_status not in TRANSITIONS.get(record.status, ()):
         raise InvalidTransition(f"không chuyển được từ '{record.status}' sang '{to_status}'")
     note = (note or "").strip()
+    if to_status == WAITING and not note:
+        raise InvalidInput("cần ghi thông tin đề nghị người dân bổ sung")
     if to_status in NEEDS_NOTE and not note:
         raise InvalidInput("cần ghi lý do (không thụ lý) hoặc cơ quan nhận chuyển")
     if record.status in (ANSWERED, CLOSED, REJECTED) and to_status == IN_PROGRESS and not note:
         raise InvalidInput("mở lại hồ sơ cần ghi lý do")
-    now = utcnow()
+    now = now or utcnow()
+    deadlines = deadlines or default_deadlines()
+    calendar = calendar or default_calendar()
     session.add(StatusChange(record_id=record.id, actor=actor, at=now, from_status=record.status, to_status=to_status,
                              note=note[:1000]))
+    if record.status == WAITING:
+        resume_clock(record, now, calendar)
     record.status = to_status
     record.updated_at = now
-    if to_status in NEEDS_NOTE:
+    if to_status == WAITING:
+        record.paused_at = now
+        outbox.enqueue(session, record.channel, record.chat_id,
+                       labels.INFO_REQUEST.format(reference=record.reference, text=note))
+    elif to_status in NEEDS_NOTE:
         record.outcome_note = note[:1000]
     if to_status == ANSWERED:
         record.answered_at = now
@@ -211,7 +231,7 @@ def transition(session: Session, record_id: int, to_status: str, actor: str, not
         record.closed_at = now
     if to_status == IN_PROGRESS:
         record.closed_at = None
-        record.next_update_due_at = now + dt.timedelta(days=Deadlines().update_days)
+        record.next_update_due_at = deadlines.due("update", now, calendar)
     try:
         session.flush()
     except StaleDataError as exc:
@@ -245,13 +265,13 @@ def reply(session: Session, record_id: int, author: str, text: str, expected_ver
         raise InvalidInput(f"trả lời dài quá {MAX_CONTENT} ký tự")
     record = get(session, record_id)
     _check_version(record, expected_version)
-    if record.status not in (NEW, ACCEPTED, IN_PROGRESS, ANSWERED):
+    if record.status not in (NEW, ACCEPTED, IN_PROGRESS, WAITING, ANSWERED):
         raise InvalidTransition("hồ sơ đã đóng; mở lại trước khi trả lời")
     message_text = labels.REPLY_MESSAGE.format(reference=record.reference, text=text) + "\n\n" + labels.RATE_INVITE
     queued = outbox.enqueue(session, record.channel, record.chat_id, message_text)
     message = ReplyMessage(record_id=record.id, author=author, text=text, outbox_id=queued.id)
     session.add(message)
-    if record.status in (NEW, ACCEPTED):
+    if record.status in (NEW, ACCEPTED, WAITING):
         transition(session, record.id, IN_PROGRESS, author, "bắt đầu xử lý")
     if record.status == IN_PROGRESS:
         transition(session, record.id, ANSWERED, author, "đã gửi trả lời")
@@ -295,16 +315,20 @@ def for_citizen(session: Session, reference: str, channel: str, chat_id: str) ->
 
 
 def is_overdue(record: FeedbackRecord, now: dt.datetime | None = None) -> bool:
-    return record.status in OPEN and (now or utcnow()) > record.due_at
+    """Past its due date with the clock running (a record waiting for the citizen is not late)."""
+    return record.status in CLOCK_RUNNING and (now or utcnow()) > record.due_at
 
 
-def is_due_soon(record: FeedbackRecord, now: dt.datetime | None = None, deadlines: Deadlines = Deadlines()) -> bool:
+def is_due_soon(record: FeedbackRecord, now: dt.datetime | None = None, deadlines: Deadlines | None = None,
+                calendar: WorkCalendar | None = None) -> bool:
+    """Not yet late, and due within `due_soon_days` working days."""
     now = now or utcnow()
-    return record.status in OPEN and now <= record.due_at <= now + dt.timedelta(days=deadlines.due_soon_days)
+    soon = (deadlines or default_deadlines()).due("due_soon", now, calendar)
+    return record.status in CLOCK_RUNNING and now <= record.due_at <= soon
 
 
 def update_overdue(record: FeedbackRecord, now: dt.datetime | None = None) -> bool:
-    return record.status in OPEN and (now or utcnow()) > record.next_update_due_at
+    return record.status in CLOCK_RUNNING and (now or utcnow()) > record.next_update_due_at
 
 
 @dataclass
@@ -339,12 +363,13 @@ def inbox_query(flt: InboxFilter, now: dt.datetime | None = None) -> Select:
         query = query.where(FeedbackRecord.channel == flt.channel)
     if flt.assignee_id:
         query = query.where(FeedbackRecord.assignee_id == flt.assignee_id)
+    # the dates staff type are days in Vietnam; received_at is stored in UTC
     if flt.date_from:
-        query = query.where(FeedbackRecord.received_at >= dt.datetime.combine(flt.date_from, dt.time.min))
+        query = query.where(FeedbackRecord.received_at >= local_day_bounds_utc(flt.date_from)[0])
     if flt.date_to:
-        query = query.where(FeedbackRecord.received_at <= dt.datetime.combine(flt.date_to, dt.time.max))
+        query = query.where(FeedbackRecord.received_at <= local_day_bounds_utc(flt.date_to)[1])
     if flt.overdue:
-        query = query.where(FeedbackRecord.status.in_(OPEN), FeedbackRecord.due_at < (now or utcnow()))
+        query = query.where(FeedbackRecord.status.in_(CLOCK_RUNNING), FeedbackRecord.due_at < (now or utcnow()))
     if flt.q:
         like = f"%{flt.q}%"
         query = query.where(or_(FeedbackRecord.content.ilike(like), FeedbackRecord.reference.ilike(like)))

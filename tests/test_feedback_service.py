@@ -22,7 +22,10 @@ def test_create_sets_reference_deadlines_and_history(sessions):
     with sessions() as db, db.begin():
         record = service.create_record(db, draft(), now=now)
         assert service.is_reference(record.reference) and record.reference.startswith("PA-2026-")
-        assert record.due_at == now + dt.timedelta(days=20) and record.next_update_due_at == now + dt.timedelta(days=7)
+        # working days in Vietnam: 20 after Monday 5/10/2026 end on Monday 2/11, 7 on Wednesday 14/10,
+        # each at 23:59:59 local time (16:59:59 UTC, as stored)
+        assert record.due_at == dt.datetime(2026, 11, 2, 16, 59, 59)
+        assert record.next_update_due_at == dt.datetime(2026, 10, 14, 16, 59, 59)
         assert [h.to_status for h in record.history] == ["new"]
         assert record.contact_phone is None
 

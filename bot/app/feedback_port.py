@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.engine.feedback_dialog import StatusView, Submitted
 from feedback import labels, service
+from feedback.workdays import default_calendar, format_local_date
 
 
 class DatabaseFeedbackPort:
@@ -23,6 +24,7 @@ class DatabaseFeedbackPort:
         self.embed = embed
         self.describe = describe  # code → (procedure name, field)
         self.deadlines = deadlines
+        default_calendar()  # a wrong holiday file stops start-up rather than the first submission
 
     def submit(self, draft: dict) -> Submitted:
         name, field = self.describe(draft.get("procedure_code")) if self.describe else ("", "")
@@ -36,7 +38,7 @@ class DatabaseFeedbackPort:
         try:
             with self.sessions() as session, session.begin():
                 record = service.create_record(session, record_draft, self.deadlines)
-                return Submitted(reference=record.reference, due_date=record.due_at.strftime("%d/%m/%Y"))
+                return Submitted(reference=record.reference, due_date=format_local_date(record.due_at))
         except service.InvalidInput as exc:
             raise ValueError(str(exc)) from exc
 
@@ -51,4 +53,4 @@ class DatabaseFeedbackPort:
             if record is None:
                 return None
             return StatusView(reference=record.reference, status_label=labels.STATUS[record.status].lower(),
-                              due_date=record.due_at.strftime("%d/%m/%Y"), replies=tuple(r.text for r in record.replies))
+                              due_date=format_local_date(record.due_at), replies=tuple(r.text for r in record.replies))

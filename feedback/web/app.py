@@ -32,9 +32,8 @@ from feedback import labels, service
 from feedback.auth import authenticate
 from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
 from feedback.db import utcnow
-
-
-VN_OFFSET = dt.timedelta(hours=7)
+from feedback.deadlines import STEPS, step_deadlines
+from feedback.workdays import default_calendar, format_local_date, format_local_datetime
 
 
 @dataclass
@@ -64,9 +63,10 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=directory)
     templates.env.globals.update(STATUS=labels.STATUS, KIND=labels.KIND, CHANNEL=labels.CHANNEL, ROLE=labels.ROLE)
     templates.env.globals["ACTOR"] = {"citizen": "Người dân", "system": "Hệ thống"}
-    # stored as naive UTC; shown in Vietnam time (UTC+7, no daylight saving)
-    templates.env.filters["vn_date"] = lambda d: (d + VN_OFFSET).strftime("%d/%m/%Y") if d else ""
-    templates.env.filters["vn_datetime"] = lambda d: (d + VN_OFFSET).strftime("%d/%m/%Y %H:%M") if d else ""
+    templates.env.globals["STEP_LABEL"] = {step: label for step, _, label in STEPS}
+    # stored as naive UTC; shown in Vietnam time by the same functions the bot uses for citizens
+    templates.env.filters["vn_date"] = format_local_date
+    templates.env.filters["vn_datetime"] = format_local_datetime
     return templates
 
 
@@ -78,6 +78,7 @@ def mask_phone(phone: str | None) -> str:
 
 
 def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
+    default_calendar()  # a wrong holiday file (TTHC_HOLIDAYS_FILE) stops start-up, not the first record
     templates = _templates()
     p = config.prefix
 
@@ -186,6 +187,7 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
                           transitions=service.TRANSITIONS.get(record.status, ()), templates=templates_,
                           masked_phone=mask_phone(record.contact_phone), revealed=revealed,
                           overdue=service.is_overdue(record), error=request.query_params.get("error"),
+                          steps=step_deadlines(record) if record.status in ("new", "accepted") else {},
                           message=request.query_params.get("msg"))
 
     def action(handler):
