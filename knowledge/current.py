@@ -80,8 +80,10 @@ def fee_today(fee: Fee, today: dt.date | None = None, lang: str = "vi") -> Fee:
     else:
         text = drop_expired(fee.text, fee.rules, today)
         if m := _ONLY_AMOUNT.match(text.rstrip(".")):
-            shown = int(m.group(1).replace(".", ""))
-            lead = _money(shown, lang)
+            amount = int(m.group(1).replace(".", ""))
+            if amount != fee.amount_vnd:  # else the text only restates the expired rate
+                shown = amount
+                lead = _money(shown, lang)
         else:
             lead = text.rstrip(".")
     for change in state.changes:
@@ -89,7 +91,7 @@ def fee_today(fee: Fee, today: dt.date | None = None, lang: str = "vi") -> Fee:
         if follows is not None and follows != shown:
             qualifiers.append(words["from"].format(date=_date(change.on), value=_money(follows, lang)))
     if not qualifiers and shown is not None:
-        return Fee(amount_vnd=shown, text=fee.text, rules=fee.rules)
+        return Fee(amount_vnd=shown, text=drop_expired(fee.text, fee.rules, today), rules=fee.rules)
     parts = [lead] if lead else []
     if qualifiers:
         parts.append(f"({'; '.join(qualifiers)})" if shown is not None else "; ".join(qualifiers))

@@ -102,7 +102,7 @@ def _rule(text: str) -> DatedRule | None:
     if valid_from is None and valid_until is None:
         return None
     return DatedRule(text=text, valid_from=valid_from, valid_until=valid_until,
-                     amount_vnd=_amount_near(text, start, end), percent=_percent(text[start:]))
+                     amount_vnd=_amount_near(text, start, end), percent=_percent(text))
 
 
 def _pieces(text: str) -> list[str]:
