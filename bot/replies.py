@@ -11,7 +11,7 @@ import datetime as dt
 
 from knowledge.current import duration_today, fee_today
 from knowledge.schema import Channel, ChannelKind, FaqEntry, OnlineLevel, Procedure
-from knowledge.textfit import shorten
+from knowledge.textfit import SEE_MORE, shorten
 
 PORTAL = "https://dichvucong.gov.vn"
 MAX_DOCUMENTS = 6
@@ -265,7 +265,7 @@ def fee_text(lang: str, proc: Procedure, today: dt.date | None = None) -> str:
         elif fee.amount_vnd:
             value = _vnd(fee.amount_vnd)
         elif fee.text:
-            value = shorten(fee.text, 160).rstrip(".")
+            value = shorten(fee.text, 200, SEE_MORE.get(lang, "…")).rstrip(".")
         else:
             continue
         parts.setdefault(value, []).append(_channel_label(lang, channel, proc))
@@ -279,7 +279,7 @@ def fee_text(lang: str, proc: Procedure, today: dt.date | None = None) -> str:
 def _duration(lang: str, channel: Channel, today: dt.date | None = None) -> str | None:
     d = duration_today(channel.time, today)
     if d.value is None:
-        return shorten(d.text, 160).rstrip(".") or None
+        return shorten(d.text, 200, SEE_MORE.get(lang, "…")).rstrip(".") or None
     value = f"{d.value:g}"
     if d.unit:
         unit = d.unit if lang == "vi" else _english_unit(d.unit, d.value)

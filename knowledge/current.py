@@ -16,6 +16,7 @@ from knowledge.schema import DatedRule, Duration, Fee
 from knowledge.textfit import normalise
 from knowledge.validity import applicable, drop_expired, today_in_vietnam
 
+PLAUSIBLE_FACTOR = 100  # a dated rate this far from the base amount is a data-entry slip
 _WORDS = {
     "vi": {"until": "áp dụng đến hết {date}", "from": "từ {date}: {value}"},
     "en": {"until": "until {date}", "from": "from {date}: {value}"},
@@ -43,6 +44,8 @@ def _rule_amount(rule: DatedRule | None, base: int | None) -> int | None:
     if rule is None:
         return base
     if rule.amount_vnd is not None:
+        if base and not base / PLAUSIBLE_FACTOR < rule.amount_vnd < base * PLAUSIBLE_FACTOR:
+            return None  # "25.000.000đ" beside 50.000 đồng is a typing slip, not a rate to quote
         return rule.amount_vnd
     if rule.percent is not None and base:
         return round(base * rule.percent / 100)

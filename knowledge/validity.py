@@ -25,6 +25,7 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 _D = r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})"
 _DW = r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})"
 _DATE = rf"(?:{_D}|{_DW})"
+_ANY_DATE = re.compile(_DATE)
 _DAY = r"(?:ngày\s+)?"
 _RANGE = re.compile(rf"(?:kể\s+)?từ\s+{_DAY}{_DATE}\s*,?\s*(?:đến|tới)\s+(hết\s+)?{_DAY}{_DATE}", re.IGNORECASE)
 _UNTIL = re.compile(rf"(?:(?:đến|tới)\s+(hết\s+)?|(trước)\s+){_DAY}{_DATE}", re.IGNORECASE)
@@ -122,6 +123,8 @@ def parse_rules(text: str) -> tuple[DatedRule, ...]:
     …: 115.000 đ/lần)") is a rule of its own, so that when it runs out the clause around it stays;
     a bracket with a date only ("25.000đ/tem (áp dụng đến hết …)") dates the clause it sits in.
     """
+    if not _ANY_DATE.search(text or ""):
+        return ()  # most notes carry no date: skip the clause split
     rules: list[DatedRule] = []
     for piece in _pieces(normalise(text)):
         host = piece

@@ -119,3 +119,9 @@ def test_the_reply_quotes_the_fee_of_the_day_for_the_sample_identity_card():
     assert "115.000" not in fee_text("vi", licence, DEC_4)
     answer = procedure_answer("vi", "fee", renewal, [renewal])
     assert answer.count(renewal.online.url) == 1  # the link is printed once, at the end
+
+
+def test_a_dated_amount_far_from_the_base_is_a_slip_and_not_quoted():
+    note = "25.000.000đ/giấy thông hành (áp dụng đến hết ngày 31/12/2026 theo Thông tư số 64/2025/TT-BTC)"
+    fee = Fee(amount_vnd=50_000, text="50.000 đồng", rules=parse_rules(note))
+    assert fee_today(fee, DEC_4).amount_vnd == 50_000
