@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from knowledge.schema import Channel, DatedRule, Procedure
@@ -35,11 +35,6 @@ _PERCENT = re.compile(r"(giảm\s+(?:còn\s+)?)?(\d{1,3}(?:[.,]\d+)?)\s*%", re.I
 # top-level pieces of a note: sentences, ";"-clauses and "- …" / "+ …" bullets
 _PIECE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|;\s*|\s+[-–+•]\s+")
 _PAREN = re.compile(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
-
-
-class _Dated(Protocol):
-    valid_from: dt.date | None
-    valid_until: dt.date | None
 
 
 def today_in_vietnam() -> dt.date:
@@ -171,37 +166,39 @@ class Change:
 
 @dataclass
 class Applicable:
-    current: list = field(default_factory=list)  # rules in force today
-    expired: list = field(default_factory=list)
-    future: list = field(default_factory=list)
+    """Rules sorted against one day, and the changes coming within the horizon."""
+
+    current: list[DatedRule] = field(default_factory=list)  # rules in force today
+    expired: list[DatedRule] = field(default_factory=list)
+    future: list[DatedRule] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)  # within the horizon, soonest first
 
 
-def in_force(rule: _Dated, today: dt.date) -> bool:
+def in_force(rule: DatedRule, today: dt.date) -> bool:
     return (rule.valid_from is None or rule.valid_from <= today) and (rule.valid_until is None or today <= rule.valid_until)
 
 
-def applicable(rules: tuple | list, today: dt.date, horizon_days: int = HORIZON_DAYS) -> Applicable:
+def applicable(rules: Sequence[DatedRule], today: dt.date, horizon_days: int = HORIZON_DAYS) -> Applicable:
     """Sort rules into those in force `today`, run out, and not yet begun; list the changes that
     happen within `horizon_days` (a rule that starts, or one in force that ends)."""
     result = Applicable()
     horizon = today + dt.timedelta(days=horizon_days)
+    changes: dict[dt.date, Change] = {}
     for rule in rules:
         if in_force(rule, today):
             result.current.append(rule)
             if rule.valid_until is not None and rule.valid_until < horizon:
                 after = rule.valid_until + dt.timedelta(days=1)
                 follower = next((r for r in rules if r.valid_from == after), None)
-                result.changes.append(Change(after, follower, ends=rule))
+                changes.setdefault(after, Change(after, follower, ends=rule))
         elif rule.valid_until is not None and rule.valid_until < today:
             result.expired.append(rule)
         else:
             result.future.append(rule)
-            if rule.valid_from is not None and rule.valid_from <= horizon and not any(
-                c.rule is rule for c in result.changes
-            ):
-                result.changes.append(Change(rule.valid_from, rule))
-    result.changes.sort(key=lambda c: c.on)
+            if rule.valid_from is not None and rule.valid_from <= horizon:
+                # a rule that starts as another ends is one change, told once
+                changes[rule.valid_from] = Change(rule.valid_from, rule, ends=getattr(changes.get(rule.valid_from), "ends", None))
+    result.changes = sorted(changes.values(), key=lambda c: c.on)
     return result
 
 

@@ -125,3 +125,13 @@ def test_a_dated_amount_far_from_the_base_is_a_slip_and_not_quoted():
     note = "25.000.000đ/giấy thông hành (áp dụng đến hết ngày 31/12/2026 theo Thông tư số 64/2025/TT-BTC)"
     fee = Fee(amount_vnd=50_000, text="50.000 đồng", rules=parse_rules(note))
     assert fee_today(fee, DEC_4).amount_vnd == 50_000
+
+
+def test_a_rule_that_follows_another_is_one_change():
+    text = "từ 01/01/2026 đến hết 31/12/2026 thu 30.000 đồng; từ 01/01/2027 đến hết 31/12/2027 thu 40.000 đồng"
+    rules = parse_rules(text)
+    for order in (rules, rules[::-1]):
+        (change,) = applicable(order, DEC_4).changes
+        assert change.on == dt.date(2027, 1, 1) and change.rule.amount_vnd == 40_000
+    fee = Fee(amount_vnd=50_000, text=text, rules=rules)
+    assert fee_today(fee, DEC_4).text == "30.000 đồng (áp dụng đến hết 31/12/2026; từ 01/01/2027: 40.000 đồng)"
