@@ -37,9 +37,10 @@ _PIECE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|;\s*|\s+[-–+•]\s+")
 _PAREN = re.compile(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 
 
-def today_in_vietnam() -> dt.date:
-    """The citizen's calendar day: rules change at midnight in Vietnam, not on the server's clock."""
-    return dt.datetime.now(VIETNAM).date()
+def today_in_vietnam(now: dt.datetime | None = None) -> dt.date:
+    """The citizen's calendar day: rules change at midnight in Vietnam, not on the server's clock
+    (a UTC server still says 31 December for the first seven hours of 1 January in Hà Nội)."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(VIETNAM).date()
 
 
 def _date(groups: tuple[str | None, ...]) -> dt.date | None:

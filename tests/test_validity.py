@@ -135,3 +135,10 @@ def test_a_rule_that_follows_another_is_one_change():
         assert change.on == dt.date(2027, 1, 1) and change.rule.amount_vnd == 40_000
     fee = Fee(amount_vnd=50_000, text=text, rules=rules)
     assert fee_today(fee, DEC_4).text == "30.000 đồng (áp dụng đến hết 31/12/2026; từ 01/01/2027: 40.000 đồng)"
+
+
+def test_the_default_day_is_the_calendar_day_in_vietnam():
+    from knowledge.validity import today_in_vietnam
+
+    assert today_in_vietnam(dt.datetime(2026, 12, 31, 18, 0, tzinfo=dt.UTC)) == dt.date(2027, 1, 1)
+    assert today_in_vietnam(dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)) == dt.date(2026, 12, 31)
