@@ -16,7 +16,7 @@ from knowledge.text import tidy
 
 ELLIPSIS = "…"
 # for a note whose full text is behind the answer's link: say where the rest is
-SEE_MORE = {"vi": "… (xem thêm ở đường dẫn cuối tin)", "en": "… (more at the link below)"}
+SEE_MORE = {"vi": "… (xem thêm ở đường dẫn cuối tin nhắn)", "en": "… (more at the link below)"}
 # Closing punctuation a cut may end on, and separators it must not end on.
 _TRAILING_SEPARATORS = " ,;:–-—/+&("
 _DOUBLE_PERIOD = re.compile(r"(?<![.…])\.\s*\.(?!\.)")  # "..", ". ." but not an ellipsis "..."

@@ -26,7 +26,7 @@ WORD = re.compile(r"\w+")
 # words the reply code itself writes around the catalogue's values
 RENDERED = set(WORD.findall(
     "đồng miễn phí nộp trực tiếp trực tuyến qua bưu chính áp dụng đến hết từ ngày làm việc giờ tháng năm tuần phút "
-    "chưa có thông tin anh chị vui lòng xem chi tiết cụ thể thêm ở đường dẫn cuối tin"
+    "chưa có thông tin anh chị vui lòng xem chi tiết cụ thể thêm ở đường dẫn cuối tin nhắn"
 ))
 
 
