@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from knowledge.errors import CatalogueError, LoadProblem
 from knowledge.schema import Catalogue, FaqEntry, Procedure
+from knowledge.validity import with_rules
 
 CATALOGUE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 
@@ -119,7 +120,8 @@ def load_catalogue(*roots: Path | str) -> LoadResult:
                         entry = FaqEntry.model_validate(record)
                         faq[entry.topic] = entry
                     elif kind == "procedure":
-                        proc = Procedure.model_validate(record)
+                        # a hand-written catalogue states dated fees in words: read them as rules
+                        proc = with_rules(Procedure.model_validate(record))
                         procedures[proc.code] = proc
                     else:
                         problems.append(LoadProblem(str(path), row, "kind", f"unknown kind '{kind}'"))

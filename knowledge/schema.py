@@ -37,12 +37,28 @@ class OnlineLevel(StrEnum):
     NONE = "none"  # information only
 
 
+class DatedRule(_Record):
+    """One clause of a fee or time note that applies only within dates.
+
+    Notes carry rules such as "từ 01/7/2025 đến hết 31/12/2026 thu 50%"; read once at import so an
+    answer can say what applies on the day it is asked rather than quote a rule that ran out.
+    `percent` is the share of the base amount that is charged ("giảm 20%" is stored as 80).
+    """
+
+    text: str  # the clause as published, so a renderer can leave it out once it has expired
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None  # inclusive, as in "đến hết ngày …"
+    amount_vnd: int | None = None
+    percent: float | None = None
+
+
 class Duration(_Record):
     """Processing time as published; `value` is None when the source gave no usable number."""
 
     value: float | None = None
     unit: str | None = None  # "ngày làm việc", "ngày", "giờ", "tháng"…
     text: str = ""  # the published wording, kept verbatim when parsing is unsure
+    rules: tuple[DatedRule, ...] = ()  # dated clauses of `text` (see knowledge.validity)
 
 
 class Fee(_Record):
@@ -50,6 +66,7 @@ class Fee(_Record):
 
     amount_vnd: int | None = None
     text: str = ""
+    rules: tuple[DatedRule, ...] = ()  # dated clauses of `text` or the channel note (knowledge.validity)
 
 
 class Channel(_Record):

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from bot.feedback_store import DatabaseFeedbackPort
+from bot.app.feedback_port import DatabaseFeedbackPort
 from feedback import outbox, service
 from feedback.auth import add_user
 from feedback.deadlines import Deadlines, step_deadlines

@@ -35,10 +35,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.engine import replies
-from bot.channels.render import choice_options, split_text
 from bot.channels.base import ConversationPort
+from bot.channels.render import choice_options, split_text
+from bot.engine import replies
 from bot.engine.types import Incoming, Reply
+from knowledge.textfit import shorten
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -58,7 +59,7 @@ def render_html(reply: Reply) -> list[str]:
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     choices = choice_options(reply)
     if choices:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(label[:60], callback_data=f"choice:{payload}")] for label, payload in choices])
+        return InlineKeyboardMarkup([[InlineKeyboardButton(shorten(label, 60), callback_data=f"choice:{payload}")] for label, payload in choices])
     if any(o.payload.startswith("helpful:") for o in reply.options):
         return InlineKeyboardMarkup([[InlineKeyboardButton(replies.t(reply.language, "button_helpful"), callback_data="helpful:yes"),
                                       InlineKeyboardButton(replies.t(reply.language, "button_not_helpful"), callback_data="helpful:no")]])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from knowledge.text import fold
+from knowledge.textfit import shorten
 
 PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.-]?\d){9,10}(?!\d)")
 AGENCY = re.compile(
@@ -174,7 +175,7 @@ class FeedbackDialog:
         contact = t(language, "fb_with_contact") if draft.get("contact_consent") else t(language, "fb_no_contact")
         content = draft.get("content", "")
         summary = t(language, "fb_summary", kind=_kind_label(draft.get("kind"), language),
-                    content=content if len(content) <= 300 else content[:300] + "…",
+                    content=shorten(content, 300),
                     subject=subject or t(language, "fb_subject_unknown"), contact=contact)
         return summary + "\n" + t(language, "fb_confirm")
 

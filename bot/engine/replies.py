@@ -7,7 +7,11 @@ not a legal document; the portal link carries the full text.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from knowledge.current import duration_today, fee_today
 from knowledge.schema import Channel, ChannelKind, FaqEntry, OnlineLevel, Procedure
+from knowledge.textfit import SEE_MORE, shorten
 
 PORTAL = "https://dichvucong.gov.vn"
 MAX_DOCUMENTS = 6
@@ -62,8 +66,8 @@ TEXT = {
         "fee": "Phí, lệ phí: {fees}.",
         "time": "Thời hạn giải quyết: {times}.",
         "place": "Nơi nộp hồ sơ: {agency}. Anh/chị có thể nộp tại Bộ phận Một cửa hoặc Trung tâm Phục vụ hành chính công.",
-        "online_full": "Anh/chị làm trực tuyến toàn trình được trên Cổng Dịch vụ công quốc gia hoặc ứng dụng VNeID, không phải đến cơ quan: {url}",
-        "online_partial": "Anh/chị nộp hồ sơ trực tuyến được (dịch vụ công một phần) tại {url}; một số bước vẫn cần đến cơ quan (ví dụ nhận kết quả, đối chiếu bản chính).",
+        "online_full": "Anh/chị làm trực tuyến toàn trình được trên Cổng Dịch vụ công quốc gia hoặc ứng dụng VNeID, không phải đến cơ quan (đường dẫn ở cuối tin nhắn).",
+        "online_partial": "Anh/chị nộp hồ sơ trực tuyến được (dịch vụ công một phần) qua đường dẫn ở cuối tin nhắn; một số bước vẫn cần đến cơ quan (ví dụ nhận kết quả, đối chiếu bản chính).",
         "online_none": "Thủ tục này hiện chưa nộp trực tuyến được; anh/chị nộp trực tiếp{post} tại cơ quan có thẩm quyền.",
         "post_too": " hoặc qua dịch vụ bưu chính công ích",
         "steps": "Các bước thực hiện:",
@@ -174,8 +178,8 @@ TEXT = {
         "fee": "Fees: {fees}.",
         "time": "Processing time: {times}.",
         "place": "Where to apply: {agency}, at the one-stop shop (Bộ phận Một cửa) or the public administration service centre.",
-        "online_full": "You can do it fully online on the National Public Service Portal or the VNeID app: {url}",
-        "online_partial": "You can apply online (partial online service) at {url}; some steps still need a visit.",
+        "online_full": "You can do it fully online on the National Public Service Portal or the VNeID app (link at the end).",
+        "online_partial": "You can apply online (partial online service) through the link at the end; some steps still need a visit.",
         "online_none": "This procedure cannot be done online yet; apply in person{post}.",
         "post_too": " or by public postal service",
         "steps": "Steps:",
@@ -248,20 +252,20 @@ def _channel_label(lang: str, channel: Channel, proc: Procedure) -> str:
     note = (channel.note or "").strip().rstrip(".")
     if lang == "vi" and note and sum(c.kind == channel.kind for c in proc.channels) > 1:
         note = note[0].lower() + note[1:]
-        return note if len(note) <= 100 else note[:99].rsplit(" ", 1)[0] + "…"
+        return shorten(note, 100)
     return label
 
 
-def fee_text(lang: str, proc: Procedure) -> str:
+def fee_text(lang: str, proc: Procedure, today: dt.date | None = None) -> str:
     parts: dict[str, list[str]] = {}
     for channel in proc.channels:
-        fee = channel.fee
+        fee = fee_today(channel.fee, today, lang)
         if fee.amount_vnd == 0:
             value = t(lang, "free")
         elif fee.amount_vnd:
             value = _vnd(fee.amount_vnd)
         elif fee.text:
-            value = fee.text[:160]
+            value = shorten(fee.text, 200, SEE_MORE.get(lang, "…")).rstrip(".")
         else:
             continue
         parts.setdefault(value, []).append(_channel_label(lang, channel, proc))
@@ -272,10 +276,10 @@ def fee_text(lang: str, proc: Procedure) -> str:
     return "; ".join(f"{value} ({', '.join(labels)})" for value, labels in parts.items())
 
 
-def _duration(lang: str, channel: Channel) -> str | None:
-    d = channel.time
+def _duration(lang: str, channel: Channel, today: dt.date | None = None) -> str | None:
+    d = duration_today(channel.time, today)
     if d.value is None:
-        return d.text or None
+        return shorten(d.text, 200, SEE_MORE.get(lang, "…")).rstrip(".") or None
     value = f"{d.value:g}"
     if d.unit:
         unit = d.unit if lang == "vi" else _english_unit(d.unit, d.value)
@@ -289,10 +293,10 @@ def _english_unit(unit: str, value: float) -> str:
     return english if value == 1 or english == unit else english + "s"
 
 
-def time_text(lang: str, proc: Procedure) -> str:
+def time_text(lang: str, proc: Procedure, today: dt.date | None = None) -> str:
     parts: dict[str, list[str]] = {}
     for channel in proc.channels:
-        if value := _duration(lang, channel):
+        if value := _duration(lang, channel, today):
             parts.setdefault(value, []).append(_channel_label(lang, channel, proc))
     if not parts:
         return t(lang, "no_time_info")
@@ -323,7 +327,7 @@ def url_of(proc: Procedure) -> str:
 def _documents(lang: str, proc: Procedure) -> list[str]:
     lines = [t(lang, "documents")]
     for doc in proc.documents[:MAX_DOCUMENTS]:
-        lines.append(f"• {doc.name[:220]}")
+        lines.append(f"• {shorten(doc.name, 220)}")
     if len(proc.documents) > MAX_DOCUMENTS:
         lines.append(t(lang, "more_documents", n=len(proc.documents) - MAX_DOCUMENTS))
     if not proc.documents:
@@ -343,7 +347,7 @@ def _online(lang: str, proc: Procedure) -> str:
 def _steps(lang: str, proc: Procedure) -> list[str]:
     lines = [t(lang, "steps")]
     for i, step in enumerate(proc.steps[:MAX_STEPS], start=1):
-        lines.append(f"{i}. {step[:260]}")
+        lines.append(f"{i}. {shorten(step, 260)}")
     return lines
 
 
@@ -361,7 +365,7 @@ def procedure_answer(lang: str, aspect: str, proc: Procedure, variants: list[Pro
         "online": lambda: [_online(lang, proc)],
         "steps": lambda: _steps(lang, proc),
         "eligibility": lambda: [t(lang, "eligibility", applicants=proc.applicants or "—")]
-        + ([t(lang, "conditions", conditions=proc.conditions[:300])] if proc.conditions else []),
+        + ([t(lang, "conditions", conditions=shorten(proc.conditions, 300))] if proc.conditions else []),
     }
     if aspect in lead:
         lines.extend(lead[aspect]())

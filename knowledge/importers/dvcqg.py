@@ -39,6 +39,8 @@ from knowledge.schema import (
     RequiredDocument,
 )
 from knowledge.text import fold, tidy
+from knowledge.textfit import shorten
+from knowledge.validity import parse_rules
 
 _EMPTY = {"", "không có thông tin", "không quy định", "không"}
 _CODE = re.compile(r"^\d+\.\d{6}$")
@@ -106,15 +108,15 @@ def _record_to_procedure(record: dict[str, Any], file: str, row: int) -> tuple[P
     channels = parse_channels(record.get("cach_thuc_thuc_hien", ""))
     if not channels.complete:
         unsure.append("cach_thuc_thuc_hien")
-        raw["cach_thuc_thuc_hien"] = tidy(record.get("cach_thuc_thuc_hien", ""))[:4000]
+        raw["cach_thuc_thuc_hien"] = shorten(record.get("cach_thuc_thuc_hien", ""), 4000)
     documents = parse_documents(record.get("thanh_phan_ho_so", ""))
     if not documents.complete:
         unsure.append("thanh_phan_ho_so")
-        raw["thanh_phan_ho_so"] = tidy(record.get("thanh_phan_ho_so", ""))[:6000]
+        raw["thanh_phan_ho_so"] = shorten(record.get("thanh_phan_ho_so", ""), 6000)
     legal = parse_legal_basis(record.get("can_cu_phap_ly", ""))
     if not legal.complete and _clean(record.get("can_cu_phap_ly")):
         unsure.append("can_cu_phap_ly")
-        raw["can_cu_phap_ly"] = tidy(record.get("can_cu_phap_ly", ""))[:4000]
+        raw["can_cu_phap_ly"] = shorten(record.get("can_cu_phap_ly", ""), 4000)
     url = _clean(record.get("detail_url")) or None
     try:
         proc = Procedure(
@@ -131,7 +133,7 @@ def _record_to_procedure(record: dict[str, Any], file: str, row: int) -> tuple[P
             online=OnlineService(level=online_level(name, channels.value), url=url),
             legal_basis=tuple(legal.value),
             result=_result_text(record.get("ket_qua_xu_ly", "")),
-            conditions=_clean(record.get("yeu_cau_dieu_kien"))[:3000],
+            conditions=shorten(_clean(record.get("yeu_cau_dieu_kien")), 3000),
             source_url=url or "",
             raw=raw,
         )
@@ -180,12 +182,15 @@ def _structured_channel(row: dict[str, Any]) -> Channel | None:
         return None
     time_text = _clean(row.get("thoi_han_giai_quyet"))
     match = re.match(r"(\d+(?:[.,]\d+)?)\s*(.*)", time_text)
-    duration = Duration(text=time_text)
+    duration = Duration(text=time_text, rules=parse_rules(time_text))
     if match:
         duration = Duration(value=float(match.group(1).replace(",", ".")), unit=match.group(2).lower() or None, text=time_text)
     fee_text = _clean(row.get("phi_le_phi"))
     fee, _, _ = parse_fee(re.sub(r"^(?:Phí|Lệ phí)\s*:\s*", "", fee_text))
-    return Channel(kind=kind, time=duration, fee=fee, note=_clean(row.get("mo_ta"))[:500])
+    note = _clean(row.get("mo_ta"))
+    # dated rules come from the whole published fee cell and description, before any shortening
+    fee = fee.model_copy(update={"rules": parse_rules(f"{fee_text}. {note}")})
+    return Channel(kind=kind, time=duration, fee=fee, note=shorten(note, 500))
 
 
 def _copies(note: str, label: str) -> int | None:
@@ -213,7 +218,7 @@ def import_structured_json(path: Path) -> ImportReport:
     channels = [c for c in (_structured_channel(r) for r in tables.get("hinh_thuc_nop") or []) if c]
     documents = [
         RequiredDocument(
-            name=_clean(r.get("ten_giay_to"))[:600],
+            name=shorten(_clean(r.get("ten_giay_to")), 600),
             originals=_copies(r.get("ghi_chu", ""), "Bản chính"),
             copies=_copies(r.get("ghi_chu", ""), "Bản sao"),
             form=_clean(r.get("so_luong")) or None,
@@ -222,7 +227,7 @@ def import_structured_json(path: Path) -> ImportReport:
         if len(_clean(r.get("ten_giay_to"))) >= 3
     ]
     legal = [
-        LegalReference(number=_clean(r.get("so_ky_hieu")), title=_clean(r.get("trich_yeu"))[:400])
+        LegalReference(number=_clean(r.get("so_ky_hieu")), title=shorten(_clean(r.get("trich_yeu")), 400))
         for r in tables.get("can_cu_phap_ly") or []
         if _clean(r.get("so_ky_hieu"))
     ]
@@ -240,7 +245,7 @@ def import_structured_json(path: Path) -> ImportReport:
         "online": OnlineService(level=online_level(name, channels), url=None),
         "legal_basis": tuple(legal),
         "result": _clean(content.get("kết_quả_thực_hiện")),
-        "conditions": _clean(content.get("yêu_cầu_điều_kiện_thực_hiện"))[:3000],
+        "conditions": shorten(_clean(content.get("yêu_cầu_điều_kiện_thực_hiện")), 3000),
     })
     proc = Procedure.model_validate(proc.model_dump())  # re-validate after the update
     report.procedures.append(proc)

@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 
 from knowledge.schema import Channel, ChannelKind, Duration, Fee, LegalReference, RequiredDocument
 from knowledge.text import tidy
+from knowledge.textfit import shorten
+from knowledge.validity import channel_with_rules
 
 CHANNEL_NAMES = {
     "Trực tiếp": ChannelKind.DIRECT,
@@ -61,7 +63,7 @@ def parse_fee(text: str) -> tuple[Fee, str, bool]:
         return Fee(amount_vnd=amount, text=f"{amount:,} đồng".replace(",", ".") if amount is not None else ""), text[m.end():], amount is not None
     if m := _FEE_IN_TEXT.search(text):
         amount = _amount(m.group(1))
-        return Fee(amount_vnd=amount, text=tidy(text)[:300]), "", False
+        return Fee(amount_vnd=amount, text=shorten(text, 300)), "", False
     return Fee(), text, False
 
 
@@ -90,7 +92,7 @@ def parse_channels(text: str) -> Parsed[list[Channel]]:
         else:
             complete = False
             if re.match(rf"^\s*\d+\s*(?:{_CURRENCY})", segment):
-                channels.append(Channel(kind=kind, note=tidy(segment)[:500]))
+                channels.append(Channel(kind=kind, note=shorten(segment, 500)))
                 continue
         fee, rest, fee_sure = parse_fee(rest)
         complete = complete and fee_sure
@@ -99,8 +101,10 @@ def parse_channels(text: str) -> Parsed[list[Channel]]:
             # "Miễn phí" followed by a note quoting an amount: the source contradicts itself, so the
             # amount is left open and the note becomes the fee text a citizen reads
             complete = False
-            fee = Fee(amount_vnd=None, text=note[:300])
-        channels.append(Channel(kind=kind, time=time, fee=fee, note=note[:500]))
+            fee = Fee(amount_vnd=None, text=shorten(note, 300))
+        # dated rules are read from the whole note, before it is shortened for storage
+        channels.append(channel_with_rules(Channel(kind=kind, time=time, fee=fee, note=note)).model_copy(
+            update={"note": shorten(note, 500)}))
     if not channels:
         complete = False
     return Parsed(channels, complete)
@@ -148,7 +152,7 @@ def parse_documents(text: str) -> Parsed[list[RequiredDocument]]:
             continue
         originals = int(m.group(1)) if m.group(1) else 0
         copies = int(m.group(2)) if m.group(2) else (int(m.group(3)) if m.group(3) else 0)
-        documents.append(RequiredDocument(name=name[:600], originals=originals, copies=copies, form=form))
+        documents.append(RequiredDocument(name=shorten(name, 600), originals=originals, copies=copies, form=form))
     if tidy(body[position:]):
         complete = False
     if not documents:
@@ -177,7 +181,7 @@ def parse_legal_basis(text: str) -> Parsed[list[LegalReference]]:
         # a number quoted inside the title ("Nghị định số 123/2015/NĐ-CP ngày…") is part of the title
         if title and not title.endswith(("số", "số:")) and number not in seen:
             seen.add(number)
-            references.append(LegalReference(number=number, title=title[:400]))
+            references.append(LegalReference(number=number, title=shorten(title, 400)))
         elif title and references and number in seen:
             continue
     complete = bool(references) and not tidy(body[position:])
@@ -195,4 +199,4 @@ def parse_steps(text: str) -> list[str]:
     parts = [tidy(p) for p in _STEP_SPLIT.split(text) if tidy(p)]
     if len(parts) <= 1:
         parts = [tidy(p) for p in re.split(r"\n\s*\n|\n(?=\s*-)", text) if tidy(p)]
-    return [p[:1200] for p in parts[:15]]
+    return [shorten(p, 1200) for p in parts[:15]]
