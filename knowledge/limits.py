@@ -21,6 +21,19 @@ MAX_YAML_BYTES = 8 * MiB  # PyYAML is slow (about 1-5 MB/s): 8 MB stays within s
 MAX_XLSX_BYTES = 32 * MiB  # the zip as stored
 MAX_XLSX_UNZIPPED_BYTES = 256 * MiB  # sum of the zip members: a zip bomb is refused before opening
 
+MAX_UPLOAD_BYTES = 64 * MiB  # a file sent through the staff web page, whatever its format
+
+
+def max_source_bytes(suffix: str) -> int:
+    """The size limit for a source file of this type (".yaml", ".xlsx"…); uploads use upload_limit."""
+    return {".jsonl": MAX_JSONL_BYTES, ".json": MAX_JSON_BYTES, ".yaml": MAX_YAML_BYTES,
+            ".yml": MAX_YAML_BYTES, ".xlsx": MAX_XLSX_BYTES}.get(suffix.lower(), MAX_JSON_BYTES)
+
+
+def upload_limit(suffix: str) -> int:
+    return min(MAX_UPLOAD_BYTES, max_source_bytes(suffix))
+
+
 # rows and structure
 MAX_LINE_BYTES = 1 * MiB  # one JSONL record
 MAX_ROWS = 200_000  # records per file (JSONL lines, YAML/JSON list items, sheet rows)

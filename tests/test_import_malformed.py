@@ -243,3 +243,33 @@ def test_national_data_validates_cleanly():
     result = runner.invoke(app, ["catalogue", "validate", str(shared_path("data", "dvcqg"))])
     assert result.exit_code == 0, result.output[-2000:]
     assert "2642 thủ tục" in result.output and "0 lỗi, 0 cảnh báo" in result.output
+
+
+def test_staff_upload_over_the_size_limit_is_refused_before_planning(sessions, tmp_path, monkeypatch):
+    import re
+    from urllib.parse import unquote_plus
+
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.testclient import TestClient
+
+    from feedback.auth import add_user
+    from feedback.web.app import AdminHooks, WebConfig, create_staff_app
+
+    planned = []
+    hooks = AdminHooks(status=lambda: {}, plan=lambda path: planned.append(path) or {}, apply=lambda p, s: "",
+                       rebuild=lambda: "", reload=lambda: "", upload_dir=tmp_path / "uploads")
+    app = Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="k" * 40, admin=hooks)))])
+    with sessions() as db, db.begin():
+        add_user(db, "quantri", "mat-khau-quan-tri", role="admin")
+    client = TestClient(app)
+    page = client.get("/staff/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    client.post("/staff/login", data={"username": "quantri", "password": "mat-khau-quan-tri", "csrf": token})
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/").text).group(1)
+    monkeypatch.setattr(limits, "MAX_UPLOAD_BYTES", 2 * limits.MiB)
+    big = b"procedures:\n" + b"  - {code: '1.000001', name: 'Thu tuc A', group: a}\n" * 50_000  # about 2.5 MB
+    page = client.post("/staff/admin/upload", data={"csrf": token}, follow_redirects=False,
+                       files={"file": ("big.yaml", big, "application/x-yaml")})
+    assert page.status_code == 303 and "tệp quá lớn: tối đa 2 MB" in unquote_plus(page.headers["location"])
+    assert planned == [] and not list((tmp_path / "uploads").glob("*"))
