@@ -61,7 +61,7 @@ def decode_message(data: bytes, exc: UnicodeDecodeError, base_offset: int = 0) -
 
 
 # a JSON string, unrolled so a long string is one linear scan
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
@@ -87,8 +87,14 @@ def parse_json(text: str) -> tuple[Any, str | None]:
         return None, f"not valid JSON: {type(exc).__name__}"
 
 
+# lone surrogates: bytes kept by the "surrogateescape" handler, or "\ud800"-style JSON escapes; either
+# would fail later, when the catalogue is written as UTF-8 or a reply is sent
+_SURROGATE = re.compile("[\ud800-\udfff]")
+NOT_UNICODE = "not valid Unicode text (bytes that are not UTF-8, or an unpaired surrogate escape)"
+
+
 def value_problems(value: Any, path: Path_ = ()) -> list[tuple[Path_, str]]:
-    """Over-long numbers and undecodable text anywhere in a parsed value, with their paths."""
+    """Over-long numbers and text that cannot be written as UTF-8, anywhere in a parsed value."""
     found: list[tuple[Path_, str]] = []
     stack: list[tuple[Path_, Any]] = [(path, value)]
     while stack:
@@ -96,13 +102,15 @@ def value_problems(value: Any, path: Path_ = ()) -> list[tuple[Path_, str]]:
         if isinstance(item, HugeNumber):
             found.append((where, f"number with {item.digits:,} digits (limit {limits.MAX_NUMBER_DIGITS})"))
         elif isinstance(item, str):
-            if any("\udc80" <= ch <= "\udcff" for ch in item):
-                found.append((where, "not UTF-8 text"))
+            if _SURROGATE.search(item):
+                found.append((where, NOT_UNICODE))
         elif isinstance(item, dict):
             for key, child in item.items():
-                if isinstance(key, HugeNumber):
-                    found.append(((*where, "?"), "a key is a number that is too long"))
-                stack.append(((*where, str(key)), child))
+                name = str(key)
+                if isinstance(key, HugeNumber) or _SURROGATE.search(name) or len(name) > 100:
+                    found.append(((*where, "?"), f"unusable key {quote(key, 40)}"))
+                    continue
+                stack.append(((*where, name), child))
         elif isinstance(item, list | tuple):
             stack.extend(((*where, index), child) for index, child in enumerate(item))
     return sorted(found, key=lambda f: [str(p) for p in f[0]])
@@ -157,7 +165,7 @@ def _json_line(raw: bytes, line_no: int, start: int) -> JsonLine:
         return JsonLine(line_no, None, [(("-",), bad_bytes or error)])
     problems = value_problems(value)
     if bad_bytes:
-        problems = [(p, bad_bytes if m == "not UTF-8 text" else m) for p, m in problems] or [(("-",), bad_bytes)]
+        problems = [(p, bad_bytes if m == NOT_UNICODE else m) for p, m in problems] or [(("-",), bad_bytes)]
     return JsonLine(line_no, None if problems else value, problems)
 
 
