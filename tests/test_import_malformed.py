@@ -129,7 +129,7 @@ def test_short_xlsx_row_names_sheet_row_and_column(tmp_path):
 def test_duplicate_code_in_one_crawl_file_names_both_rows(tmp_path):
     source = write_crawl(tmp_path / "crawl.jsonl", crawl_line(), crawl_line(ma_thu_tuc="1.000002"),
                          crawl_line(ten_thu_tuc="Thủ tục đăng ký khai sinh (bản sửa)"))
-    fails_naming(tmp_path, source, "row 3", "field 'code'", "duplicate code 1.001193", "also at row 1")
+    fails_naming(tmp_path, source, "row 3", "field 'ma_thu_tuc'", "duplicate code 1.001193", "also at row 1")
 
 
 def test_duplicate_code_in_one_yaml_and_xlsx_file(tmp_path):
@@ -142,7 +142,7 @@ def test_duplicate_code_in_one_yaml_and_xlsx_file(tmp_path):
         workbook.active.append(row)
     listing = tmp_path / "list.xlsx"
     workbook.save(listing)
-    fails_naming(tmp_path, listing, "row 3", "also at row 2")
+    fails_naming(tmp_path, listing, "row 3", "field 'Mã số'", "also at row 2")
 
 
 def test_same_code_in_two_files_is_a_warning_naming_both(tmp_path):

@@ -178,7 +178,7 @@ def import_crawl_jsonl(path: Path) -> ImportReport:
         proc, unsure, problems = _record_to_procedure(line.value, file, line.line)
         report.problems.extend(problems)
         if proc:
-            report.add(proc, file, line.line)
+            report.add(proc, file, line.line, "ma_thu_tuc")
             _note_partial(report, proc, unsure)
     return report
 

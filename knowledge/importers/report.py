@@ -28,11 +28,14 @@ class ImportReport:
     partial_examples: list[str] = field(default_factory=list)
     origins: dict[str, tuple[str, int | str]] = field(default_factory=dict)  # code → (file, row) it came from
 
-    def add(self, proc: Procedure, file: str, row: int | str) -> None:
-        """Add one record; a code already read from the same file is an error naming both rows."""
+    def add(self, proc: Procedure, file: str, row: int | str, field: str = "code") -> None:
+        """Add one record; a code already read from the same file is an error naming both rows.
+
+        `field` is the code's column as the source names it (ma_thu_tuc, Mã số).
+        """
         before = self.origins.get(proc.code)
         if before is not None and before[0] == file:
-            self.problems.append(LoadProblem(file, row, "code", f"duplicate code {proc.code}: also at row {before[1]} "
+            self.problems.append(LoadProblem(file, row, field, f"duplicate code {proc.code}: also at row {before[1]} "
                                                                 f"of this file; the later row is kept"))
             self.procedures = [p for p in self.procedures if p.code != proc.code]
         self.procedures.append(proc)

@@ -73,9 +73,10 @@ def import_file(path: Path) -> ImportReport:
         if kind == "project":
             return _from_loader(path)
         report = ImportReport()
-        report.problems.extend(_from_loader(path).problems)  # names unreadable lines, if that is the cause
         report.problems.append(LoadProblem(file, 0, "-", "unrecognised JSONL: no line is a national crawl row "
                                                          "(ma_thu_tuc, ten_thu_tuc…) or a project record (code, name…)"))
+        for line in iter_json_lines(path):  # unreadable lines may be why: name them too
+            report.problems.extend(LoadProblem(file, line.line, ".".join(map(str, w)), m) for w, m in line.problems)
         return report
     if suffix == ".json":
         data, problems = read_json(path)

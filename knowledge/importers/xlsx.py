@@ -106,7 +106,7 @@ def _read_sheet(sheet, file: str, report: ImportReport) -> None:  # noqa: ANN001
             report.problems.extend(LoadProblem(file, row_no, _COLUMN_NAMES.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"])
                                    for e in err.errors())
             continue
-        report.add(proc, file, row_no)
+        report.add(proc, file, row_no, "Mã số")
         report.partial += 1
     if columns is None:
         report.problems.append(LoadProblem(file, 2, "-", "header row (Mã số, Tên, …) not found in the first 20 rows"))
