@@ -54,6 +54,8 @@ def _amount(text: str) -> int | None:
 
 def duration_value(text: str) -> float | None:
     """A processing time as a number, or None when beyond any real time (e.g. a run of digits)."""
+    if len(text) > 12:
+        return None
     value = float(text.replace(",", "."))
     return value if value <= MAX_DURATION else None
 
