@@ -4,9 +4,12 @@ A catalogue is a file or a directory read recursively. Files:
 - `*.yaml` / `*.yml` / `*.json`: a mapping with optional `procedures:` and `faq:` lists;
 - `*.jsonl`: one record per line, each with `"kind": "procedure"` or `"kind": "faq"`.
 
-Bad records are reported (file, row, field) and skipped; everything else loads. When several files
-give the same procedure code, the file read later wins (files are read in sorted path order), which
-lets a curated overlay directory refine an imported national catalogue.
+Bad records are reported (file, row, field) and skipped; everything else loads. Files are read
+through knowledge.safe_read, so a broken or hostile file (not UTF-8, nested 100k deep, a YAML alias
+bomb, a 5,000-digit number) is a reported problem, never a traceback. When several files give the
+same procedure code, the file read later wins (files are read in sorted path order), which lets a
+curated overlay directory refine an imported national catalogue; the same code twice in one file
+is a problem.
 """
 
 from __future__ import annotations
