@@ -360,13 +360,11 @@ def catalogue_import(
     table.add_row("bỏ đi (removed)", str(len(diff.removed)))
     Console().print(table)
     for example in report.partial_examples[:5]:
-        console.print(f"  một phần: {example}", soft_wrap=True)
+        console.print(f"  một phần: {example}", soft_wrap=True, markup=False)
     for skipped in report.skipped_files:
-        console.print(f"  bỏ qua tệp không phải danh mục: {skipped}", soft_wrap=True)
-    for problem in report.problems[:50]:
-        console.print(f"  lỗi: {problem}", soft_wrap=True)
-    if len(report.problems) > 50:
-        console.print(f"  … và {len(report.problems) - 50} lỗi khác", soft_wrap=True)
+        console.print(f"  bỏ qua tệp ẩn: {skipped}", soft_wrap=True, markup=False)
+    for line in report.lines(limit=50):  # source text in messages: no Rich markup
+        console.print(f"  {line}", soft_wrap=True, markup=False)
     for code, fields in list(diff.changed.items())[:20]:
         console.print(f"  thay đổi {code}: {', '.join(fields)}", soft_wrap=True)
     if diff.added[:20]:
@@ -388,19 +386,18 @@ def catalogue_import(
 
 @catalogue_app.command("validate")
 def catalogue_validate(path: Annotated[Path, typer.Argument(help="catalogue file or directory")]) -> None:
-    """Validate a project-format catalogue; list every bad row with file, row and field."""
-    from knowledge.loaders import load_catalogue
+    """Validate any importable source (project format, crawl, structured JSON, XLSX); list every bad row."""
+    from knowledge.importers.run import validate_sources
 
     try:
-        result = load_catalogue(path)
+        report = validate_sources(path)
     except CatalogueError as exc:
         console.print(f"[red]Lỗi:[/red] {exc}")
         raise typer.Exit(2) from exc
-    for problem in result.problems:
-        console.print(str(problem), soft_wrap=True)
-    console.print(f"{len(result.catalogue.procedures)} thủ tục, {len(result.catalogue.faq)} FAQ hợp lệ; "
-                  f"{len(result.problems)} lỗi.")
-    raise typer.Exit(1 if result.problems else 0)
+    for line in report.lines(limit=10_000):
+        console.print(line, soft_wrap=True, markup=False)
+    console.print(report.summary(), markup=False)
+    raise typer.Exit(report.exit_code)
 
 
 def main() -> None:  # pragma: no cover

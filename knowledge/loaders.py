@@ -4,9 +4,12 @@ A catalogue is a file or a directory read recursively. Files:
 - `*.yaml` / `*.yml` / `*.json`: a mapping with optional `procedures:` and `faq:` lists;
 - `*.jsonl`: one record per line, each with `"kind": "procedure"` or `"kind": "faq"`.
 
-Bad records are reported (file, row, field) and skipped; everything else loads. When several files
-give the same procedure code, the file read later wins (files are read in sorted path order), which
-lets a curated overlay directory refine an imported national catalogue.
+Bad records are reported (file, row, field) and skipped; everything else loads. Files are read
+through knowledge.safe_read, so a broken or hostile file (not UTF-8, nested 100k deep, a YAML alias
+bomb, a 5,000-digit number) is a reported problem, never a traceback. When several files give the
+same procedure code, the file read later wins (files are read in sorted path order), which lets a
+curated overlay directory refine an imported national catalogue; the same code twice in one file
+is a problem.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from knowledge import limits
 from knowledge.errors import CatalogueError, LoadProblem
+from knowledge.safe_read import iter_json_lines, quote, read_json, read_yaml
 from knowledge.schema import Catalogue, FaqEntry, Procedure
 from knowledge.validity import with_rules
 
@@ -41,11 +45,7 @@ class LoadResult:
     catalogue: Catalogue
     problems: list[LoadProblem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
-
-
-def _yaml_load(text: str) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
+    origins: dict[str, tuple[str, int | str]] = field(default_factory=dict)  # code → (file, row) kept
 
 
 def _validation_problems(path: Path, row: int | str, err: ValidationError) -> list[LoadProblem]:
@@ -55,40 +55,54 @@ def _validation_problems(path: Path, row: int | str, err: ValidationError) -> li
     ]
 
 
-def _records_in_file(path: Path) -> Iterator[tuple[int | str, str, Any]]:
-    """Yield (row, kind, raw record) for every record a file holds."""
-    text = path.read_text(encoding="utf-8")
+Record = tuple[int | str, str, dict[str, Any]]  # (row, kind, raw record)
+
+
+def _records_in_file(path: Path) -> Iterator[Record | LoadProblem]:
+    """Yield every record a file holds, or a located problem where a row or the file is unusable."""
+    file = str(path)
     if path.suffix == ".jsonl":
-        for line_no, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield line_no, "invalid", f"not valid JSON: {exc.msg}"
-                continue
-            if not isinstance(record, dict):
-                yield line_no, "invalid", "a line must be a JSON object"
-                continue
-            yield line_no, str(record.pop("kind", "procedure")), record
+        for line in iter_json_lines(path):
+            if line.problems:
+                yield from (LoadProblem(file, line.line, _dotted(where), message) for where, message in line.problems)
+            elif not isinstance(line.value, dict):
+                yield LoadProblem(file, line.line, "-", "a line must be a JSON object")
+            else:
+                yield line.line, str(line.value.pop("kind", "procedure")), line.value
         return
-    try:
-        data = json.loads(text) if path.suffix == ".json" else _yaml_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        yield 0, "invalid", f"cannot parse file: {exc}"
-        return
+    data, problems = read_json(path) if path.suffix == ".json" else read_yaml(path)
+    bad_rows: set[tuple[str, int]] = set()
+    for where, message in problems:
+        if len(where) >= 2 and where[0] in ("procedures", "faq") and isinstance(where[1], int):
+            bad_rows.add((str(where[0]), where[1]))
+            yield LoadProblem(file, where[1] + 1, _dotted(where[2:]), message)
+        else:
+            yield LoadProblem(file, 0, _dotted(where), message)
     if data is None:
         return
     if not isinstance(data, dict):
-        yield 0, "invalid", "top level must be a mapping with 'procedures' and/or 'faq'"
+        yield LoadProblem(file, 0, "-", "top level must be a mapping with 'procedures' and/or 'faq'")
         return
+    for key in sorted(set(map(str, data)) - {"procedures", "faq"}):
+        yield LoadProblem(file, 0, quote(key, 40), "unknown top-level key (expected 'procedures' and/or 'faq')")
     for key, kind in (("procedures", "procedure"), ("faq", "faq")):
         items = data.get(key) or []
         if not isinstance(items, list):
-            yield 0, "invalid", f"'{key}' must be a list"
+            yield LoadProblem(file, 0, key, f"'{key}' must be a list")
             continue
-        for index, record in enumerate(items, start=1):
-            yield index, kind, record
+        if len(items) > limits.MAX_ROWS:
+            yield LoadProblem(file, limits.MAX_ROWS + 1, key, f"more than {limits.MAX_ROWS:,} records; the rest is not read")
+        for index, record in enumerate(items[: limits.MAX_ROWS]):
+            if (key, index) in bad_rows:
+                continue
+            if not isinstance(record, dict):
+                yield LoadProblem(file, index + 1, "-", "a record must be a mapping")
+            else:
+                yield index + 1, kind, record
+
+
+def _dotted(where: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in where) or "-"
 
 
 def catalogue_files(root: Path) -> list[Path]:
@@ -100,35 +114,48 @@ def catalogue_files(root: Path) -> list[Path]:
 
 
 def load_catalogue(*roots: Path | str) -> LoadResult:
-    """Load one or more catalogue files/directories; later roots override earlier ones by code."""
+    """Load one or more catalogue files/directories; later files override earlier ones by code.
+
+    Within one file a code (or FAQ topic) given twice is a problem naming both rows: one of the two
+    is a mistake, and silently keeping the later would hide which.
+    """
     procedures: dict[str, Procedure] = {}
     faq: dict[str, FaqEntry] = {}
     problems: list[LoadProblem] = []
     files: list[Path] = []
+    origins: dict[str, tuple[str, int | str]] = {}
     for root in roots:
         for path in catalogue_files(Path(root)):
             files.append(path)
-            for row, kind, record in _records_in_file(path):
-                if kind == "invalid":
-                    problems.append(LoadProblem(str(path), row, "-", str(record)))
+            seen: dict[tuple[str, str], int | str] = {}  # (kind, code or topic) → row, in this file
+            for item in _records_in_file(path):
+                if isinstance(item, LoadProblem):
+                    problems.append(item)
                     continue
-                if not isinstance(record, dict):
-                    problems.append(LoadProblem(str(path), row, "-", "a record must be a mapping"))
-                    continue
+                row, kind, record = item
                 try:
                     if kind == "faq":
                         entry = FaqEntry.model_validate(record)
+                        key, label = ("faq", entry.topic), "topic"
                         faq[entry.topic] = entry
                     elif kind == "procedure":
                         # a hand-written catalogue states dated fees in words: read them as rules
                         proc = with_rules(Procedure.model_validate(record))
+                        key, label = ("procedure", proc.code), "code"
                         procedures[proc.code] = proc
+                        origins[proc.code] = (str(path), row)
                     else:
-                        problems.append(LoadProblem(str(path), row, "kind", f"unknown kind '{kind}'"))
+                        problems.append(LoadProblem(str(path), row, "kind", f"unknown kind {quote(kind, 40)}"))
+                        continue
                 except ValidationError as err:
                     problems.extend(_validation_problems(path, row, err))
+                    continue
+                if key in seen:
+                    problems.append(LoadProblem(str(path), row, label, f"duplicate {label} {key[1]}: also at row "
+                                                                      f"{seen[key]} of this file; the later row is kept"))
+                seen[key] = row
     catalogue = Catalogue(procedures=tuple(procedures.values()), faq=tuple(faq.values()))
-    return LoadResult(catalogue=catalogue, problems=problems, files=files)
+    return LoadResult(catalogue=catalogue, problems=problems, files=files, origins=origins)
 
 
 def catalogue_fingerprint(catalogue: Catalogue) -> str:

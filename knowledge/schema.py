@@ -11,10 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from knowledge import limits
+
 CODE_PATTERN = r"^\d+\.\d{6}$"  # national procedure code, e.g. 1.001193
+
+# Bounded text: every string a citizen may be sent has a ceiling (see knowledge.limits for why)
+Short = Annotated[str, Field(max_length=limits.MAX_SHORT)]
+Name = Annotated[str, Field(max_length=limits.MAX_NAME)]
+Text = Annotated[str, Field(max_length=limits.MAX_TEXT)]
+Url = Annotated[str, Field(max_length=limits.MAX_URL)]
+MAX_DURATION = 100_000  # in the published unit; more is a typo or a run of digits
+Count = Annotated[int, Field(ge=0, le=limits.MAX_COUNT)]
 
 
 class _Record(BaseModel):
@@ -55,17 +66,17 @@ class DatedRule(_Record):
 class Duration(_Record):
     """Processing time as published; `value` is None when the source gave no usable number."""
 
-    value: float | None = None
-    unit: str | None = None  # "ngày làm việc", "ngày", "giờ", "tháng"…
-    text: str = ""  # the published wording, kept verbatim when parsing is unsure
+    value: float | None = Field(default=None, ge=0, le=MAX_DURATION)
+    unit: Short | None = None  # "ngày làm việc", "ngày", "giờ", "tháng"…
+    text: Name = ""  # the published wording, kept verbatim when parsing is unsure
     rules: tuple[DatedRule, ...] = ()  # dated clauses of `text` (see knowledge.validity)
 
 
 class Fee(_Record):
     """A fee or charge; `amount_vnd` 0 means free, None means "see text"."""
 
-    amount_vnd: int | None = None
-    text: str = ""
+    amount_vnd: int | None = Field(default=None, ge=0, le=limits.MAX_AMOUNT_VND)
+    text: Name = ""
     rules: tuple[DatedRule, ...] = ()  # dated clauses of `text` or the channel note (knowledge.validity)
 
 
@@ -73,25 +84,25 @@ class Channel(_Record):
     kind: ChannelKind
     time: Duration = Duration()
     fee: Fee = Fee()
-    note: str = ""
+    note: Name = ""
 
 
 class RequiredDocument(_Record):
-    name: str
-    originals: int | None = None  # bản chính
-    copies: int | None = None  # bản sao
-    form: str | None = None  # mẫu đơn, tờ khai to use, if any
-    note: str = ""
+    name: Name
+    originals: Count | None = None  # bản chính
+    copies: Count | None = None  # bản sao
+    form: Name | None = None  # mẫu đơn, tờ khai to use, if any
+    note: Name = ""
 
 
 class LegalReference(_Record):
-    number: str  # e.g. "123/2015/NĐ-CP"
-    title: str = ""
+    number: Short  # e.g. "123/2015/NĐ-CP"
+    title: Name = ""
 
 
 class OnlineService(_Record):
     level: OnlineLevel = OnlineLevel.NONE
-    url: str | None = None
+    url: Url | None = None
 
 
 class Procedure(_Record):
@@ -102,25 +113,26 @@ class Procedure(_Record):
     """
 
     code: str = Field(pattern=CODE_PATTERN)
-    name: str = Field(min_length=3)
-    group: str = Field(min_length=1)
-    name_en: str = ""
-    aliases: tuple[str, ...] = ()  # everyday names and phrasings citizens use
-    summary: str = ""  # one or two plain sentences for a citizen
-    field: str = ""  # lĩnh vực
-    levels: tuple[str, ...] = ()  # "Cấp xã", "Cấp tỉnh", "Cấp bộ", "Cơ quan khác"
-    agency: str = ""  # cơ quan thực hiện
-    applicants: str = ""  # đối tượng thực hiện
-    documents: tuple[RequiredDocument, ...] = ()
-    steps: tuple[str, ...] = ()
-    channels: tuple[Channel, ...] = ()
+    name: Name = Field(min_length=3)
+    group: Short = Field(min_length=1)
+    name_en: Name = ""
+    aliases: tuple[Short, ...] = Field(default=(), max_length=limits.MAX_ITEMS)  # everyday names citizens use
+    summary: str = Field(default="", max_length=limits.MAX_SUMMARY)  # one or two plain sentences
+    field: Short = ""  # lĩnh vực
+    levels: tuple[Short, ...] = Field(default=(), max_length=20)  # "Cấp xã", "Cấp tỉnh", "Cấp bộ", "Cơ quan khác"
+    agency: Text = ""  # cơ quan thực hiện
+    applicants: Text = ""  # đối tượng thực hiện
+    documents: tuple[RequiredDocument, ...] = Field(default=(), max_length=limits.MAX_ITEMS)
+    steps: tuple[Text, ...] = Field(default=(), max_length=limits.MAX_ITEMS)
+    channels: tuple[Channel, ...] = Field(default=(), max_length=limits.MAX_ITEMS)
     online: OnlineService = OnlineService()
-    legal_basis: tuple[LegalReference, ...] = ()
-    result: str = ""
-    conditions: str = ""
-    source_url: str = ""
+    legal_basis: tuple[LegalReference, ...] = Field(default=(), max_length=limits.MAX_ITEMS)
+    result: Text = ""
+    conditions: Text = ""
+    source_url: Url = ""
     updated: dt.date | None = None
-    raw: dict[str, str] = Field(default_factory=dict)  # source text kept where parsing was unsure
+    # source text kept where parsing was unsure
+    raw: dict[Short, Text] = Field(default_factory=dict, max_length=50)
 
     @field_validator("aliases")
     @classmethod
@@ -132,20 +144,20 @@ class Procedure(_Record):
 
 
 class Source(_Record):
-    title: str
-    url: str | None = None
+    title: Name
+    url: Url | None = None
 
 
 class FaqEntry(_Record):
     """A reform-FAQ answer (CCHC, một cửa, VNeID…); `topic` is its stable slug."""
 
-    topic: str = Field(pattern=r"^[a-z0-9-]+$")
-    title: str
-    title_en: str = ""
-    questions: tuple[str, ...] = ()  # phrasings a citizen might use
-    answer: str
-    answer_en: str = ""
-    sources: tuple[Source, ...] = ()
+    topic: Short = Field(pattern=r"^[a-z0-9-]+$")
+    title: Name
+    title_en: Name = ""
+    questions: tuple[Name, ...] = Field(default=(), max_length=limits.MAX_ITEMS)  # phrasings a citizen might use
+    answer: Text
+    answer_en: Text = ""
+    sources: tuple[Source, ...] = Field(default=(), max_length=limits.MAX_ITEMS)
     updated: dt.date | None = None
 
 

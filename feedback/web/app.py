@@ -29,6 +29,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from feedback import labels, service
+from knowledge.limits import MiB, upload_limit
 from feedback.auth import authenticate
 from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
 from feedback.db import utcnow
@@ -298,9 +299,13 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
                     suffix = Path(upload.filename).suffix.lower()
                     if suffix not in (".yaml", ".yml", ".json", ".jsonl", ".xlsx"):
                         raise ValueError("chỉ nhận tệp .yaml, .json, .jsonl, .xlsx")
+                    limit = upload_limit(suffix)  # read at most limit+1 bytes: a huge upload is refused, not held
+                    data = await upload.read(limit + 1)
+                    if len(data) > limit:
+                        raise ValueError(f"tệp quá lớn: tối đa {limit // MiB} MB cho tệp {suffix}")
                     hooks.upload_dir.mkdir(parents=True, exist_ok=True)
                     staged = hooks.upload_dir / f"{secrets.token_hex(8)}{suffix}"
-                    staged.write_bytes(await upload.read())
+                    staged.write_bytes(data)
                     plan = hooks.plan(staged)
                     request.session["admin_plan"] = {**{k: v for k, v in plan.items() if k != "changed"},
                                                      "changed": dict(list(plan["changed"].items())[:50]),

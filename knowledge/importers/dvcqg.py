@@ -10,10 +10,7 @@ source text kept in `Procedure.raw` for the parts a parser was unsure of).
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +19,15 @@ from pydantic import ValidationError
 from knowledge.errors import LoadProblem
 from knowledge.grouping import group_key
 from knowledge.importers.flattened import (
+    duration_value,
     parse_channels,
     parse_documents,
     parse_fee,
     parse_legal_basis,
     parse_steps,
 )
+from knowledge.importers.report import ImportReport
+from knowledge.safe_read import iter_json_lines, quote, read_json
 from knowledge.schema import (
     Channel,
     ChannelKind,
@@ -71,54 +71,69 @@ def _result_text(value: str) -> str:
     return _clean(re.split(r"Mã:\s*KQ|Từ khóa|Chọn cơ quan", value or "")[0])
 
 
-@dataclass
-class ImportReport:
-    """What an import produced and what it could not use."""
+# where a Procedure field comes from in a crawl row, so a problem names the column the source has
+SOURCE_FIELDS = {"code": "ma_thu_tuc", "name": "ten_thu_tuc", "group": "ten_thu_tuc", "field": "linh_vuc",
+                 "levels": "cap_thuc_hien", "agency": "co_quan_thuc_hien", "applicants": "doi_tuong_thuc_hien",
+                 "documents": "thanh_phan_ho_so", "steps": "trinh_tu_thuc_hien", "channels": "cach_thuc_thuc_hien",
+                 "online": "detail_url", "legal_basis": "can_cu_phap_ly", "result": "ket_qua_xu_ly",
+                 "conditions": "yeu_cau_dieu_kien", "source_url": "detail_url"}
+TEXT_COLUMNS = frozenset({*SOURCE_FIELDS.values(), "co_quan_co_tham_quyen"})
 
-    procedures: list[Procedure] = field(default_factory=list)
-    problems: list[LoadProblem] = field(default_factory=list)
-    skipped_files: list[str] = field(default_factory=list)  # files in no format we know (not an error)
-    faq: list = field(default_factory=list)  # FAQ entries from project-format sources
-    complete: int = 0
-    partial: int = 0
-    partial_examples: list[str] = field(default_factory=list)
 
-    def merge(self, other: ImportReport) -> None:
-        self.procedures.extend(other.procedures)
-        self.problems.extend(other.problems)
-        self.skipped_files.extend(other.skipped_files)
-        self.faq.extend(other.faq)
-        self.complete += other.complete
-        self.partial += other.partial
-        self.partial_examples.extend(other.partial_examples[: max(0, 10 - len(self.partial_examples))])
+def _source_field(loc: tuple) -> str:
+    head = SOURCE_FIELDS.get(str(loc[0]), str(loc[0])) if loc else "-"
+    rest = ".".join(str(p) for p in loc[1:])
+    return f"{head} ({'.'.join(str(p) for p in loc)})" if rest or head != str(loc[0]) else head
+
+
+_PART_SOURCE = {"Channel": "cach_thuc_thuc_hien", "Duration": "cach_thuc_thuc_hien", "Fee": "cach_thuc_thuc_hien",
+                "RequiredDocument": "thanh_phan_ho_so", "LegalReference": "can_cu_phap_ly", "OnlineService": "detail_url"}
+
+
+def _error_problems(err: ValidationError, file: str, row: int) -> list[LoadProblem]:
+    """Validation errors named by the crawl column they came from (a part model by its column)."""
+    if err.title in _PART_SOURCE:
+        return [LoadProblem(file, row, f"{_PART_SOURCE[err.title]} ({err.title}.{'.'.join(map(str, e['loc']))})",
+                            e["msg"]) for e in err.errors()]
+    return [LoadProblem(file, row, _source_field(e["loc"]), e["msg"]) for e in err.errors()]
+
+
+def _type_problems(record: dict[str, Any], file: str, row: int) -> list[LoadProblem]:
+    """A crawl column the importer reads must be text: a list or object there is named, not str()-ed."""
+    return [LoadProblem(file, row, key, f"expected text, got {type(value).__name__}: {quote(value)}")
+            for key, value in record.items() if key in TEXT_COLUMNS and value is not None and not isinstance(value, str)]
 
 
 def _record_to_procedure(record: dict[str, Any], file: str, row: int) -> tuple[Procedure | None, list[str], list[LoadProblem]]:
+    problems = _type_problems(record, file, row)
+    if problems:
+        return None, [], problems
     code = _clean(record.get("ma_thu_tuc"))
     name = _clean(record.get("ten_thu_tuc"))
-    problems = []
-    if not _CODE.match(code):
-        problems.append(LoadProblem(file, row, "ma_thu_tuc", f"not a national procedure code: {code!r}"))
+    if not code:
+        problems.append(LoadProblem(file, row, "ma_thu_tuc", "missing procedure code"))
+    elif not _CODE.match(code):
+        problems.append(LoadProblem(file, row, "ma_thu_tuc", f"not a national procedure code: {quote(code)}"))
     if len(name) < 3:
         problems.append(LoadProblem(file, row, "ten_thu_tuc", "missing procedure name"))
     if problems:
         return None, [], problems
-    unsure: list[str] = []
-    raw: dict[str, str] = {}
-    channels = parse_channels(record.get("cach_thuc_thuc_hien", ""))
-    if not channels.complete:
-        unsure.append("cach_thuc_thuc_hien")
-        raw["cach_thuc_thuc_hien"] = shorten(record.get("cach_thuc_thuc_hien", ""), 4000)
-    documents = parse_documents(record.get("thanh_phan_ho_so", ""))
-    if not documents.complete:
-        unsure.append("thanh_phan_ho_so")
-        raw["thanh_phan_ho_so"] = shorten(record.get("thanh_phan_ho_so", ""), 6000)
-    legal = parse_legal_basis(record.get("can_cu_phap_ly", ""))
-    if not legal.complete and _clean(record.get("can_cu_phap_ly")):
-        unsure.append("can_cu_phap_ly")
-        raw["can_cu_phap_ly"] = shorten(record.get("can_cu_phap_ly", ""), 4000)
-    url = _clean(record.get("detail_url")) or None
     try:
+        unsure: list[str] = []
+        raw: dict[str, str] = {}
+        channels = parse_channels(record.get("cach_thuc_thuc_hien", ""))
+        if not channels.complete:
+            unsure.append("cach_thuc_thuc_hien")
+            raw["cach_thuc_thuc_hien"] = shorten(tidy(record.get("cach_thuc_thuc_hien", "")), 4000)
+        documents = parse_documents(record.get("thanh_phan_ho_so", ""))
+        if not documents.complete:
+            unsure.append("thanh_phan_ho_so")
+            raw["thanh_phan_ho_so"] = shorten(tidy(record.get("thanh_phan_ho_so", "")), 6000)
+        legal = parse_legal_basis(record.get("can_cu_phap_ly", ""))
+        if not legal.complete and _clean(record.get("can_cu_phap_ly")):
+            unsure.append("can_cu_phap_ly")
+            raw["can_cu_phap_ly"] = shorten(tidy(record.get("can_cu_phap_ly", "")), 4000)
+        url = _clean(record.get("detail_url")) or None
         proc = Procedure(
             code=code,
             name=name,
@@ -138,9 +153,7 @@ def _record_to_procedure(record: dict[str, Any], file: str, row: int) -> tuple[P
             raw=raw,
         )
     except ValidationError as err:
-        return None, [], [
-            LoadProblem(file, row, ".".join(str(p) for p in e["loc"]), e["msg"]) for e in err.errors()
-        ]
+        return None, [], _error_problems(err, file, row)
     return proc, unsure, []
 
 
@@ -155,23 +168,20 @@ def _note_partial(report: ImportReport, proc: Procedure, unsure: list[str]) -> N
 
 def import_crawl_jsonl(path: Path) -> ImportReport:
     report = ImportReport()
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                report.problems.append(LoadProblem(str(path), line_no, "-", f"not valid JSON: {exc.msg}"))
-                continue
-            if not isinstance(record, dict):
-                report.problems.append(LoadProblem(str(path), line_no, "-", "a line must be a JSON object"))
-                continue
-            proc, unsure, problems = _record_to_procedure(record, str(path), line_no)
-            report.problems.extend(problems)
-            if proc:
-                report.procedures.append(proc)
-                _note_partial(report, proc, unsure)
+    file = str(path)
+    for line in iter_json_lines(path):
+        if line.problems:
+            report.problems.extend(LoadProblem(file, line.line, ".".join(map(str, where)), message)
+                                   for where, message in line.problems)
+            continue
+        if not isinstance(line.value, dict):
+            report.problems.append(LoadProblem(file, line.line, "-", "a line must be a JSON object"))
+            continue
+        proc, unsure, problems = _record_to_procedure(line.value, file, line.line)
+        report.problems.extend(problems)
+        if proc:
+            report.add(proc, file, line.line, "ma_thu_tuc")
+            _note_partial(report, proc, unsure)
     return report
 
 
@@ -183,8 +193,8 @@ def _structured_channel(row: dict[str, Any]) -> Channel | None:
     time_text = _clean(row.get("thoi_han_giai_quyet"))
     match = re.match(r"(\d+(?:[.,]\d+)?)\s*(.*)", time_text)
     duration = Duration(text=time_text, rules=parse_rules(time_text))
-    if match:
-        duration = Duration(value=float(match.group(1).replace(",", ".")), unit=match.group(2).lower() or None, text=time_text)
+    if match and (value := duration_value(match.group(1))) is not None:
+        duration = Duration(value=value, unit=match.group(2).lower()[:100] or None, text=time_text)
     fee_text = _clean(row.get("phi_le_phi"))
     fee, _, _ = parse_fee(re.sub(r"^(?:Phí|Lệ phí)\s*:\s*", "", fee_text))
     note = _clean(row.get("mo_ta"))
@@ -194,19 +204,51 @@ def _structured_channel(row: dict[str, Any]) -> Channel | None:
 
 
 def _copies(note: str, label: str) -> int | None:
-    match = re.search(rf"{label}\s*:\s*(\d+)", note or "")
+    match = re.search(rf"{label}\s*:\s*(\d{{1,3}})(?!\d)", note or "")
     return int(match.group(1)) if match else None
 
 
-def import_structured_json(path: Path) -> ImportReport:
-    """One structured export file (`dvcqg-structured/<code>.json`)."""
+def _structured_problems(data: Any, file: str) -> list[LoadProblem]:
+    """The parts of a structured export the importer reads must have the shapes the portal gives."""
+    if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+        return [LoadProblem(file, 1, "metadata", "not a structured export: 'metadata' must be an object")]
+    problems = []
+    for section in ("metadata", "content"):
+        value = data.get(section) or {}
+        if not isinstance(value, dict):
+            problems.append(LoadProblem(file, 1, section, f"expected an object, got {type(value).__name__}"))
+            continue
+        problems.extend(LoadProblem(file, 1, f"{section}.{key}", f"expected text, got {type(item).__name__}: {quote(item)}")
+                        for key, item in value.items() if item is not None and not isinstance(item, str))
+    tables = data.get("tables") or {}
+    if not isinstance(tables, dict):
+        return [*problems, LoadProblem(file, 1, "tables", f"expected an object, got {type(tables).__name__}")]
+    for name, rows in tables.items():
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            problems.append(LoadProblem(file, 1, f"tables.{name}", "expected a list of objects"))
+            continue
+        problems.extend(LoadProblem(file, 1, f"tables.{name}.{index}.{key}",
+                                    f"expected text, got {type(item).__name__}: {quote(item)}")
+                        for index, r in enumerate(rows) for key, item in r.items()
+                        if item is not None and not isinstance(item, str))
+    if not isinstance(data.get("thu_tuc_id", ""), str | None):
+        problems.append(LoadProblem(file, 1, "thu_tuc_id", "expected text"))
+    return problems
+
+
+def import_structured_json(path: Path, data: Any = None) -> ImportReport:
+    """One structured export file (`dvcqg-structured/<code>.json`); `data` when already parsed."""
     report = ImportReport()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        meta, content, tables = data["metadata"], data.get("content", {}), data.get("tables", {})
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        report.problems.append(LoadProblem(str(path), path.name, "-", f"not a structured export: {exc}"))
+    file = str(path)
+    if data is None:
+        data, read_problems = read_json(path)
+        if read_problems:
+            report.problems.extend(LoadProblem(file, 1, ".".join(map(str, w)), m) for w, m in read_problems)
+            return report
+    report.problems.extend(_structured_problems(data, file))
+    if report.problems:
         return report
+    meta, content, tables = data["metadata"], data.get("content") or {}, data.get("tables") or {}
     record = {
         "ma_thu_tuc": meta.get("mã_thủ_tục") or data.get("thu_tuc_id"),
         "ten_thu_tuc": meta.get("tên_thủ_tục"),
@@ -215,6 +257,18 @@ def import_structured_json(path: Path) -> ImportReport:
     if proc is None:
         report.problems.extend(problems)
         return report
+    try:
+        proc = _structured_details(proc, meta, content, tables)
+    except ValidationError as err:
+        report.problems.extend(LoadProblem(file, 1, f"{err.title}.{'.'.join(map(str, e['loc']))}", e["msg"])
+                               for e in err.errors())
+        return report
+    report.add(proc, file, 1)
+    _note_partial(report, proc, [] if proc.channels and proc.documents else ["tables"])
+    return report
+
+
+def _structured_details(proc: Procedure, meta: dict, content: dict, tables: dict) -> Procedure:
     channels = [c for c in (_structured_channel(r) for r in tables.get("hinh_thuc_nop") or []) if c]
     documents = [
         RequiredDocument(
@@ -247,25 +301,4 @@ def import_structured_json(path: Path) -> ImportReport:
         "result": _clean(content.get("kết_quả_thực_hiện")),
         "conditions": shorten(_clean(content.get("yêu_cầu_điều_kiện_thực_hiện")), 3000),
     })
-    proc = Procedure.model_validate(proc.model_dump())  # re-validate after the update
-    report.procedures.append(proc)
-    _note_partial(report, proc, [] if channels and documents else ["tables"])
-    return report
-
-
-def iter_source_files(path: Path) -> Iterator[Path]:
-    if path.is_file():
-        yield path
-        return
-    yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json"))
-
-
-def looks_like_crawl(path: Path) -> bool:
-    with path.open(encoding="utf-8") as handle:
-        first = handle.readline()
-    return '"ma_thu_tuc"' in first
-
-
-def looks_like_structured(path: Path) -> bool:
-    head = path.read_text(encoding="utf-8")[:400]
-    return '"thu_tuc_id"' in head or '"metadata"' in head
+    return Procedure.model_validate(proc.model_dump())  # re-validate after the update

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from knowledge.schema import Channel, ChannelKind, Duration, Fee, LegalReference, RequiredDocument
+from knowledge.limits import MAX_AMOUNT_VND
+from knowledge.schema import MAX_DURATION, Channel, ChannelKind, Duration, Fee, LegalReference, RequiredDocument
 from knowledge.text import tidy
 from knowledge.textfit import shorten
 from knowledge.validity import channel_with_rules
@@ -44,11 +45,21 @@ class Parsed(Generic[T]):
 
 
 def _amount(text: str) -> int | None:
+    """An amount in đồng, or None when unreadable or beyond any real fee (the text is kept instead)."""
     digits = re.sub(r"[.,](?=\d{3}\b)", "", text)
     try:
-        return int(float(digits.replace(",", ".")))
+        amount = float(digits.replace(",", "."))
     except ValueError:
         return None
+    return int(amount) if 0 <= amount <= MAX_AMOUNT_VND else None
+
+
+def duration_value(text: str) -> float | None:
+    """A processing time as a number, or None when beyond any real time (e.g. a run of digits)."""
+    if len(text) > 12:
+        return None
+    value = float(text.replace(",", "."))
+    return value if value <= MAX_DURATION else None
 
 
 def parse_fee(text: str) -> tuple[Fee, str, bool]:
@@ -81,8 +92,7 @@ def parse_channels(text: str) -> Parsed[list[Channel]]:
         kind = CHANNEL_NAMES[name]
         time = Duration()
         rest = segment
-        if m := _TIME.match(segment):
-            value = float(m.group(1).replace(",", "."))
+        if (m := _TIME.match(segment)) and (value := duration_value(m.group(1))) is not None:
             unit = m.group(2)
             time = Duration(value=value, unit=unit.lower() if unit else None,
                             text=f"{m.group(1)} {unit.lower()}" if unit else m.group(1))

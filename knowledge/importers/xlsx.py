@@ -9,57 +9,107 @@ a minimal entry that says where the details are to be found.
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
 from pydantic import ValidationError
 
+from knowledge import limits
 from knowledge.errors import LoadProblem
 from knowledge.grouping import group_key
-from knowledge.importers.dvcqg import ImportReport
+from knowledge.importers.report import ImportReport
+from knowledge.safe_read import quote, size_problem
 from knowledge.schema import Procedure
 from knowledge.text import tidy
 
+_COLUMN_NAMES = {"code": "Mã số", "name": "Tên", "group": "Tên", "agency": "Cơ quan thực hiện", "field": "Lĩnh vực"}
 HEADERS = {"mã số": "code", "tên": "name", "cơ quan ban hành": "issuer", "cơ quan thực hiện": "agency", "lĩnh vực": "field"}
 _CODE = re.compile(r"^\d+\.\d{6}$")
 
 
+def _zip_problem(path: Path) -> str | None:
+    """Size checks before openpyxl reads anything: the file, and the sum of its unpacked parts."""
+    if problem := size_problem(path, limits.MAX_XLSX_BYTES):
+        return problem
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "not an Excel workbook (.xlsx is a zip archive)"
+    if unpacked > limits.MAX_XLSX_UNZIPPED_BYTES:
+        return (f"unpacks to {unpacked / limits.MiB:,.0f} MiB, more than the limit of "
+                f"{limits.MAX_XLSX_UNZIPPED_BYTES / limits.MiB:,.0f} MiB")
+    return None
+
+
+def _cell(cells: list[str], columns: dict[str, int], key: str) -> str:
+    index = columns.get(key)
+    return cells[index] if index is not None and index < len(cells) else ""
+
+
 def import_xlsx(path: Path) -> ImportReport:
+    """Rows of the active sheet after the header row; each bad row named by its sheet row number."""
     report = ImportReport()
+    file = str(path)
+    if problem := _zip_problem(path):
+        report.problems.append(LoadProblem(file, 0, "-", problem))
+        return report
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
-        report.problems.append(LoadProblem(str(path), 0, "-", f"cannot read workbook: {type(exc).__name__}"))
+        report.problems.append(LoadProblem(file, 0, "-", f"cannot read workbook: {type(exc).__name__}"))
         return report
-    sheet = workbook.active
+    try:
+        _read_sheet(workbook.active, file, report)
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet XML fails mid-read in many ways
+        report.problems.append(LoadProblem(file, 0, "-", f"cannot read sheet: {type(exc).__name__}"))
+    finally:
+        workbook.close()
+    return report
+
+
+def _read_sheet(sheet, file: str, report: ImportReport) -> None:  # noqa: ANN001 - openpyxl's read-only sheet
+    if sheet is None:
+        report.problems.append(LoadProblem(file, 0, "-", "the workbook has no sheet"))
+        return
     columns: dict[str, int] | None = None
-    for row_no, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for row_no, row in enumerate(sheet.iter_rows(max_col=limits.MAX_XLSX_COLUMNS, values_only=True), start=1):
+        if row_no > limits.MAX_ROWS:
+            report.problems.append(LoadProblem(file, row_no, "-", f"more than {limits.MAX_ROWS:,} rows; the rest is not read"))
+            break
         cells = [tidy(str(c)) if c is not None else "" for c in row]
         if columns is None:
             found = {HEADERS[c.lower()]: i for i, c in enumerate(cells) if c.lower() in HEADERS}
             if {"code", "name"} <= set(found):
                 columns = found
+            elif row_no >= 20:
+                break  # no header in the first rows: not a list export
             continue
         if not any(cells):
             continue
-        code = cells[columns["code"]] if columns["code"] < len(cells) else ""
-        name = cells[columns["name"]] if columns["name"] < len(cells) else ""
-        if not _CODE.match(code):
-            report.problems.append(LoadProblem(str(path), row_no, "Mã số", f"not a national procedure code: {code!r}"))
+        code, name = _cell(cells, columns, "code"), _cell(cells, columns, "name")
+        if not code:
+            report.problems.append(LoadProblem(file, row_no, "Mã số", "missing procedure code (the row is short or the cell empty)"))
             continue
-        agency = cells[columns["agency"]].replace("\n", "; ") if "agency" in columns else ""
+        if not _CODE.match(code):
+            report.problems.append(LoadProblem(file, row_no, "Mã số", f"not a national procedure code: {quote(code)}"))
+            continue
+        if not name:
+            report.problems.append(LoadProblem(file, row_no, "Tên", "missing procedure name (the row is short or the cell empty)"))
+            continue
         try:
-            report.procedures.append(Procedure(code=code, name=name, group=group_key(name),
-                                               field=cells[columns["field"]] if "field" in columns else "",
-                                               agency=agency, raw={"source": "xlsx list export: code and name only"}))
-            report.partial += 1
+            proc = Procedure(code=code, name=name, group=group_key(name), field=_cell(cells, columns, "field"),
+                             agency=_cell(cells, columns, "agency").replace("\n", "; "),
+                             raw={"source": "xlsx list export: code and name only"})
         except ValidationError as err:
-            for e in err.errors():
-                report.problems.append(LoadProblem(str(path), row_no, "Tên" if e["loc"][0] == "name" else str(e["loc"][0]), e["msg"]))
+            report.problems.extend(LoadProblem(file, row_no, _COLUMN_NAMES.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"])
+                                   for e in err.errors())
+            continue
+        report.add(proc, file, row_no, "Mã số")
+        report.partial += 1
     if columns is None:
-        report.problems.append(LoadProblem(str(path), 2, "-", "header row (Mã số, Tên, …) not found"))
-    workbook.close()
-    return report
+        report.problems.append(LoadProblem(file, 2, "-", "header row (Mã số, Tên, …) not found in the first 20 rows"))
 
 
 def merge_list_entry(existing: Procedure | None, listed: Procedure) -> Procedure:
