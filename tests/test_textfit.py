@@ -41,7 +41,8 @@ def test_a_fitted_note_is_a_whole_word_prefix_within_the_budget(note, budget):
     # "khu vực.…" is written "khu vực…": the dropped period is the only allowed difference
     assert _ends_on_a_word_boundary(kept, whole) or _ends_on_a_word_boundary(kept + ".", whole)
     assert not kept.endswith((",", ";", ":", "–", "-", "("))
-    assert kept.count("(") <= kept.count(")")  # no bracket left open by the cut
+    # no bracket left open by the cut (beyond those the source itself never closes)
+    assert kept.count("(") - kept.count(")") <= max(0, whole.count("(") - whole.count(")"))
 
 
 @settings(max_examples=100, deadline=None)

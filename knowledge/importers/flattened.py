@@ -113,7 +113,8 @@ def parse_channels(text: str) -> Parsed[list[Channel]]:
             complete = False
             fee = Fee(amount_vnd=None, text=shorten(note, 300))
         # dated rules are read from the whole note, before it is shortened for storage
-        channels.append(channel_with_rules(Channel(kind=kind, time=time, fee=fee, note=note)).model_copy(
+        # (constructed unvalidated: the whole note may exceed the stored note's size limit)
+        channels.append(channel_with_rules(Channel.model_construct(kind=kind, time=time, fee=fee, note=note)).model_copy(
             update={"note": shorten(note, 500)}))
     if not channels:
         complete = False
