@@ -29,6 +29,7 @@ from feedback import labels, outbox
 from feedback.models import (
     ACCEPTED,
     ANSWERED,
+    CLASSIFICATIONS,
     CLOSED,
     IN_PROGRESS,
     KINDS,
@@ -188,7 +189,7 @@ def _check_version(record: FeedbackRecord, expected_version: int | None) -> None
 
 
 def transition(session: Session, record_id: int, to_status: str, actor: str, note: str = "",
-               expected_version: int | None = None) -> FeedbackRecord:
+               expected_version: int | None = None, now: dt.datetime | None = None) -> FeedbackRecord:
     record = get(session, record_id)
     _check_version(record, expected_version)
     if to_status not in TRANSITIONS.get(record.status, ()):
@@ -198,7 +199,7 @@ def transition(session: Session, record_id: int, to_status: str, actor: str, not
         raise InvalidInput("cần ghi lý do (không thụ lý) hoặc cơ quan nhận chuyển")
     if record.status in (ANSWERED, CLOSED, REJECTED) and to_status == IN_PROGRESS and not note:
         raise InvalidInput("mở lại hồ sơ cần ghi lý do")
-    now = utcnow()
+    now = now or utcnow()
     session.add(StatusChange(record_id=record.id, actor=actor, at=now, from_status=record.status, to_status=to_status,
                              note=note[:1000]))
     record.status = to_status
@@ -236,7 +237,8 @@ def assign(session: Session, record_ids: Sequence[int], assignee_id: int, actor:
     return records
 
 
-def reply(session: Session, record_id: int, author: str, text: str, expected_version: int | None = None) -> ReplyMessage:
+def reply(session: Session, record_id: int, author: str, text: str, expected_version: int | None = None,
+          now: dt.datetime | None = None) -> ReplyMessage:
     """Save the answer, queue it to the citizen's channel, and mark the record answered."""
     text = (text or "").strip()
     if not text:
@@ -249,22 +251,46 @@ def reply(session: Session, record_id: int, author: str, text: str, expected_ver
         raise InvalidTransition("hồ sơ đã đóng; mở lại trước khi trả lời")
     message_text = labels.REPLY_MESSAGE.format(reference=record.reference, text=text) + "\n\n" + labels.RATE_INVITE
     queued = outbox.enqueue(session, record.channel, record.chat_id, message_text)
-    message = ReplyMessage(record_id=record.id, author=author, text=text, outbox_id=queued.id)
+    message = ReplyMessage(record_id=record.id, author=author, text=text, outbox_id=queued.id, at=now or utcnow())
     session.add(message)
     if record.status in (NEW, ACCEPTED):
-        transition(session, record.id, IN_PROGRESS, author, "bắt đầu xử lý")
+        transition(session, record.id, IN_PROGRESS, author, "bắt đầu xử lý", now=now)
     if record.status == IN_PROGRESS:
-        transition(session, record.id, ANSWERED, author, "đã gửi trả lời")
+        transition(session, record.id, ANSWERED, author, "đã gửi trả lời", now=now)
     session.flush()
     return message
 
 
+def classify(session: Session, record_id: int, classification: str | None, actor: str) -> FeedbackRecord:
+    """Mark a PAKN as about an administrative regulation or an official's behaviour (NĐ 20/2008), or clear it."""
+    if classification is not None and classification not in CLASSIFICATIONS:
+        raise InvalidInput(f"phân loại không hợp lệ: {classification}")
+    record = get(session, record_id)
+    record.classification = classification
+    record.updated_at = utcnow()
+    session.add(AuditEntry(actor=actor, action="classify", record_id=record.id, detail=classification or ""))
+    session.flush()
+    return record
+
+
+def publish(session: Session, record_id: int, actor: str, now: dt.datetime | None = None) -> FeedbackRecord:
+    """Record that the handling result was made public (counted as 'đã công khai' in reports)."""
+    record = get(session, record_id)
+    if record.status in OPEN:
+        raise InvalidTransition("chỉ công khai kết quả của hồ sơ đã xử lý")
+    record.published_at = now or utcnow()
+    record.updated_at = utcnow()
+    session.add(AuditEntry(actor=actor, action="publish", record_id=record.id))
+    session.flush()
+    return record
+
+
 def rate_record(session: Session, channel: str, chat_id: str, score: int, reason: str = "",
-                within_days: int = 30) -> FeedbackRecord | None:
+                within_days: int = 30, now: dt.datetime | None = None) -> FeedbackRecord | None:
     """The citizen's 1–5 rating of how their latest answered record was handled (once per record)."""
     if not 1 <= score <= 5:
         raise InvalidInput("điểm đánh giá từ 1 đến 5")
-    since = utcnow() - dt.timedelta(days=within_days)
+    since = (now or utcnow()) - dt.timedelta(days=within_days)
     rated = select(SatisfactionRating.record_id).where(SatisfactionRating.record_id.is_not(None))
     record = session.scalar(
         select(FeedbackRecord)
@@ -274,7 +300,8 @@ def rate_record(session: Session, channel: str, chat_id: str, score: int, reason
         .order_by(FeedbackRecord.answered_at.desc()).limit(1))
     if record is None:
         return None
-    session.add(SatisfactionRating(subject="feedback", record_id=record.id, channel=channel, score=score, reason=reason[:300]))
+    session.add(SatisfactionRating(subject="feedback", record_id=record.id, channel=channel, score=score, reason=reason[:300],
+                                   at=now or utcnow()))
     session.flush()
     return record
 
