@@ -107,6 +107,7 @@ class Draft:
     contact_phone: str | None = None
     embedding: Sequence[float] | None = None
     submission_key: str | None = None  # idempotency: the same key returns the same record
+    classification: str | None = None  # quy_dinh / hanh_vi when known at intake (see `classify`)
 
 
 def new_reference(year: int) -> str:
@@ -125,6 +126,8 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines = Deadlin
         raise InvalidInput(f"nội dung dài quá {MAX_CONTENT} ký tự")
     if draft.kind not in KINDS:
         raise InvalidInput(f"loại không hợp lệ: {draft.kind}")
+    if draft.classification is not None and draft.classification not in CLASSIFICATIONS:
+        raise InvalidInput(f"phân loại không hợp lệ: {draft.classification}")
     if not draft.contact_consent and (draft.contact_name or draft.contact_phone):
         raise InvalidInput("chỉ lưu thông tin liên hệ khi người dân đồng ý")
     if draft.submission_key:
@@ -144,7 +147,7 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines = Deadlin
         contact_consent=draft.contact_consent, contact_name=draft.contact_name if draft.contact_consent else None,
         contact_phone=draft.contact_phone if draft.contact_consent else None,
         embedding=np.asarray(draft.embedding, dtype=np.float32).tobytes() if draft.embedding is not None else None,
-        submission_key=draft.submission_key,
+        submission_key=draft.submission_key, classification=draft.classification,
     )
     session.add(record)
     session.flush()
