@@ -125,9 +125,11 @@ def _questions(sessions, count: int, rng: random.Random) -> None:
                          "text": "câu hỏi", "intent": rng.choice(["procedure", "faq", "out_of_scope"]), "decision": decision,
                          "procedure_code": f"1.00{rng.randint(1000, 1400)}" if decision == "answer" else None,
                          "confidence": 0.5, "helpful": rng.choice([None, None, None, True, False])})
-        with sessions() as db, db.begin():
+        votes = [{"subject": "answer", "record_id": None, "channel": row["channel"], "score": 5 if row["helpful"] else 1,
+                  "reason": "", "at": row["at"]} for row in rows if row["helpful"] is not None]
+        with sessions() as db, db.begin():  # what bot.service.rate_answer writes: a 👍/👎 rating and the mark
             db.execute(insert(QuestionLog), rows)
-            rows.clear()
+            db.execute(insert(SatisfactionRating), votes)
 
 
 def run(records: int, questions_per_record: float, db_path: Path | None, seed_value: int) -> dict:

@@ -83,7 +83,9 @@ class Period:
                 raise ValueError("kỳ báo cáo 'ky:' dùng với tháng, quý, 6 tháng hoặc năm")
             start = _add_months(calendar.start, -1).replace(day=CUTOFF_DAY)
             end = _add_months(calendar.end, -1).replace(day=CUTOFF_DAY)
-            return cls(f"Kỳ báo cáo {calendar.label.lower()}", start, end, anchor_day=CUTOFF_DAY)
+            last = end - dt.timedelta(days=1)
+            days = f"{start:%d/%m}–{last:%d/%m}" if start.year == last.year else f"{start:%d/%m/%Y}–{last:%d/%m/%Y}"
+            return cls(f"{calendar.label} (kỳ {days})", start, end, anchor_day=CUTOFF_DAY)
         if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})\.\.(\d{4})-(\d{2})-(\d{2})", text):
             try:
                 start = dt.datetime(int(m[1]), int(m[2]), int(m[3]))
