@@ -87,7 +87,8 @@ def tables(report: Report, layout: FormLayout | None = None) -> list[Table]:
         ("Theo đơn vị", ["Đơn vị", "Kỳ trước chuyển sang", "Tiếp nhận", "Mở lại", "Đã xử lý", "Đang xử lý", "Quá hạn"],
          _with_total([[u, f.carried_over, f.received, f.reopened, f.handled, f.still_open, f.open_overdue]
                       for u, f in fb.by_unit.items()])),
-        (trend_title, [report.period.granularity.capitalize(), "Tiếp nhận", "Trả lời đúng hạn", "Trả lời quá hạn", "Đang xử lý (cuối kỳ)",
+        (trend_title, [report.period.granularity.capitalize(), "Tiếp nhận", "Trả lời đúng hạn", "Trả lời quá hạn",
+                       "Đang xử lý (cuối kỳ)",
                        "Mở lại", "Không thụ lý / chuyển"],
          [[t.label, t.received, t.answered_on_time, t.answered_late, t.open_at_end, t.reopened, t.other_handled]
           for t in report.trend]),

@@ -93,6 +93,7 @@ class FeedbackTables(Flows):
     """The total over the units in scope, with the breakdowns a report prints."""
 
     by_unit: dict[str, Flows] = field(default_factory=dict)
+    praise: int = 0  # khen received: no PAKN, counted apart
     by_kind: Counter = field(default_factory=Counter)
     by_field: Counter = field(default_factory=Counter)
     by_procedure: Counter = field(default_factory=Counter)
@@ -153,8 +154,9 @@ def unit_key(agency: str | None) -> str:
     return agency or UNCLASSIFIED
 
 
-def _scoped(query, unit: str | None, praise: bool = False):
-    query = query.where(FeedbackRecord.kind == PRAISE) if praise else query.where(FeedbackRecord.kind != PRAISE)
+def _scoped(query, unit: str | None):
+    """PAKN only (praise is not one), of the unit asked for."""
+    query = query.where(FeedbackRecord.kind != PRAISE)
     return query if unit is None else query.where(FeedbackRecord.agency == unit)
 
 
@@ -209,18 +211,18 @@ def feedback_tables(session: Session, period: Period, unit: str | None, as_of_ut
         point.open_at_end = running
 
     _open_at_end(session, unit, end, as_of_utc, units)
-    _received_details(session, unit, start, end, units)
+    total = FeedbackTables()
+    _received_details(session, unit, start, end, units, total)
     published = _scoped(select(FeedbackRecord.agency, func.count()).where(
         FeedbackRecord.published_at >= start, FeedbackRecord.published_at < end).group_by(FeedbackRecord.agency), unit)
     for agency, n in session.execute(published):
         units[unit_key(agency)].published += n
 
-    total = FeedbackTables()
     for name in sorted(units):
         total.add(units[name])
     total.by_unit = {name: units[name] for name in sorted(units, key=lambda u: (u == UNCLASSIFIED, u))
                      if any(v for k, v in vars(units[name]).items() if k != "by_channel")}
-    _breakdowns(session, unit, start, end, total)
+    _answer_days(session, unit, start, end, total)
     return total, trend
 
 
@@ -246,11 +248,18 @@ def _received_in(start: dt.datetime, end: dt.datetime):
 
 
 def _received_details(session: Session, unit: str | None, start: dt.datetime, end: dt.datetime,
-                      units: dict[str, Flows]) -> None:
-    query = (select(FeedbackRecord.agency, FeedbackRecord.channel, FeedbackRecord.classification, func.count())
-             .select_from(StatusChange).join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id).where(_received_in(start, end))
-             .group_by(FeedbackRecord.agency, FeedbackRecord.channel, FeedbackRecord.classification))
-    for agency, channel, classification, n in session.execute(_scoped(query, unit)):
+                      units: dict[str, Flows], total: FeedbackTables) -> None:
+    """Newly received PAKN by unit × channel × classification × kind × field × procedure, and praise, in one scan."""
+    columns = (FeedbackRecord.agency, FeedbackRecord.channel, FeedbackRecord.classification, FeedbackRecord.kind,
+               FeedbackRecord.field, FeedbackRecord.procedure_name)
+    query = (select(*columns, func.count()).select_from(StatusChange)
+             .join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id).where(_received_in(start, end))
+             .group_by(*columns))
+    query = query if unit is None else query.where(FeedbackRecord.agency == unit)
+    for agency, channel, classification, kind, field_, procedure, n in session.execute(query):
+        if kind == PRAISE:
+            total.praise += n
+            continue
         flows = units[unit_key(agency)]
         flows.by_channel[channel] += n
         if classification == "quy_dinh":
@@ -259,25 +268,15 @@ def _received_details(session: Session, unit: str | None, start: dt.datetime, en
             flows.about_conduct += n
         else:
             flows.unclassified += n
+        total.by_kind[kind] += n
+        total.by_field[field_ or "(chưa phân loại)"] += n
+        total.by_procedure[procedure or "(không gắn thủ tục)"] += n
 
 
-def _breakdowns(session: Session, unit: str | None, start: dt.datetime, end: dt.datetime, total: FeedbackTables) -> None:
-    for column, counter, empty in ((FeedbackRecord.kind, total.by_kind, ""),
-                                   (FeedbackRecord.field, total.by_field, "(chưa phân loại)"),
-                                   (FeedbackRecord.procedure_name, total.by_procedure, "(không gắn thủ tục)")):
-        query = (select(column, func.count()).select_from(StatusChange)
-                 .join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id)
-                 .where(_received_in(start, end)).group_by(column))
-        for value, n in session.execute(_scoped(query, unit)):
-            counter[value or empty] += n
+def _answer_days(session: Session, unit: str | None, start: dt.datetime, end: dt.datetime, total: FeedbackTables) -> None:
     answered = (select(StatusChange.at, FeedbackRecord.received_at).select_from(StatusChange)
                 .join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id)
                 .where(StatusChange.at >= start, StatusChange.at < end, _is_open(StatusChange.from_status),
                        StatusChange.to_status.in_((ANSWERED, CLOSED))))
-    total.days_to_answer = [round((at - received).total_seconds() / 86400, 2) for at, received in session.execute(_scoped(answered, unit))]
-
-
-def praise_received(session: Session, period: Period, unit: str | None) -> int:
-    query = (select(func.count()).select_from(StatusChange).join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id)
-             .where(_received_in(period.start_utc, period.end_utc)))
-    return session.scalar(_scoped(query, unit, praise=True)) or 0
+    rows = session.execute(_scoped(answered, unit))
+    total.days_to_answer = [round((at - received).total_seconds() / 86400, 2) for at, received in rows]

@@ -181,7 +181,8 @@ def _blocks(report: Report, sheet: Worksheet, row: int) -> int:
             ("Tổng số đánh giá", sat.ratings, COUNT),
             ("Tỷ lệ hài lòng (mức 4–5)", _rate(sat.satisfied, sat.ratings), PERCENT),
             ("Số hồ sơ đã trả lời trong kỳ", sat.answered_records, COUNT),
-            ("Tỷ lệ phản hồi (hồ sơ được đánh giá / hồ sơ đã trả lời)", _rate(sat.rated_records, sat.answered_records), PERCENT)]),
+            ("Tỷ lệ phản hồi (hồ sơ được đánh giá / hồ sơ đã trả lời)", _rate(sat.rated_records, sat.answered_records),
+             PERCENT)]),
         ("Khen (không tính là phản ánh, kiến nghị)", [("Số lời khen tiếp nhận trong kỳ", report.praise, COUNT)]),
     ]
     for title, lines in blocks:

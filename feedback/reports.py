@@ -19,13 +19,13 @@ import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from feedback.models import ANSWERED, CLOSED, FeedbackRecord, QuestionLog, SatisfactionRating, StatusChange
 from feedback.outbox import utcnow
 from feedback.periods import Period, to_local
-from feedback.report_flows import UNCLASSIFIED, FeedbackTables, Flows, TrendPoint, feedback_tables, praise_received
+from feedback.report_flows import UNCLASSIFIED, FeedbackTables, Flows, TrendPoint, feedback_tables
 from feedback.service import OPEN
 
 __all__ = ["Period", "Report", "build_report", "resolve_unit", "UnknownUnit", "FeedbackTables", "Flows", "UNCLASSIFIED"]
@@ -145,13 +145,16 @@ def case_satisfaction(session: Session, period: Period, unit: str | None, as_of_
         result.levels[level] += n
         good, total = result.by_unit.get(agency or UNCLASSIFIED, (0, 0))
         result.by_unit[agency or UNCLASSIFIED] = (good + (n if level >= SATISFIED else 0), total + n)
-    answered = (select(StatusChange.record_id).select_from(StatusChange).join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id)
+    answered = (select(StatusChange.record_id).select_from(StatusChange)
+                .join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id)
                 .where(StatusChange.at >= start, StatusChange.at < end, StatusChange.from_status.in_(OPEN),
                        StatusChange.to_status.in_((ANSWERED, CLOSED)), *scoped).distinct().subquery())
-    result.answered_records = session.scalar(select(func.count()).select_from(answered)) or 0
-    result.rated_records = session.scalar(
-        select(func.count(func.distinct(SatisfactionRating.record_id))).join(answered, answered.c.record_id == SatisfactionRating.record_id)
-        .where(SatisfactionRating.subject == "feedback", SatisfactionRating.at < as_of_utc)) or 0
+    rated = (select(SatisfactionRating.record_id)
+             .where(SatisfactionRating.subject == "feedback", SatisfactionRating.at < as_of_utc)
+             .distinct().subquery())
+    result.answered_records, result.rated_records = session.execute(
+        select(func.count(answered.c.record_id), func.count(rated.c.record_id))
+        .select_from(answered).outerjoin(rated, rated.c.record_id == answered.c.record_id)).one()
     return result
 
 
@@ -170,18 +173,24 @@ def answer_ratings(session: Session, period: Period) -> AnswerRatings:
 
 
 def usage(session: Session, period: Period, names: dict[str, str], top: int = 10) -> Usage:
-    within = and_(QuestionLog.at >= period.start_utc, QuestionLog.at < period.end_utc)
-    decisions = Counter(dict(session.execute(select(QuestionLog.decision, func.count()).where(within).group_by(QuestionLog.decision)).all()))
-    result = Usage(questions=sum(decisions.values()), answered=decisions["answer"], clarified=decisions["clarify"])
+    """One scan of the question log, grouped by what the report needs."""
+    gap = case((and_(QuestionLog.decision == "decline", QuestionLog.intent.in_(("procedure", "faq"))), 1),
+               (QuestionLog.helpful.is_(False), 1), else_=0)
+    code = case((QuestionLog.decision == "answer", QuestionLog.procedure_code), else_=None)
+    result, codes = Usage(), Counter()
+    for decision, unanswered, procedure, n in session.execute(
+            select(QuestionLog.decision, gap.label("gap"), code.label("code"), func.count())
+            .where(QuestionLog.at >= period.start_utc, QuestionLog.at < period.end_utc)
+            .group_by(QuestionLog.decision, "gap", "code")):
+        result.questions += n
+        result.answered += n if decision == "answer" else 0
+        result.clarified += n if decision == "clarify" else 0
+        result.unanswered += n if unanswered else 0
+        if procedure:
+            codes[procedure] += n
     result.declined = result.questions - result.answered - result.clarified
-    result.unanswered = session.scalar(select(func.count()).where(within, or_(
-        and_(QuestionLog.decision == "decline", QuestionLog.intent.in_(("procedure", "faq"))),
-        QuestionLog.helpful.is_(False)))) or 0
-    count = func.count().label("n")
-    rows = session.execute(select(QuestionLog.procedure_code, count)
-                           .where(within, QuestionLog.decision == "answer", QuestionLog.procedure_code.is_not(None))
-                           .group_by(QuestionLog.procedure_code).order_by(count.desc(), QuestionLog.procedure_code).limit(top))
-    result.top_procedures = [(f"{names.get(code, code)} ({code})", n) for code, n in rows]
+    ranked = sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:top]
+    result.top_procedures = [(f"{names.get(c, c)} ({c})", n) for c, n in ranked]
     return result
 
 
@@ -195,7 +204,7 @@ def build_report(session: Session, period: Period, agency: str | None = None, na
     tables, trend = feedback_tables(session, period, scope, as_of_utc, period.buckets())
     province = scope is None
     return Report(period=period, unit=scope, generated_at=to_local(now), as_of=to_local(as_of_utc), feedback=tables,
-                  trend=trend, praise=praise_received(session, period, scope),
+                  trend=trend, praise=tables.praise,
                   satisfaction=case_satisfaction(session, period, scope, as_of_utc),
                   answer_ratings=answer_ratings(session, period) if province else None,
                   usage=usage(session, period, names or {}) if province else None)

@@ -348,8 +348,8 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
             if user is None:
                 return to_login()
             if not what.endswith(".png"):
-                db.add(AuditEntry(actor=user.username, action="report_download",
-                                  detail=f"{what} {request.query_params.get('period', '')} {request.query_params.get('agency', '')}"[:1000]))
+                detail = " ".join([what, *(v or "" for v in report_params(request))])
+                db.add(AuditEntry(actor=user.username, action="report_download", detail=detail[:1000]))
                 db.commit()
         try:
             found = await run_in_threadpool(report_cache.file, *report_params(request), what)
