@@ -27,11 +27,17 @@ def _title(axis, what: str, report: Report) -> None:
 
 
 def _count_axis(axis, values: list[int]) -> None:
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _thousands(int(value))))
     axis.set_ylim(0, max(1, max(values, default=0)) * 1.18)
     axis.spines[["top", "right"]].set_visible(False)
+
+
+def _thousands(value: int) -> str:
+    """1.234 as Vietnamese documents write it."""
+    return f"{value:,}".replace(",", ".")
 
 
 def _empty(axis) -> None:
@@ -44,7 +50,7 @@ def _empty(axis) -> None:
 
 def _bars(axis, names: list[str], values: list[int], colors) -> None:
     bars = axis.bar(names, values, color=colors)
-    axis.bar_label(bars, labels=[f"{v:,}".replace(",", ".") for v in values], fontsize=8, padding=2)
+    axis.bar_label(bars, labels=[_thousands(v) for v in values], fontsize=8, padding=2)
     _count_axis(axis, values)
     axis.tick_params(axis="x", labelsize=8)
 
