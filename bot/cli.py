@@ -199,34 +199,34 @@ def serve(
 
 @app.command()
 def report(
-    period: Annotated[str, typer.Argument(help="2026-10 | 2026-Q3 | 2026-H1 | 2026 | 2026-01-01..2026-01-31")],
-    agency: Annotated[str | None, typer.Option(help="only this agency / commune")] = None,
+    period: Annotated[str, typer.Argument(help="2026-10 | 2026-Q3 | 2026-H1 | 2026 | 2026-01-01..2026-01-31 | ky:2026-10 (15th-14th)")],
+    agency: Annotated[str | None, typer.Option(help="only this unit (agency / commune); 'chưa phân loại' = records with none")] = None,
     out: Annotated[Path, typer.Option(help="folder for the XLSX, CSV and PNG files")] = Path("bao-cao"),
+    form: Annotated[Path | None, typer.Option(help="YAML overriding the official sheet's texts (see docs/reports.md)")] = None,
 ) -> None:
-    """Periodic PAKN, satisfaction and usage report: XLSX (one sheet per table), CSV and PNG charts."""
+    """Periodic PAKN, satisfaction and usage report: official-layout XLSX plus one sheet per table, CSV and PNG charts."""
     from bot.app.wiring import open_database
     from feedback.report_files import tables, write_charts, write_csv, write_xlsx
-    from feedback.reports import Period, build_report
-
-    try:
-        parsed = Period.parse(period)
-    except ValueError as exc:
-        console.print(f"[red]Lỗi:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    from indexer.embed import make_embedder
+    from feedback.report_form import FormLayout
+    from feedback.reports import Period, build_report, resolve_unit
 
     settings = _settings()
     sessions = open_database(settings)
-    embedder = make_embedder(settings.embedder, settings.embed_threads)
-    with sessions() as db:
-        data = build_report(db, parsed, agency=agency, embed=lambda texts: embedder.encode(list(texts), is_query=True))
-    stem = f"bao-cao-{period}".replace("..", "_")
-    xlsx = write_xlsx(data, out / f"{stem}.xlsx")
-    csvs = write_csv(data, out / f"{stem}-csv")
+    try:
+        parsed = Period.parse(period)
+        layout = FormLayout.load(form)
+        with sessions() as db:
+            data = build_report(db, parsed, unit=resolve_unit(db, agency))
+    except ValueError as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    stem = f"bao-cao-{period}".replace("..", "_").replace(":", "-")
+    xlsx = write_xlsx(data, out / f"{stem}.xlsx", layout)
+    csvs = write_csv(data, out / f"{stem}-csv", layout)
     pngs = write_charts(data, out / f"{stem}-bieu-do")
     screen = Console()
-    for title, header, rows in tables(data)[:2]:
-        table = Table(*header, title=f"{title} — {parsed.label}")
+    for title, header, rows in tables(data, layout)[1:3]:
+        table = Table(*header, title=f"{title} — {data.unit_label} — {parsed.label}")
         for row in rows:
             table.add_row(*map(str, row))
         screen.print(table)

@@ -21,6 +21,9 @@ from feedback.db import utcnow
 NEW, ACCEPTED, IN_PROGRESS, ANSWERED, CLOSED, TRANSFERRED, REJECTED, WAITING = (
     "new", "accepted", "in_progress", "answered", "closed", "transferred", "rejected", "waiting")
 KINDS = ("phan_anh", "kien_nghi", "khen")
+PRAISE = "khen"  # praise is not a PAKN: reported apart, never counted as one received
+# NĐ 20/2008/NĐ-CP: a PAKN is about an administrative regulation or about how officials behaved
+CLASSIFICATIONS = ("quy_dinh", "hanh_vi")
 ROLES = ("staff", "admin")
 
 
@@ -73,6 +76,10 @@ class FeedbackRecord(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # for duplicate suggestions
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # "quy_dinh" (về quy định hành chính) | "hanh_vi" (về hành vi hành chính) | None (chưa phân loại), set by staff
+    classification: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # when the handling result was made public (công khai kết quả xử lý), None if not
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     # the conversation's draft id: a confirmation resent after a crash finds the record it created
     submission_key: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
 
@@ -89,7 +96,7 @@ class StatusChange(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("feedback_records.id"), index=True)
     actor: Mapped[str] = mapped_column(String(80))  # staff username, "citizen" or "system"
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)  # reports select by date
     from_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
     to_status: Mapped[str] = mapped_column(String(12))
     note: Mapped[str] = mapped_column(String(1000), default="")
@@ -133,7 +140,7 @@ class SatisfactionRating(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[str] = mapped_column(String(12))  # "answer" (a bot answer) | "feedback" (a closed record)
-    record_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_records.id"), nullable=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_records.id"), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(20))
     score: Mapped[int] = mapped_column(Integer)  # 1-5; 👍 = 5, 👎 = 1
     reason: Mapped[str] = mapped_column(String(300), default="")

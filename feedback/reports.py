@@ -1,204 +1,103 @@
-"""Periodic reports on feedback (PAKN), satisfaction and assistant usage.
+"""Periodic reports on feedback (PAKN), citizens' satisfaction and assistant usage.
 
-A record's status at any instant is the last status change at or before it, so a report can be
-produced for any past period: *carried over* = received before the period and still open at its
-start; *received* = received within it; every one of those ends the period in exactly one bucket
-(answered on time / late, not accepted, transferred, still open within deadline / overdue), so
+The PAKN figures are flows of dated events (feedback/report_flows.py), so any two adjacent periods
+chain: what one period leaves open is what the next carries over. Every figure is filtered by the
+unit asked for, the record's `agency` ("" = chưa phân loại); figures that have no unit (the
+assistant's usage and the 👍/👎 on its answers) appear only in the province-wide report, never
+as if they belonged to a unit. Case satisfaction (SIPAS-style, 1–5 after an answer) and the 👍/👎
+on the assistant's answers are kept apart.
 
-    carried over + received = handled + still open            (checked in `FeedbackTables.reconciles`)
-
-Reports hold counts and category names only: no content, names, phone numbers or chat ids.
+Reports hold counts and category names only: no content, names, phone numbers or chat ids. The
+unanswered questions are *counted*, not clustered: embedding every one of them made a year's
+report take longer than ten minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import statistics
+import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
 
-from feedback.models import ANSWERED, CLOSED, REJECTED, TRANSFERRED, WAITING, FeedbackRecord, QuestionLog, SatisfactionRating
+from feedback.models import ANSWERED, CLOSED, FeedbackRecord, QuestionLog, SatisfactionRating, StatusChange
+from feedback.db import utcnow
+from feedback.periods import Period, to_local
+from feedback.report_flows import UNCLASSIFIED, FeedbackTables, Flows, TrendPoint, feedback_tables
 from feedback.service import OPEN
 
+__all__ = ["Period", "Report", "build_report", "resolve_unit", "UnknownUnit", "FeedbackTables", "Flows", "UNCLASSIFIED"]
+
 SATISFIED = 4  # a 1–5 score from 4 up counts as satisfied (SIPAS-style share)
+LEVELS = {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình thường", 4: "Hài lòng", 5: "Rất hài lòng"}
 
 
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: dt.datetime  # inclusive
-    end: dt.datetime  # exclusive
-
-    @classmethod
-    def parse(cls, text: str) -> Period:
-        """"2026-10" (month), "2026-Q3", "2026-H1", "2026", or "2026-01-15..2026-02-14" (inclusive days)."""
-        text = text.strip().upper()
-        if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})\.\.(\d{4})-(\d{2})-(\d{2})", text):
-            start = dt.datetime(int(m[1]), int(m[2]), int(m[3]))
-            end = dt.datetime(int(m[4]), int(m[5]), int(m[6])) + dt.timedelta(days=1)
-            if end <= start:
-                raise ValueError("kỳ báo cáo: ngày kết thúc phải sau ngày bắt đầu")
-            return cls(f"{start:%d/%m/%Y}–{end - dt.timedelta(days=1):%d/%m/%Y}", start, end)
-        if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
-            year, month = int(m[1]), int(m[2])
-            if not 1 <= month <= 12:
-                raise ValueError("tháng không hợp lệ")
-            return cls(f"Tháng {month:02d}/{year}", dt.datetime(year, month, 1), _add_months(dt.datetime(year, month, 1), 1))
-        if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
-            year, quarter = int(m[1]), int(m[2])
-            start = dt.datetime(year, 3 * quarter - 2, 1)
-            return cls(f"Quý {quarter}/{year}", start, _add_months(start, 3))
-        if m := re.fullmatch(r"(\d{4})-H([12])", text):
-            year, half = int(m[1]), int(m[2])
-            start = dt.datetime(year, 1 if half == 1 else 7, 1)
-            return cls(f"6 tháng {'đầu' if half == 1 else 'cuối'} năm {year}", start, _add_months(start, 6))
-        if m := re.fullmatch(r"(\d{4})", text):
-            year = int(m[1])
-            return cls(f"Năm {year}", dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1))
-        raise ValueError(f"kỳ báo cáo không hợp lệ: {text!r} (ví dụ 2026-10, 2026-Q3, 2026-H1, 2026, 2026-01-01..2026-01-31)")
-
-    def months(self) -> list[tuple[dt.datetime, dt.datetime]]:
-        out, cursor = [], dt.datetime(self.start.year, self.start.month, 1)
-        while cursor < self.end:
-            nxt = _add_months(cursor, 1)
-            out.append((max(cursor, self.start), min(nxt, self.end)))
-            cursor = nxt
-        return out
+class UnknownUnit(ValueError):
+    """A unit name no record carries: a typo must not produce an all-zero report without a word."""
 
 
-def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    month = moment.month - 1 + months
-    return moment.replace(year=moment.year + month // 12, month=month % 12 + 1)
+def known_units(session: Session) -> list[str]:
+    return sorted(a for a in session.scalars(select(FeedbackRecord.agency).distinct()) if a)
 
 
-def status_at(record: FeedbackRecord, moment: dt.datetime) -> str | None:
-    """The record's status at `moment` (None before it was received)."""
-    status = None
-    for change in record.history:
-        if change.at <= moment:
-            status = change.to_status
-        else:
-            break
-    return status
+def resolve_unit(session: Session, text: str | None) -> str | None:
+    """None → every unit; 'chưa phân loại' → records with no agency (""); else an agency some record has.
 
-
-def answered_at(record: FeedbackRecord, before: dt.datetime) -> dt.datetime | None:
-    """When the record was last answered (or closed without an answer) before `before`."""
-    last = None
-    for change in record.history:
-        if change.at < before and change.to_status in (ANSWERED, CLOSED) and change.from_status != ANSWERED:
-            last = change.at
-    return last
-
-
-@dataclass
-class FeedbackTables:
-    carried_over: int = 0
-    received: int = 0
-    answered_on_time: int = 0
-    answered_late: int = 0
-    rejected: int = 0
-    transferred: int = 0
-    open_within_deadline: int = 0
-    open_overdue: int = 0
-    by_kind: Counter = field(default_factory=Counter)
-    by_channel: Counter = field(default_factory=Counter)
-    by_field: Counter = field(default_factory=Counter)
-    by_procedure: Counter = field(default_factory=Counter)
-    by_agency: Counter = field(default_factory=Counter)
-    days_to_answer: list[float] = field(default_factory=list)
-
-    @property
-    def handled(self) -> int:
-        return self.answered_on_time + self.answered_late + self.rejected + self.transferred
-
-    @property
-    def still_open(self) -> int:
-        return self.open_within_deadline + self.open_overdue
-
-    @property
-    def reconciles(self) -> bool:
-        return self.carried_over + self.received == self.handled + self.still_open
-
-    @property
-    def average_days(self) -> float | None:
-        return round(statistics.fmean(self.days_to_answer), 1) if self.days_to_answer else None
-
-    @property
-    def median_days(self) -> float | None:
-        return round(statistics.median(self.days_to_answer), 1) if self.days_to_answer else None
-
-
-def feedback_tables(records: list[FeedbackRecord], period: Period) -> FeedbackTables:
-    tables = FeedbackTables()
-    # the period's last instant: a change stamped exactly at `end` belongs to the next period
-    last_instant = period.end - dt.timedelta(microseconds=1)
-    for record in records:
-        if record.received_at >= period.end:
-            continue
-        if record.received_at < period.start:
-            if status_at(record, period.start - dt.timedelta(microseconds=1)) not in OPEN:
-                continue
-            tables.carried_over += 1
-        else:
-            tables.received += 1
-            tables.by_kind[record.kind] += 1
-            tables.by_channel[record.channel] += 1
-            tables.by_field[record.field or "(chưa phân loại)"] += 1
-            tables.by_procedure[record.procedure_name or "(không gắn thủ tục)"] += 1
-            tables.by_agency[record.agency or "(chưa rõ)"] += 1
-        final = status_at(record, last_instant)
-        if final in (ANSWERED, CLOSED):
-            when = answered_at(record, period.end) or record.received_at
-            if when <= record.due_at:
-                tables.answered_on_time += 1
-            else:
-                tables.answered_late += 1
-            if when >= period.start:
-                tables.days_to_answer.append(round((when - record.received_at).total_seconds() / 86400, 2))
-        elif final == REJECTED:
-            tables.rejected += 1
-        elif final == TRANSFERRED:
-            tables.transferred += 1
-        elif final == WAITING or last_instant <= record.due_at:  # waiting: the deadline clock is paused
-            tables.open_within_deadline += 1
-        else:
-            tables.open_overdue += 1
-    return tables
+    An explicitly empty name is refused rather than read as 'every unit', and an unknown one is
+    refused with the closest known names.
+    """
+    if text is None:
+        return None
+    wanted = " ".join(text.split())
+    if not wanted:
+        raise UnknownUnit(f"tên đơn vị trống; bỏ tham số để lập báo cáo toàn bộ, hoặc dùng '{UNCLASSIFIED}' "
+                          "cho hồ sơ chưa rõ đơn vị")
+    if wanted.casefold().strip("()") == UNCLASSIFIED:
+        return ""
+    units = known_units(session)
+    for unit in units:
+        if unit.casefold() == wanted.casefold():
+            return unit
+    close = difflib.get_close_matches(wanted, units, n=3, cutoff=0.6)
+    hint = f" Có phải: {', '.join(close)}?" if close else f" Các đơn vị có số liệu: {', '.join(units[:10]) or '(chưa có)'}."
+    raise UnknownUnit(f"không có hồ sơ nào của đơn vị '{wanted}'.{hint}")
 
 
 @dataclass
 class Satisfaction:
-    ratings: int = 0
-    satisfied: int = 0
-    by_subject: dict[str, tuple[int, int]] = field(default_factory=dict)  # subject → (satisfied, total)
-    by_channel: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Citizens' 1–5 ratings of how their case was handled (SIPAS-style)."""
+
+    levels: dict[int, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
+    answered_records: int = 0  # records answered in the period …
+    rated_records: int = 0  # … of which the citizen rated (response rate)
+    by_unit: dict[str, tuple[int, int]] = field(default_factory=dict)  # unit → (satisfied, ratings)
+
+    @property
+    def ratings(self) -> int:
+        return sum(self.levels.values())
+
+    @property
+    def satisfied(self) -> int:
+        return sum(n for level, n in self.levels.items() if level >= SATISFIED)
 
     @property
     def share(self) -> float | None:
         return round(self.satisfied / self.ratings, 3) if self.ratings else None
 
+    @property
+    def response_rate(self) -> float | None:
+        return round(self.rated_records / self.answered_records, 3) if self.answered_records else None
 
-def satisfaction(ratings: list[SatisfactionRating]) -> Satisfaction:
-    result = Satisfaction()
-    subjects: dict[str, list[int]] = {}
-    channels: dict[str, list[int]] = {}
-    for rating in ratings:
-        good = int(rating.score >= SATISFIED)
-        result.ratings += 1
-        result.satisfied += good
-        for table, key in ((subjects, rating.subject), (channels, rating.channel)):
-            table.setdefault(key, [0, 0])
-            table[key][0] += good
-            table[key][1] += 1
-    result.by_subject = {k: (v[0], v[1]) for k, v in subjects.items()}
-    result.by_channel = {k: (v[0], v[1]) for k, v in channels.items()}
-    return result
+
+@dataclass
+class AnswerRatings:
+    """👍/👎 on the assistant's answers: about the chatbot, not about any case."""
+
+    up: int = 0
+    down: int = 0
+    by_channel: dict[str, tuple[int, int]] = field(default_factory=dict)  # channel → (👍, 👎)
 
 
 @dataclass
@@ -207,68 +106,112 @@ class Usage:
     answered: int = 0
     clarified: int = 0
     declined: int = 0
+    unanswered: int = 0  # declined procedure/FAQ questions plus answers marked 👎
     top_procedures: list[tuple[str, int]] = field(default_factory=list)
-    gaps: list[tuple[int, list[str]]] = field(default_factory=list)  # (count, examples) per cluster
-
-
-def cluster(texts: list[str], vectors: np.ndarray, threshold: float = 0.85, examples: int = 3) -> list[tuple[int, list[str]]]:
-    """Greedy single-pass clustering by cosine similarity to each cluster's first member."""
-    centres: list[np.ndarray] = []
-    members: list[list[str]] = []
-    for text, vector in zip(texts, vectors, strict=True):
-        scores = [float(c @ vector) for c in centres]
-        best = int(np.argmax(scores)) if scores else -1
-        if best >= 0 and scores[best] >= threshold:
-            members[best].append(text)
-        else:
-            centres.append(vector)
-            members.append([text])
-    ranked = sorted(members, key=len, reverse=True)
-    return [(len(m), m[:examples]) for m in ranked]
-
-
-def usage(logs: list[QuestionLog], names: dict[str, str], embed=None, top: int = 10) -> Usage:
-    result = Usage(questions=len(logs))
-    counts: Counter = Counter()
-    gaps: list[str] = []
-    for log in logs:
-        if log.decision == "answer":
-            result.answered += 1
-            if log.procedure_code:
-                counts[log.procedure_code] += 1
-        elif log.decision == "clarify":
-            result.clarified += 1
-        else:
-            result.declined += 1
-        if (log.decision == "decline" and log.intent in ("procedure", "faq")) or log.helpful is False:
-            gaps.append(log.text)
-    result.top_procedures = [(f"{names.get(code, code)} ({code})", n) for code, n in counts.most_common(top)]
-    if gaps:
-        vectors = embed(gaps) if embed else np.eye(len(gaps), dtype=np.float32)
-        result.gaps = cluster(gaps, vectors)[:top]
-    return result
 
 
 @dataclass
 class Report:
     period: Period
-    agency: str | None
-    generated_at: dt.datetime
+    unit: str | None  # None: every unit; "": chưa phân loại
+    generated_at: dt.datetime  # Vietnam time
+    as_of: dt.datetime  # Vietnam time at which open records are judged overdue
     feedback: FeedbackTables
+    trend: list[TrendPoint]
+    praise: int
     satisfaction: Satisfaction
-    usage: Usage
-    monthly: list[tuple[str, FeedbackTables]]
+    answer_ratings: AnswerRatings | None  # province-wide reports only
+    usage: Usage | None  # province-wide reports only
+
+    @property
+    def unit_label(self) -> str:
+        return "Toàn bộ các đơn vị" if self.unit is None else (self.unit or UNCLASSIFIED.capitalize())
+
+    @property
+    def agency(self) -> str | None:  # the name the staff page and older callers use
+        return self.unit
+
+
+def case_satisfaction(session: Session, period: Period, unit: str | None, as_of_utc: dt.datetime) -> Satisfaction:
+    start, end = period.start_utc, period.end_utc
+    scoped = [] if unit is None else [FeedbackRecord.agency == unit]
+    result = Satisfaction()
+    for agency, score, n in session.execute(
+            select(FeedbackRecord.agency, SatisfactionRating.score, func.count())
+            .join(FeedbackRecord, FeedbackRecord.id == SatisfactionRating.record_id)
+            .where(SatisfactionRating.subject == "feedback", SatisfactionRating.at >= start, SatisfactionRating.at < end, *scoped)
+            .group_by(FeedbackRecord.agency, SatisfactionRating.score)):
+        level = min(5, max(1, int(score)))
+        result.levels[level] += n
+        good, total = result.by_unit.get(agency or UNCLASSIFIED, (0, 0))
+        result.by_unit[agency or UNCLASSIFIED] = (good + (n if level >= SATISFIED else 0), total + n)
+    answered = (select(StatusChange.record_id).select_from(StatusChange)
+                .join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id)
+                .where(StatusChange.at >= start, StatusChange.at < end, StatusChange.from_status.in_(OPEN),
+                       StatusChange.to_status.in_((ANSWERED, CLOSED)), *scoped).distinct().subquery())
+    rated = (select(SatisfactionRating.record_id)
+             .where(SatisfactionRating.subject == "feedback", SatisfactionRating.at < as_of_utc)
+             .distinct().subquery())
+    result.answered_records, result.rated_records = session.execute(
+        select(func.count(answered.c.record_id), func.count(rated.c.record_id))
+        .select_from(answered).outerjoin(rated, rated.c.record_id == answered.c.record_id)).one()
+    return result
+
+
+def answer_ratings(session: Session, period: Period) -> AnswerRatings:
+    result, channels = AnswerRatings(), {}
+    for channel, score, n in session.execute(
+            select(SatisfactionRating.channel, SatisfactionRating.score, func.count())
+            .where(SatisfactionRating.subject == "answer", SatisfactionRating.at >= period.start_utc,
+                   SatisfactionRating.at < period.end_utc).group_by(SatisfactionRating.channel, SatisfactionRating.score)):
+        up, down = channels.get(channel, (0, 0))
+        channels[channel] = (up + n, down) if score >= SATISFIED else (up, down + n)
+    result.by_channel = dict(sorted(channels.items()))
+    result.up = sum(u for u, _ in channels.values())
+    result.down = sum(d for _, d in channels.values())
+    return result
+
+
+def usage(session: Session, period: Period, names: dict[str, str], top: int = 10) -> Usage:
+    """One scan of the question log, grouped by what the report needs."""
+    gap = case((and_(QuestionLog.decision == "decline", QuestionLog.intent.in_(("procedure", "faq"))), 1),
+               (QuestionLog.helpful.is_(False), 1), else_=0)
+    code = case((QuestionLog.decision == "answer", QuestionLog.procedure_code), else_=None)
+    result, codes = Usage(), Counter()
+    for decision, unanswered, procedure, n in session.execute(
+            select(QuestionLog.decision, gap.label("gap"), code.label("code"), func.count())
+            .where(QuestionLog.at >= period.start_utc, QuestionLog.at < period.end_utc)
+            .group_by(QuestionLog.decision, "gap", "code")):
+        result.questions += n
+        result.answered += n if decision == "answer" else 0
+        result.clarified += n if decision == "clarify" else 0
+        result.unanswered += n if unanswered else 0
+        if procedure:
+            codes[procedure] += n
+    result.declined = result.questions - result.answered - result.clarified
+    ranked = sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:top]
+    result.top_procedures = [(f"{names.get(c, c)} ({c})", n) for c, n in ranked]
+    return result
 
 
 def build_report(session: Session, period: Period, agency: str | None = None, names: dict[str, str] | None = None,
-                 embed=None, now: dt.datetime | None = None) -> Report:
-    query = select(FeedbackRecord).options(selectinload(FeedbackRecord.history)).where(FeedbackRecord.received_at < period.end)
-    if agency:
-        query = query.where(FeedbackRecord.agency == agency)
-    records = list(session.scalars(query))
-    ratings = list(session.scalars(select(SatisfactionRating).where(
-        SatisfactionRating.at >= period.start, SatisfactionRating.at < period.end)))
-    logs = list(session.scalars(select(QuestionLog).where(QuestionLog.at >= period.start, QuestionLog.at < period.end)))
-    monthly = [(f"{start:%m/%Y}", feedback_tables(records, Period(f"{start:%m/%Y}", start, end))) for start, end in period.months()]
-    return Report(period=period, agency=agency, generated_at=now or dt.datetime.now(), feedback=feedback_tables(records, period),
-                  satisfaction=satisfaction(ratings), usage=usage(logs, names or {}, embed), monthly=monthly)
+                 now: dt.datetime | None = None, unit: str | None = None) -> Report:
+    """One computation of everything a report shows. `unit`/`agency`: an already resolved unit (see
+    `resolve_unit`); `now`: naive UTC, defaults to the current time."""
+    scope = unit if unit is not None else agency
+    now = now or utcnow()
+    as_of_utc = min(period.end_utc, now)
+    tables, trend = feedback_tables(session, period, scope, as_of_utc, period.buckets())
+    province = scope is None
+    return Report(period=period, unit=scope, generated_at=to_local(now), as_of=to_local(as_of_utc), feedback=tables,
+                  trend=trend, praise=tables.praise,
+                  satisfaction=case_satisfaction(session, period, scope, as_of_utc),
+                  answer_ratings=answer_ratings(session, period) if province else None,
+                  usage=usage(session, period, names or {}) if province else None)
+
+
+def data_version(session: Session) -> tuple:
+    """Changes whenever anything a report reads changes: the key under which its results may be cached."""
+    return (session.scalar(select(func.max(StatusChange.id))), session.scalar(select(func.count(StatusChange.id))),
+            session.scalar(select(func.max(SatisfactionRating.id))), session.scalar(select(func.max(QuestionLog.id))),
+            session.scalar(select(func.max(FeedbackRecord.updated_at))))

@@ -39,6 +39,7 @@ from feedback.deadlines import (  # Deadlines: callers import it from here
 from feedback.models import (
     ACCEPTED,
     ANSWERED,
+    CLASSIFICATIONS,
     CLOSED,
     IN_PROGRESS,
     KINDS,
@@ -113,6 +114,7 @@ class Draft:
     contact_phone: str | None = None
     embedding: Sequence[float] | None = None
     submission_key: str | None = None  # idempotency: the same key returns the same record
+    classification: str | None = None  # quy_dinh / hanh_vi when known at intake (see `classify`)
 
 
 def new_reference(year: int) -> str:
@@ -132,6 +134,8 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines | None = 
         raise InvalidInput(f"nội dung dài quá {MAX_CONTENT} ký tự")
     if draft.kind not in KINDS:
         raise InvalidInput(f"loại không hợp lệ: {draft.kind}")
+    if draft.classification is not None and draft.classification not in CLASSIFICATIONS:
+        raise InvalidInput(f"phân loại không hợp lệ: {draft.classification}")
     if not draft.contact_consent and (draft.contact_name or draft.contact_phone):
         raise InvalidInput("chỉ lưu thông tin liên hệ khi người dân đồng ý")
     if draft.submission_key:
@@ -152,7 +156,7 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines | None = 
         contact_consent=draft.contact_consent, contact_name=draft.contact_name if draft.contact_consent else None,
         contact_phone=draft.contact_phone if draft.contact_consent else None,
         embedding=np.asarray(draft.embedding, dtype=np.float32).tobytes() if draft.embedding is not None else None,
-        submission_key=draft.submission_key,
+        submission_key=draft.submission_key, classification=draft.classification,
     )
     session.add(record)
     session.flush()
@@ -256,7 +260,8 @@ def assign(session: Session, record_ids: Sequence[int], assignee_id: int, actor:
     return records
 
 
-def reply(session: Session, record_id: int, author: str, text: str, expected_version: int | None = None) -> ReplyMessage:
+def reply(session: Session, record_id: int, author: str, text: str, expected_version: int | None = None,
+          now: dt.datetime | None = None) -> ReplyMessage:
     """Save the answer, queue it to the citizen's channel, and mark the record answered."""
     text = (text or "").strip()
     if not text:
@@ -269,22 +274,46 @@ def reply(session: Session, record_id: int, author: str, text: str, expected_ver
         raise InvalidTransition("hồ sơ đã đóng; mở lại trước khi trả lời")
     message_text = labels.REPLY_MESSAGE.format(reference=record.reference, text=text) + "\n\n" + labels.RATE_INVITE
     queued = outbox.enqueue(session, record.channel, record.chat_id, message_text)
-    message = ReplyMessage(record_id=record.id, author=author, text=text, outbox_id=queued.id)
+    message = ReplyMessage(record_id=record.id, author=author, text=text, outbox_id=queued.id, at=now or utcnow())
     session.add(message)
     if record.status in (NEW, ACCEPTED, WAITING):
-        transition(session, record.id, IN_PROGRESS, author, "bắt đầu xử lý")
+        transition(session, record.id, IN_PROGRESS, author, "bắt đầu xử lý", now=now)
     if record.status == IN_PROGRESS:
-        transition(session, record.id, ANSWERED, author, "đã gửi trả lời")
+        transition(session, record.id, ANSWERED, author, "đã gửi trả lời", now=now)
     session.flush()
     return message
 
 
+def classify(session: Session, record_id: int, classification: str | None, actor: str) -> FeedbackRecord:
+    """Mark a PAKN as about an administrative regulation or an official's behaviour (NĐ 20/2008), or clear it."""
+    if classification is not None and classification not in CLASSIFICATIONS:
+        raise InvalidInput(f"phân loại không hợp lệ: {classification}")
+    record = get(session, record_id)
+    record.classification = classification
+    record.updated_at = utcnow()
+    session.add(AuditEntry(actor=actor, action="classify", record_id=record.id, detail=classification or ""))
+    session.flush()
+    return record
+
+
+def publish(session: Session, record_id: int, actor: str, now: dt.datetime | None = None) -> FeedbackRecord:
+    """Record that the handling result was made public (counted as 'đã công khai' in reports)."""
+    record = get(session, record_id)
+    if record.status in OPEN:
+        raise InvalidTransition("chỉ công khai kết quả của hồ sơ đã xử lý")
+    record.published_at = now or utcnow()
+    record.updated_at = utcnow()
+    session.add(AuditEntry(actor=actor, action="publish", record_id=record.id))
+    session.flush()
+    return record
+
+
 def rate_record(session: Session, channel: str, chat_id: str, score: int, reason: str = "",
-                within_days: int = 30) -> FeedbackRecord | None:
+                within_days: int = 30, now: dt.datetime | None = None) -> FeedbackRecord | None:
     """The citizen's 1–5 rating of how their latest answered record was handled (once per record)."""
     if not 1 <= score <= 5:
         raise InvalidInput("điểm đánh giá từ 1 đến 5")
-    since = utcnow() - dt.timedelta(days=within_days)
+    since = (now or utcnow()) - dt.timedelta(days=within_days)
     rated = select(SatisfactionRating.record_id).where(SatisfactionRating.record_id.is_not(None))
     record = session.scalar(
         select(FeedbackRecord)
@@ -294,7 +323,8 @@ def rate_record(session: Session, channel: str, chat_id: str, score: int, reason
         .order_by(FeedbackRecord.answered_at.desc()).limit(1))
     if record is None:
         return None
-    session.add(SatisfactionRating(subject="feedback", record_id=record.id, channel=channel, score=score, reason=reason[:300]))
+    session.add(SatisfactionRating(subject="feedback", record_id=record.id, channel=channel, score=score, reason=reason[:300],
+                                   at=now or utcnow()))
     session.flush()
     return record
 

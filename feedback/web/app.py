@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -34,6 +35,7 @@ from feedback.auth import authenticate
 from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
 from feedback.db import utcnow
 from feedback.deadlines import STEPS, step_deadlines
+from feedback.report_views import ReportCache, chart_names
 from feedback.workdays import default_calendar, format_local_date, format_local_datetime
 
 
@@ -56,7 +58,7 @@ class WebConfig:
     idle_minutes: int = 30
     prefix: str = "/staff"
     admin: AdminHooks | None = None
-    embed: Callable | None = None  # texts → vectors, to cluster unanswered questions in reports
+    embed: Callable | None = None  # unused by reports since they count unanswered questions instead of clustering them
 
 
 def _templates() -> Jinja2Templates:
@@ -328,71 +330,43 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
                 return RedirectResponse(f"{p}/admin?{urlencode({'error': str(exc)})}", status_code=303)
         return RedirectResponse(f"{p}/admin?{urlencode({'msg': message})}", status_code=303)
 
-    def report_for(request: Request, db):
-        from feedback.reports import Period, build_report
+    report_cache = ReportCache(sessions)
 
-        period = Period.parse(request.query_params.get("period") or f"{utcnow():%Y-%m}")
-        agency = (request.query_params.get("agency") or "").strip() or None
-        return build_report(db, period, agency=agency, embed=config.embed)
-
-    def report_request(request: Request, db):
-        """(user, report, error): the shared preamble of the report page and its downloads."""
-        user = current_user(request, db)
-        if user is None:
-            return None, None, None
-        try:
-            return user, report_for(request, db), None
-        except ValueError as exc:
-            return user, None, str(exc)
+    def report_params(request: Request) -> tuple[str | None, str | None]:
+        return request.query_params.get("period"), request.query_params.get("agency")
 
     async def reports_page(request: Request) -> Response:
-        from feedback.report_files import tables
-
         with sessions() as db:
-            user, report, error = report_request(request, db)
-            if user is None:
-                return to_login()
-            if report is None:
-                return render(request, "reports.html", user=user, error=error, report=None, tables=[], query="")
-            query = urlencode({k: v for k, v in request.query_params.items() if k in ("period", "agency")})
-            return render(request, "reports.html", user=user, report=report, tables=tables(report), query=query,
-                          period=request.query_params.get("period", ""), agency=request.query_params.get("agency", ""))
+            user = current_user(request, db)
+        if user is None:
+            return to_login()
+        data = await run_in_threadpool(report_cache.page, *report_params(request))
+        query = urlencode({k: v for k, v in request.query_params.items() if k in ("period", "agency")})
+        computed = data.computed
+        return render(request, "reports.html", user=user, error=data.error, units=data.units, query=query,
+                      report=computed.report if computed else None, tables=computed.tables if computed else [],
+                      charts=chart_names(computed.report) if computed else [],
+                      period=request.query_params.get("period", ""), agency=request.query_params.get("agency", ""))
 
     async def report_file(request: Request) -> Response:
-        import io
-        import tempfile
-        import zipfile
-
-        from feedback.report_files import charts, write_csv, write_xlsx
-
+        what = request.path_params["what"]
         with sessions() as db:
-            user, report, error = report_request(request, db)
+            user = current_user(request, db)
             if user is None:
                 return to_login()
-            if report is None:
-                return HTMLResponse(error, status_code=400)
-            db.add(AuditEntry(actor=user.username, action="report_download", detail=report.period.label))
-            db.commit()
-        what = request.path_params["what"]
-        if what.endswith(".png"):
-            images = charts(report)
-            name = what.removesuffix(".png")
-            if name not in images:
-                return HTMLResponse("Không có biểu đồ này.", status_code=404)
-            return Response(images[name], media_type="image/png")
-        with tempfile.TemporaryDirectory() as tmp:
-            if what == "bao-cao.xlsx":
-                data = write_xlsx(report, Path(tmp) / "bao-cao.xlsx").read_bytes()
-                media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            elif what == "bao-cao-csv.zip":
-                buffer = io.BytesIO()
-                with zipfile.ZipFile(buffer, "w") as archive:
-                    for path in write_csv(report, Path(tmp)):
-                        archive.write(path, path.name)
-                data, media = buffer.getvalue(), "application/zip"
-            else:
-                return HTMLResponse("Không có tệp này.", status_code=404)
-        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{what}"'})
+            if not what.endswith(".png"):
+                detail = " ".join([what, *(v or "" for v in report_params(request))])
+                db.add(AuditEntry(actor=user.username, action="report_download", detail=detail[:1000]))
+                db.commit()
+        try:
+            found = await run_in_threadpool(report_cache.file, *report_params(request), what)
+        except ValueError as exc:
+            return HTMLResponse(str(exc), status_code=400)
+        if found is None:
+            return HTMLResponse("Không có tệp này.", status_code=404)
+        data, media = found
+        headers = {} if what.endswith(".png") else {"Content-Disposition": f'attachment; filename="{what}"'}
+        return Response(data, media_type=media, headers=headers)
 
     routes = [
         Route("/reports", reports_page, methods=["GET"]),
@@ -413,4 +387,6 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=config.secret_key, session_cookie="tthc_staff",
                              max_age=8 * 3600, same_site="lax", https_only=config.https_only)]
-    return Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.report_cache = report_cache
+    return app
