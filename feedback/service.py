@@ -56,6 +56,8 @@ from feedback.models import (
     StatusChange,
 )
 from feedback.db import utcnow
+from feedback.errors import (  # noqa: F401 - FeedbackError is part of the service API (callers catch service.FeedbackError)
+    ConcurrentEdit, FeedbackError, FeedbackNotFound, InvalidInput, InvalidTransition)
 from feedback.workdays import WorkCalendar, default_calendar, local_day_bounds_utc
 
 MAX_CONTENT = 5000
@@ -74,26 +76,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 NEEDS_NOTE = {TRANSFERRED, REJECTED, WAITING}
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _REFERENCE = re.compile(r"^PA-\d{4}-[0-9A-HJKMNP-TV-Z]{6}$")
-
-
-class FeedbackError(Exception):
-    """Base of the errors the web and the bot translate into a message."""
-
-
-class InvalidInput(FeedbackError):
-    pass
-
-
-class InvalidTransition(FeedbackError):
-    pass
-
-
-class ConcurrentEdit(FeedbackError):
-    pass
-
-
-class FeedbackNotFound(FeedbackError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -355,10 +337,6 @@ def is_due_soon(record: FeedbackRecord, now: dt.datetime | None = None, deadline
     now = now or utcnow()
     soon = (deadlines or default_deadlines()).due("due_soon", now, calendar)
     return record.status in CLOCK_RUNNING and now <= record.due_at <= soon
-
-
-def update_overdue(record: FeedbackRecord, now: dt.datetime | None = None) -> bool:
-    return record.status in CLOCK_RUNNING and (now or utcnow()) > record.next_update_due_at
 
 
 @dataclass

@@ -23,10 +23,6 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def has_diacritics(text: str) -> bool:
-    return fold(text) != _SPACES.sub(" ", text.lower()).strip()
-
-
 def slugify(text: str, max_length: int = 80) -> str:
     slug = _NON_WORD.sub("-", fold(text)).strip("-")
     return slug[:max_length].rstrip("-") or "x"

@@ -13,17 +13,18 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.engine.feedback_dialog import StatusView, Submitted
 from feedback import labels, service
+from feedback.deadlines import Deadlines, default_deadlines
 from feedback.workdays import default_calendar, format_local_date
 
 
 class DatabaseFeedbackPort:
     def __init__(self, sessions: sessionmaker, embed: Callable[[str], np.ndarray] | None = None,
                  describe: Callable[[str | None], tuple[str, str]] | None = None,
-                 deadlines: service.Deadlines = service.Deadlines()):
+                 deadlines: Deadlines | None = None):
         self.sessions = sessions
         self.embed = embed
         self.describe = describe  # code → (procedure name, field)
-        self.deadlines = deadlines
+        self.deadlines = deadlines or default_deadlines()
         default_calendar()  # a wrong holiday file stops start-up rather than the first submission
 
     def submit(self, draft: dict) -> Submitted:

@@ -1,7 +1,8 @@
 """One settings object, read at the edge (CLI entry point) and passed down as arguments.
 
 Environment variables use the prefix `TTHC_` (e.g. `TTHC_EMBEDDER`, `TTHC_CACHE_DIR`); a `.env` file
-in the working directory is read too. Secrets (channel tokens) arrive with the channels issue.
+in the working directory is read too. Secrets are `SecretStr`, so they never appear in a repr or a log.
+Every field is documented in docs/settings.md (tests/test_settings_doc.py keeps the two in step).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
     # every popular question and its follow-ups within the 400 MB worker budget (docs/performance.md)
     query_cache_size: int = Field(4_000, description="search results and query embeddings kept in memory by normalised text (0: off)")
     database_url: str = Field("sqlite:///tthc.db", description="SQLAlchemy URL for stored data")
-    log_level: str = "WARNING"
+    log_level: str = Field("WARNING", description="log level of the bot and server (DEBUG, INFO, WARNING, ERROR)")
 
     # server
     host: str = Field("127.0.0.1", description="address `tthc serve` listens on")
@@ -59,8 +60,7 @@ class Settings(BaseSettings):
     staff_secret_key: SecretStr | None = Field(None, description="signs staff session cookies (≥32 random characters)")
     staff_https_only: bool = Field(False, description="mark session cookies Secure (set behind TLS)")
     outbox_claim_seconds: float = Field(120.0, description="a claimed outbox message unsent after this long is retried")
-    feedback_answer_days: int = Field(20, description="days to answer a feedback record")
-    feedback_update_days: int = Field(7, description="days between progress updates while open")
+    # the feedback deadlines (TTHC_FEEDBACK_*_DAYS, in working days) are read by feedback.deadlines.Deadlines
 
     @field_validator("telegram_webhook_secret", "zalo_oa_secret_key", "staff_secret_key")
     @classmethod

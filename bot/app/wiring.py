@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from bot.app.feedback_port import DatabaseFeedbackPort
 from bot.app.settings import Settings
 from bot.engine.turn import Engine
 from feedback.db import init_db, make_engine, session_factory
-from feedback.service import Deadlines
+from feedback.deadlines import Deadlines, default_deadlines
 from indexer.build import active_version, build_index
 from indexer.embed import Embedder, make_embedder
 from indexer.query_cache import QueryCache
@@ -44,7 +44,7 @@ class Runtime:
     engine: Engine
     index_root: Path
     sessions: sessionmaker | None = None
-    deadlines: Deadlines = Deadlines()
+    deadlines: Deadlines = field(default_factory=default_deadlines)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -91,7 +91,7 @@ def ensure_index(
     return Index.load(root, embedder, settings.query_cache_size)
 
 
-def feedback_port(index: Index, sessions: sessionmaker, deadlines: Deadlines = Deadlines()) -> DatabaseFeedbackPort:
+def feedback_port(index: Index, sessions: sessionmaker, deadlines: Deadlines | None = None) -> DatabaseFeedbackPort:
     def describe(code: str | None) -> tuple[str, str]:
         proc = index.procedures.get(code or "")
         return (proc.name, proc.field) if proc else ("", "")
@@ -111,7 +111,7 @@ def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None
     index = ensure_index(settings, catalogue, embedder, progress)
     index_root = index_root_for(settings, catalogue, embedder)
     del catalogue  # the index reads its own copy on demand; holding this one costs ~80 MB nationally
-    deadlines = Deadlines(answer_days=settings.feedback_answer_days, update_days=settings.feedback_update_days)
+    deadlines = default_deadlines()  # TTHC_FEEDBACK_*_DAYS, in working days
     port = feedback_port(index, sessions, deadlines) if sessions is not None else None
     engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings", feedback=port)
     return Runtime(problems, embedder, index, engine,

@@ -10,7 +10,6 @@ retrieval features is fitted by gradient descent and written to `bot/data/calibr
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from pathlib import Path
 

@@ -1,0 +1,101 @@
+"""`tthc report`, `tthc feedback …`, `tthc staff …`: the feedback side's commands (parse, call, print)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.cli_common import console, settings as _settings
+
+def report(
+    period: Annotated[str, typer.Argument(help="2026-10 | 2026-Q3 | 2026-H1 | 2026 | 2026-01-01..2026-01-31 | ky:2026-10 (15th-14th)")],
+    agency: Annotated[str | None, typer.Option(help="only this unit (agency / commune); 'chưa phân loại' = records with none")] = None,
+    out: Annotated[Path, typer.Option(help="folder for the XLSX, CSV and PNG files")] = Path("bao-cao"),
+    form: Annotated[Path | None, typer.Option(help="YAML overriding the official sheet's texts (see docs/reports.md)")] = None,
+) -> None:
+    """Periodic PAKN, satisfaction and usage report: official-layout XLSX plus one sheet per table, CSV and PNG charts."""
+    from bot.app.wiring import open_database
+    from feedback.report_files import tables, write_charts, write_csv, write_xlsx
+    from feedback.report_form import FormLayout
+    from feedback.reports import Period, build_report, resolve_unit
+
+    settings = _settings()
+    sessions = open_database(settings)
+    try:
+        parsed = Period.parse(period)
+        layout = FormLayout.load(form)
+        with sessions() as db:
+            data = build_report(db, parsed, unit=resolve_unit(db, agency))
+    except ValueError as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    stem = f"bao-cao-{period}".replace("..", "_").replace(":", "-")
+    xlsx = write_xlsx(data, out / f"{stem}.xlsx", layout)
+    csvs = write_csv(data, out / f"{stem}-csv", layout)
+    pngs = write_charts(data, out / f"{stem}-bieu-do")
+    screen = Console()
+    for title, header, rows in tables(data, layout)[1:3]:
+        table = Table(*header, title=f"{title} — {data.unit_label} — {parsed.label}")
+        for row in rows:
+            table.add_row(*map(str, row))
+        screen.print(table)
+    console.print(f"→ {xlsx}, {len(csvs)} tệp CSV, {len(pngs)} biểu đồ PNG trong {out}")
+
+
+feedback_app = typer.Typer(help="Feedback records: retention.", no_args_is_help=True)
+
+
+@feedback_app.command("purge")
+def feedback_purge(
+    older_than: Annotated[str, typer.Option("--older-than", help="retention period, e.g. 365d, 24m, 2y")] = "730d",
+) -> None:
+    """Remove personal data (content, chat id, contact) from finished records older than the period; keep statistics."""
+    import re as _re
+
+    from bot.app.wiring import open_database
+    from feedback.retention import purge
+
+    match = _re.fullmatch(r"(\d+)([dmy])", older_than.strip().lower())
+    if not match:
+        console.print("[red]Sai định dạng thời hạn[/red] (ví dụ 365d, 24m, 2y).")
+        raise typer.Exit(2)
+    days = int(match.group(1)) * {"d": 1, "m": 30, "y": 365}[match.group(2)]
+    sessions = open_database(_settings())
+    try:
+        with sessions() as db, db.begin():
+            result = purge(db, days)
+    except ValueError as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"Đã xóa dữ liệu cá nhân của {result.records} hồ sơ, {result.questions} câu hỏi, "
+                  f"{result.rating_reasons} lý do đánh giá (cũ hơn {days} ngày).")
+
+
+staff_app = typer.Typer(help="Staff accounts for the feedback web pages.", no_args_is_help=True)
+
+
+@staff_app.command("add")
+def staff_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="staff | admin")] = "staff",
+    display_name: Annotated[str, typer.Option(help="name shown on pages")] = "",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="at least 10 characters (prompted when omitted)")] = "",
+) -> None:
+    """Create a staff user (argon2-hashed password)."""
+    from bot.app.wiring import open_database
+    from feedback.auth import add_user
+    from feedback.service import InvalidInput
+
+    sessions = open_database(_settings())
+    try:
+        with sessions() as db, db.begin():
+            user = add_user(db, username, password, role=role, display_name=display_name)
+            console.print(f"Đã tạo tài khoản {user.username} ({role}).")
+    except InvalidInput as exc:
+        console.print(f"[red]Lỗi:[/red] {exc}")
+        raise typer.Exit(2) from exc
