@@ -34,7 +34,10 @@ def _runtime(catalogue: list[Path] | None, quiet: bool = False, store_feedback: 
     with _progress() as progress:
         task = progress.add_task("Xây dựng chỉ mục (lần đầu)", total=None, visible=False)
 
-        def tick(done: int, total: int) -> None:
+        def tick(done: int, total: int, label: str | None = None) -> None:
+            """Steps that take long on a first start (embedding the catalogue, learning intents) show a bar."""
+            if label:
+                progress.update(task, description=label)
             progress.update(task, completed=done, total=total, visible=total > 0 and not quiet)
 
         try:

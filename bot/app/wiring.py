@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import sessionmaker
-
-from bot.app.feedback_port import DatabaseFeedbackPort
 from bot.app.settings import Settings
+from bot.app.shipped_index import shipped_for
 from bot.engine.turn import Engine
-from feedback.db import init_db, make_engine, session_factory
-from feedback.deadlines import Deadlines, default_deadlines
 from indexer.build import active_version, build_index
 from indexer.embed import Embedder, make_embedder
 from indexer.query_cache import QueryCache
@@ -32,8 +28,12 @@ from knowledge.loaders import bundled_sample_path, catalogue_fingerprint, load_c
 from knowledge.schema import Catalogue
 from knowledge.text import slugify
 
-if TYPE_CHECKING:  # serving libraries (Starlette, PTB, httpx) stay out of `ask` and `chat` start-up
+if TYPE_CHECKING:  # serving and database libraries stay out of `ask` start-up (imported where used)
+    from sqlalchemy.orm import sessionmaker
+
+    from bot.app.feedback_port import DatabaseFeedbackPort
     from bot.app.server import ServerParts
+    from feedback.deadlines import Deadlines
     from feedback.web.app import WebConfig
 
 @dataclass
@@ -44,7 +44,7 @@ class Runtime:
     engine: Engine
     index_root: Path
     sessions: sessionmaker | None = None
-    deadlines: Deadlines = field(default_factory=default_deadlines)
+    deadlines: Deadlines | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -76,9 +76,12 @@ def ensure_index(
     settings: Settings,
     catalogue: Catalogue,
     embedder: Embedder,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
     rebuild: bool = False,
 ) -> Index:
+    if not rebuild and settings.index_dir is None and (
+            shipped := shipped_for(catalogue_fingerprint(catalogue), embedder.name)) is not None:
+        return Index.load(shipped, embedder, settings.query_cache_size)  # the bundled sample, built and shipped
     root = index_root_for(settings, catalogue, embedder)
     if not rebuild and active_version(root) is not None and settings.index_dir is not None:
         return Index.load(root, embedder, settings.query_cache_size)  # a deployment serves what its administrator built
@@ -92,6 +95,8 @@ def ensure_index(
 
 
 def feedback_port(index: Index, sessions: sessionmaker, deadlines: Deadlines | None = None) -> DatabaseFeedbackPort:
+    from bot.app.feedback_port import DatabaseFeedbackPort
+
     def describe(code: str | None) -> tuple[str, str]:
         proc = index.procedures.get(code or "")
         return (proc.name, proc.field) if proc else ("", "")
@@ -101,7 +106,7 @@ def feedback_port(index: Index, sessions: sessionmaker, deadlines: Deadlines | N
 
 
 def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None,
-                   progress: Callable[[int, int], None] | None = None, sessions: sessionmaker | None = None) -> Runtime:
+                   progress: Callable[..., None] | None = None, sessions: sessionmaker | None = None) -> Runtime:
     """Everything that answers; with `sessions`, captured feedback is stored (else capture ends politely)."""
     paths = catalogue_paths or ([settings.catalogue] if settings.catalogue else None)
     catalogue, problems = load_catalogue_or_fail(paths)
@@ -111,14 +116,20 @@ def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None
     index = ensure_index(settings, catalogue, embedder, progress)
     index_root = index_root_for(settings, catalogue, embedder)
     del catalogue  # the index reads its own copy on demand; holding this one costs ~80 MB nationally
-    deadlines = default_deadlines()  # TTHC_FEEDBACK_*_DAYS, in working days
+    deadlines = None
+    if sessions is not None:
+        from feedback.deadlines import default_deadlines
+
+        deadlines = default_deadlines()  # TTHC_FEEDBACK_*_DAYS, in working days
     port = feedback_port(index, sessions, deadlines) if sessions is not None else None
-    engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings", feedback=port)
+    engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings", feedback=port, progress=progress)
     return Runtime(problems, embedder, index, engine,
                    index_root=index_root, sessions=sessions, deadlines=deadlines)
 
 
 def open_database(settings: Settings) -> sessionmaker:
+    from feedback.db import init_db, make_engine, session_factory
+
     engine = make_engine(settings.database_url)
     init_db(engine)
     return session_factory(engine)

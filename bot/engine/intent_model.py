@@ -8,6 +8,7 @@ read-only), keyed by everything they depend on, and a start only loads them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from indexer.search import Index
 
 INTENT_MODEL_VERSION = "sklearn-1"
+INTENT_FILE = "intents.npz"  # beside the index version it was fitted for
+Progress = Callable[[int, int, str], None]  # done, total, what is being done
 
 SCALE = 20.0  # cosine-scale inputs: sharpened logits let a linear model separate the classes
 L2 = 1e-3  # weight decay per example on the unscaled weights
@@ -86,7 +89,7 @@ def intent_model_key(index: Index) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
-def fit_intent_model(index: Index, cache_dir: Path) -> SoftmaxClassifier:
+def fit_intent_model(index: Index, cache_dir: Path, progress: Progress | None = None) -> SoftmaxClassifier:
     """Embed the labelled examples (content-hash cached) and fit the classifier."""
     examples = load_examples()
     examples.update(catalogue_examples(index.catalogue))
@@ -97,20 +100,21 @@ def fit_intent_model(index: Index, cache_dir: Path) -> SoftmaxClassifier:
             texts.append(index.normalizer.query(text).restored)
             labels.append(label)
     embedder = CachedEmbedder(index.embedder, cache_dir)
-    vectors = embedder.encode(texts, is_query=True)
+    tick = (lambda done, total: progress(done, total, "Học ý định (lần đầu)")) if progress else None
+    vectors = embedder.encode(texts, is_query=True, progress=tick)
     embedder.save()
     features = np.stack([classifier_input(v, t) for v, t in zip(vectors, raw, strict=True)])
     return SoftmaxClassifier.fit(features, labels)
 
 
-def load_or_fit(index: Index, cache_dir: Path) -> SoftmaxClassifier:
+def load_or_fit(index: Index, cache_dir: Path, progress: Progress | None = None) -> SoftmaxClassifier:
     """The stored model for this index if there is one, else a fresh fit (then stored)."""
     key = intent_model_key(index)
-    places = [index.path / "intents.npz", cache_dir / "intents" / f"{key}.npz"]
+    places = [index.path / INTENT_FILE, cache_dir / "intents" / f"{key}.npz"]
     for path in places:
         if (stored := SoftmaxClassifier.load(path, key)) is not None:
             return stored
-    classifier = fit_intent_model(index, cache_dir)
+    classifier = fit_intent_model(index, cache_dir, progress)
     for path in places:  # the version directory may be read-only (a shipped index)
         try:
             classifier.save(path, key)

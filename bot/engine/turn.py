@@ -25,7 +25,7 @@ from bot.engine import followups, replies
 from bot.engine.decide import Decision, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
-from bot.engine.intent_model import SoftmaxClassifier, load_or_fit
+from bot.engine.intent_model import Progress, SoftmaxClassifier, load_or_fit
 from bot.engine.intents import (
     IntentGuess,
     asks_question,
@@ -74,11 +74,12 @@ class Engine:
         ) | _VIETNAMESE_SYLLABLES
 
     @classmethod
-    def create(cls, index: Index, cache_dir: Path | None = None, feedback: FeedbackPort | None = None) -> Engine:
+    def create(cls, index: Index, cache_dir: Path | None = None, feedback: FeedbackPort | None = None,
+               progress: Progress | None = None) -> Engine:
         """An engine for `index`. The intent model is fitted once per (examples, catalogue,
         embedder) and stored beside the index version, so a start loads weights instead of
         embedding ~2,000 examples and refitting."""
-        classifier = load_or_fit(index, cache_dir or index.path.parent.parent / "cache")
+        classifier = load_or_fit(index, cache_dir or index.path.parent.parent / "cache", progress)
         return cls(index, classifier, Calibration.bundled(), feedback=feedback)
 
     # ------------------------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""The bundled sample's index, shipped built so a fresh install answers without embedding anything.
+
+`tthc index ship` builds it with the project's own build command (plus the intent model's weights)
+into `bot/data/sample-index/`. It is used only when it is exactly what a build would produce now:
+same catalogue content, same embedder, same index-building code (a hash of `indexer/` and the
+text folding it relies on). Otherwise the index is built into the cache as for any catalogue, and
+tests/test_shipped_index.py fails in CI until someone ships it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+SHIP_FILE = "ship.json"
+
+
+def shipped_dir() -> Path:
+    return Path(str(resources.files("bot"))) / "data" / "sample-index"
+
+
+def builder_fingerprint() -> str:
+    """Hash of everything besides the catalogue and the embedder that decides an index's content."""
+    indexer = Path(str(resources.files("indexer")))
+    knowledge = Path(str(resources.files("knowledge")))
+    files = sorted([*indexer.rglob("*.py"), *indexer.glob("data/*"), knowledge / "text.py"])
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(indexer.parent).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def shipped_for(catalogue_hash: str, embedder_name: str) -> Path | None:
+    """The shipped index directory if it was built from this catalogue, embedder and code."""
+    root = shipped_dir()
+    try:
+        manifest = json.loads((root / "manifest.json").read_text())
+        ship = json.loads((root / SHIP_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    fresh = (manifest.get("catalogue_hash") == catalogue_hash and manifest.get("embedder") == embedder_name
+             and ship.get("builder") == builder_fingerprint())
+    return root if fresh else None
+
+
+def write_ship_record(root: Path) -> None:
+    (root / SHIP_FILE).write_text(json.dumps({"builder": builder_fingerprint()}, indent=1) + "\n")
