@@ -13,11 +13,11 @@ depends on the text and the model only, and the model cannot change without a re
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+import cachetools
 import numpy as np
 
 from indexer.embed import Embedder
@@ -41,13 +41,16 @@ class CacheStats:
 
 
 class LruCache:
-    """A thread-safe least-recently-used map with hit counters (values are shared: never mutate them)."""
+    """A thread-safe least-recently-used map with hit counters (values are shared: never mutate them).
+
+    Eviction and recency are cachetools' LRUCache; this adds the lock (cachetools' caches are not
+    thread-safe) and the hit/miss counters /health reports."""
 
     def __init__(self, capacity: int):
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._entries: cachetools.LRUCache = cachetools.LRUCache(maxsize=capacity)
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
@@ -57,22 +60,21 @@ class LruCache:
             value = self._entries.get(key)
             if value is None:
                 self._misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self._hits += 1
+            else:
+                self._hits += 1
             return value
 
     def peek(self, key: Hashable) -> Any | None:
         """The value if present, without counting a lookup or refreshing its place (side uses)."""
         with self._lock:
-            return self._entries.get(key)
+            try:
+                return cachetools.Cache.__getitem__(self._entries, key)  # the base class: no LRU update
+            except KeyError:
+                return None
 
     def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
 
     def stats(self) -> CacheStats:
         with self._lock:
