@@ -53,3 +53,29 @@ def test_dialogues_hold_their_floor(cache, tmp_path, monkeypatch):
     _answer(cache, monkeypatch, shared_path("eval", "dialogues.jsonl"), out, "--dialogues")
     code, scores = _score(shared_path("eval", "dialogues.jsonl"), out, "--dialogues", shared_path("eval", "targets.json"))
     assert scores["turns_right"] >= 0.75, scores
+
+
+@pytest.mark.parametrize("gold_name", ["dev", "portal"])
+def test_our_scoring_agrees_with_the_shared_scorer(gold_name):
+    """`tthc eval` and shared/eval/score.py count alike (random predictions, every decision kind)."""
+    import importlib.util
+    import random
+    from pathlib import Path
+
+    from bot.tools.evaluation import read_jsonl, score_questions
+
+    spec = importlib.util.spec_from_file_location("shared_score", shared_path("eval", "score.py"))
+    shared = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shared)
+    gold = (read_jsonl(shared_path("eval", "dev.jsonl")) if gold_name == "dev" else
+            read_jsonl(Path(__file__).parent / "data" / "validation" / "portal_labelled.jsonl"))
+    codes = sorted({c for g in gold for c in g.get("gold") or []})
+    rng = random.Random(7)
+    predictions = [{"id": g["id"], "intent": rng.choice(["procedure", "faq", "out_of_scope", "chitchat"]),
+                    "procedures": rng.sample(codes, 5) if rng.random() < 0.5 else list(g.get("gold") or [])[:1] + rng.sample(codes, 3),
+                    "faq": [g.get("faq") or "x"], "confident": rng.random() < 0.6,
+                    "decision": rng.choice(["answer", "clarify", "decline"])} for g in gold]
+    ours, theirs = score_questions(gold, predictions), shared.score(gold, predictions)
+    assert ours["styles"]["all"]["top1"] == pytest.approx(theirs["all"]["top1"], abs=1e-4)
+    for key in ("confident_wrong", "helpful", "decline_rate", "faq_top1", "intent_accuracy"):
+        assert (ours[key] is None and key not in theirs) or ours[key] == pytest.approx(theirs[key], abs=1e-4), key

@@ -1,7 +1,11 @@
-"""`tthc eval`: every figure of the evaluation contract, as printed tables, in one run.
+"""`tthc eval`: every figure of the evaluation contract, every scope, side by side, in one run.
 
-Scopes: the bundled sample catalogue, and the whole national catalogue (imported from
-shared/data, with the bundled curated entries overlaid by code, as a deployment would run it).
+Scopes (catalogues): the bundled curated sample; the national catalogue as an administrator
+imports it (shared/data, no curated overlay, plus the reform FAQ every deployment ships); the same
+with the curated sample overlaid by code. Sets: the dev questions and dialogues (tuned on), our own
+validation questions and dialogues (tests/data/validation, never tuned on) and the real portal
+questions we labelled (procedure / not in catalogue / information). Dev proves nothing about other
+citizens: the validation and portal columns are the ones that count.
 """
 
 from __future__ import annotations
@@ -78,6 +82,54 @@ def _summary_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
+VALIDATION = Path(__file__).resolve().parents[2] / "tests" / "data" / "validation"
+FIGURES = ("top1", "top3", "mrr", "confident_wrong", "helpful", "faq_top1", "intent_accuracy", "decline_rate",
+           "turns_right")
+
+
+def faq_only(catalogue):
+    """The reform FAQ a deployment gets by default, without the curated procedures."""
+    return type(catalogue)(procedures=(), faq=catalogue.faq)
+
+
+def portal_questions(data_dir: Path) -> list[dict]:
+    """Our labels joined with the question text in shared/ (the text is never copied here)."""
+    labels_path, text_path = VALIDATION / "portal_labelled.jsonl", data_dir / "portal-questions" / "questions.jsonl"
+    if not (labels_path.exists() and text_path.exists()):
+        return []
+    text = {row["id"]: row["question"] for row in read_jsonl(text_path)}
+    return [{**row, "question": text[row["id"]]} for row in read_jsonl(labels_path) if row["id"] in text]
+
+
+def flatten(scores: dict[str, Any]) -> dict[str, Any]:
+    flat = {k: v for k, v in scores.items() if k != "styles"}
+    flat.update({k: v for k, v in (scores.get("styles", {}).get("all") or {}).items() if k != "n"})
+    return flat
+
+
+def evaluate_sets(engine: Engine, sets: dict[str, tuple[str, list[dict], dict | None]]) -> dict[str, dict]:
+    """Answer and score each named set: (kind, rows, dialogue targets)."""
+    out = {}
+    for name, (kind, rows, targets) in sets.items():
+        if kind == "dialogues":
+            out[name] = score_dialogues(rows, answer_dialogues(engine, rows), targets or {"procedure_groups": []})
+        else:
+            out[name] = flatten(score_questions(rows, answer_questions(engine, rows)))
+    return out
+
+
+def side_by_side(title: str, rows: dict[str, dict[str, Any]]) -> Table:
+    """One row per scope · set, one column per figure (a figure a set does not measure shows "-")."""
+    shown = [key for key in FIGURES if any(r.get(key) is not None for r in rows.values())]
+    table = Table(title=title)
+    table.add_column("scope · set")
+    for key in shown:
+        table.add_column(key.replace("_", " "), justify="right")
+    for name, figures in rows.items():
+        table.add_row(name, *[f"{figures[k]:.3f}" if isinstance(figures.get(k), (int, float)) else "-" for k in shown])
+    return table
+
+
 def evaluate_scope(engine: Engine, eval_dir: Path, data_dir: Path, baselines: bool, console: Console, label: str) -> dict:
     dev = read_jsonl(eval_dir / "dev.jsonl")
     started = time.perf_counter()
@@ -107,15 +159,35 @@ def evaluate_scope(engine: Engine, eval_dir: Path, data_dir: Path, baselines: bo
 def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national: bool, baselines: bool, console: Console) -> dict:
     embedder = make_embedder(settings.embedder, settings.embed_threads)
     report: dict[str, Any] = {}
+    dev = read_jsonl(eval_dir / "dev.jsonl")
+    dialogues = read_jsonl(eval_dir / "dialogues.jsonl") if (eval_dir / "dialogues.jsonl").exists() else []
+    targets = json.loads((eval_dir / "targets.json").read_text()) if (eval_dir / "targets.json").exists() else None
+    sets: dict[str, tuple[str, list[dict], dict | None]] = {"dev": ("questions", dev, None),
+                                                            "dev dialogues": ("dialogues", dialogues, targets)}
+    fresh: dict[str, tuple[str, list[dict], dict | None]] = {}
+    if (VALIDATION / "questions.jsonl").exists():
+        fresh["validation"] = ("questions", read_jsonl(VALIDATION / "questions.jsonl"), None)
+        fresh["validation dialogues"] = ("dialogues", read_jsonl(VALIDATION / "dialogues.jsonl"),
+                                         json.loads((VALIDATION / "dialogue_targets.json").read_text()))
+    if portal := portal_questions(data_dir):
+        fresh["portal (labelled)"] = ("questions", portal, None)
     sample = load_catalogue(bundled_sample_path()).catalogue
-    index = ensure_index(settings, sample, embedder)
-    engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings")
+
+    def engine_for(catalogue) -> Engine:
+        return Engine.create(ensure_index(settings, catalogue, embedder), cache_dir=settings.cache_dir / "embeddings")
+
+    engine = engine_for(sample)
     report["sample"] = evaluate_scope(engine, eval_dir, data_dir, baselines, console, "Bundled sample")
+    report["sample"]["sets"] = evaluate_sets(engine, sets)
+    columns = {f"sample · {k}": v for k, v in report["sample"]["sets"].items()}
     if national and (data_dir / "dvcqg" / "procedures.jsonl").exists():
         national_dir = national_catalogue_dir(settings, data_dir)
-        catalogue = load_catalogue(national_dir, bundled_sample_path()).catalogue
-        index = ensure_index(settings, catalogue, embedder)
-        engine = Engine.create(index, cache_dir=settings.cache_dir / "embeddings")
-        report["national"] = evaluate_scope(engine, eval_dir, data_dir, baselines, console,
-                                            f"National catalogue ({len(catalogue.procedures)} procedures)")
+        imported = load_catalogue(national_dir).catalogue
+        plain = type(imported)(procedures=imported.procedures, faq=faq_only(sample).faq)
+        overlay = load_catalogue(national_dir, bundled_sample_path()).catalogue
+        for name, catalogue in (("national", plain), ("national+curated", overlay)):
+            engine = engine_for(catalogue)
+            report[name] = {"sets": evaluate_sets(engine, {**sets, **fresh})}
+            columns.update({f"{name} · {k}": v for k, v in report[name]["sets"].items()})
+    console.print(side_by_side("Every scope side by side (dev is tuned on; validation and portal are not)", columns))
     return report

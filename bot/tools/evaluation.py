@@ -76,30 +76,49 @@ def _rank(ranked: list[str], gold: set[str]) -> int | None:
     return None
 
 
+def gold_intent(row: dict) -> str | None:
+    """The intent a gold row expects; portal rows labelled by us carry a `label` instead."""
+    if "intent" in row:
+        return row["intent"]
+    if "label" in row:
+        return "procedure" if row["label"] == "procedure" else "out_of_scope"
+    return None
+
+
 def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str, Any]:
+    """Top-k by style, FAQ top-1, intent accuracy, declines, and trust, exactly as
+    shared/eval/score.py counts them (tests/test_eval_contract.py keeps the two agreeing)."""
     by_id = {p["id"]: p for p in predictions}
     acc: dict[str, dict[str, float]] = defaultdict(lambda: {"n": 0, "top1": 0, "top3": 0, "mrr": 0.0})
     intents = {"n": 0, "ok": 0}
     faq = {"n": 0, "top1": 0}
     decline = {"n": 0, "declined": 0}
+    trust = {"n": 0, "confident_wrong": 0, "helpful": 0}
     for g in gold_rows:
         p = by_id.get(g["id"])
         if p is None:
             continue
-        intents["n"] += 1
-        intents["ok"] += p.get("intent") == g.get("intent")
-        if g.get("intent") == "procedure" and g.get("gold"):
+        intent = gold_intent(g)
+        if "intent" in g:
+            intents["n"] += 1
+            intents["ok"] += p.get("intent") == g.get("intent")
+        if intent == "procedure" and g.get("gold"):
             r = _rank(p.get("procedures") or [], set(g["gold"]))
-            for key in ("all", g.get("style", "-")):
+            decision = p.get("decision") or ("answer" if p.get("confident", True) else "clarify")
+            answered = p.get("intent") == "procedure" and decision == "answer"
+            trust["n"] += 1
+            trust["confident_wrong"] += answered and r != 1
+            trust["helpful"] += (answered and r == 1) or (decision == "clarify" and r is not None and r <= 3)
+            for key in ("all", g.get("style", "real")):
                 a = acc[key]
                 a["n"] += 1
                 a["top1"] += r == 1
                 a["top3"] += r is not None and r <= 3
                 a["mrr"] += 1.0 / r if r else 0.0
-        elif g.get("intent") == "faq":
+        elif intent == "faq":
             faq["n"] += 1
             faq["top1"] += (p.get("faq") or [None])[0] == g.get("faq")
-        elif g.get("intent") == "out_of_scope":
+        elif intent == "out_of_scope" or g.get("label") in ("not_in_catalogue", "information"):
             decline["n"] += 1
             decline["declined"] += not (p.get("intent") == "procedure" and p.get("confident", True))
     styles = {k: {"n": int(v["n"]), "top1": v["top1"] / v["n"], "top3": v["top3"] / v["n"], "mrr": v["mrr"] / v["n"]}
@@ -109,6 +128,8 @@ def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str,
         "faq_top1": faq["top1"] / faq["n"] if faq["n"] else None,
         "intent_accuracy": intents["ok"] / intents["n"] if intents["n"] else None,
         "decline_rate": decline["declined"] / decline["n"] if decline["n"] else None,
+        "confident_wrong": trust["confident_wrong"] / trust["n"] if trust["n"] else None,
+        "helpful": trust["helpful"] / trust["n"] if trust["n"] else None,
     }
 
 
