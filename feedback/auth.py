@@ -83,6 +83,8 @@ def backoff_minutes(failures: int) -> float:
 def _throttle(session: Session, username: str, address: str, now: dt.datetime) -> LoginThrottle:
     row = session.scalar(select(LoginThrottle).where(LoginThrottle.username == username, LoginThrottle.address == address))
     if row is None:
+        # forgotten counts are removed as new ones come, so sprayed usernames do not pile up
+        session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - dt.timedelta(hours=FORGET_HOURS)))
         row = LoginThrottle(username=username, address=address, failures=0, updated_at=now)
         session.add(row)
     elif row.updated_at < now - dt.timedelta(hours=FORGET_HOURS):

@@ -72,6 +72,10 @@ def test_out_of_range_parameters_give_400_not_500(site):
         assert response.status_code == 400, (url, response.status_code)
         assert re.search("không hợp lệ|nằm trong các năm|quá dài", response.text), url
     assert client.get("/staff/?page=3").status_code == 200  # past the last page: an empty list, not an error
+    anonymous = TestClient(app)
+    token = csrf_of(anonymous.get("/staff/login").text)
+    response = anonymous.post("/staff/login", data={"username": "x" * 500, "password": "p", "csrf": token})
+    assert response.status_code == 400 and "tên đăng nhập quá dài" in response.text
 
 
 def test_out_of_range_ids_in_posts_give_400_and_change_nothing(site):

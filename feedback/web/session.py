@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -55,6 +56,9 @@ class SessionStore:
         """A new session for a user who just logged in; returns the cookie's token (never stored)."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
+        # sessions nobody came back to are cleared here, so the table holds live sessions only
+        db.execute(delete(StaffSession).where((StaffSession.last_seen < now - self.idle)
+                                              | (StaffSession.created_at < now - dt.timedelta(hours=MAX_AGE_HOURS))))
         db.add(StaffSession(token_hash=token_hash(token), user_id=user_id, csrf=secrets.token_urlsafe(32),
                             created_at=now, last_seen=now, data={}))
         return token

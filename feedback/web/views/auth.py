@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from feedback.auth import authenticate
-from feedback.web.forms import LoginForm, parse
+from feedback.web.forms import FormError, LoginForm, parse
 from feedback.web.site import Site
 
 
@@ -22,7 +22,10 @@ def routes(site: Site) -> list[Route]:
             if site.current(request) is not None:
                 return site.redirect("/")
             return site.render(request, "login.html")
-        form = parse(LoginForm, await request.form())  # lengths only: cannot fail on what a browser sends
+        try:
+            form = parse(LoginForm, await request.form())  # lengths only: a browser's form always passes
+        except FormError as exc:
+            return site.render(request, "login.html", status_code=400, error=str(exc))
         address = request.client.host if request.client else "unknown"
         with site.sessions() as db, db.begin():
             result = authenticate(db, form.username, form.password, address=address)
