@@ -26,7 +26,6 @@ from feedback.web.headers import SecurityHeadersMiddleware
 from feedback.web.session import SessionMiddleware, SessionStore
 from feedback.web.site import Site
 from feedback.web.views import admin, auth, inbox, records, reports
-from feedback.web.views.records import mask_phone  # noqa: F401  (kept importable from here)
 from feedback.workdays import default_calendar
 
 
