@@ -4,6 +4,8 @@ The form's hidden `csrf` field must equal the session's token (after login) or t
 token (the login form itself, double submit). The body is read once into a spooled temporary file
 (memory up to 1 MiB, disk beyond, at most `max_body` bytes: larger gets 413), its form parsed for the
 token, and then replayed unchanged to the view, which parses it again with its own limits.
+(starlette-csrf, the kept library, reads the token from a request header only, which plain HTML
+forms without JavaScript cannot send: hence this small middleware.)
 """
 
 from __future__ import annotations
