@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from feedback.models import AuditEntry
 from feedback.report_views import ReportCache, chart_names
+from feedback.reports import known_units
 from feedback.web.forms import ReportQuery, bad_request, check_period
 from feedback.web.site import Site
 
@@ -28,13 +29,12 @@ def routes(site: Site, cache: ReportCache) -> list[Route]:
         query = params(request)
         with site.sessions() as db:
             user = site.user(request, db)
-        context = dict(user=user, period=query.period, agency=query.agency, report=None, tables=[], charts=[])
-        try:
-            check_period(query.period)
-        except HTTPException as exc:  # the page again, with the form to correct it
-            data = await run_in_threadpool(cache.page, None, None)
-            return site.render(request, "reports.html", status_code=400, error=exc.detail, units=data.units, query="",
-                               **context)
+            context = dict(user=user, period=query.period, agency=query.agency, report=None, tables=[], charts=[])
+            try:
+                check_period(query.period)
+            except HTTPException as exc:  # the page again, with the form to correct it
+                return site.render(request, "reports.html", status_code=400, error=exc.detail, units=known_units(db),
+                                   query="", **context)
         data = await run_in_threadpool(cache.page, query.period or None, query.agency or None)
         computed = data.computed
         if computed is not None:
