@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.db import Base
@@ -178,3 +178,36 @@ class QuestionLog(Base):
     procedure_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
     confidence: Mapped[float] = mapped_column(default=0.0)
     helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class StaffSession(Base):
+    """A staff login, held on the server so it can be revoked: the cookie carries only a random token,
+    whose SHA-256 is the key here (a copied database gives no usable cookie). Deleting the row ends the
+    session at once: logout, a lock, a disabled account and a password change all delete them."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # page state between a POST and the page it redirects to (flash message, upload plan, revealed
+    # record id): kept here so nothing a page shows ever travels in a cookie or a URL
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class LoginThrottle(Base):
+    """Failed logins per (username as typed, client address): a wrong password from one address slows
+    down that address only, so nobody can lock a colleague out from elsewhere. Unknown usernames get a
+    row too, so throttling does not reveal which accounts exist."""
+
+    __tablename__ = "staff_login_throttle"
+    __table_args__ = (UniqueConstraint("username", "address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

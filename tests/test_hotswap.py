@@ -102,7 +102,7 @@ def test_admin_page_plans_applies_rebuilds_and_swaps(live, tmp_path):
     admin = CatalogueAdmin(catalogue_dir, root, embedder, parts.holder, cache_dir=tmp_path / "emb")
     hooks = AdminHooks(status=admin.status, plan=admin.plan, apply=admin.apply, rebuild=admin.rebuild,
                        reload=admin.reload, upload_dir=tmp_path / "uploads")
-    app = Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="s" * 40, admin=hooks)))])
+    app = Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="s" * 40, admin=hooks, https_only=False)))])
     with sessions() as db, db.begin():
         add_user(db, "quantri", "mat-khau-quan-tri", role="admin")
         add_user(db, "canbo", "mat-khau-can-bo-1")

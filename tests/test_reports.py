@@ -212,7 +212,7 @@ def test_staff_reports_page_and_downloads(sessions):
     with sessions() as db, db.begin():
         seed(db)
         add_user(db, "baocao", "mat-khau-bao-cao")
-    client = TestClient(Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="r" * 40)))]))
+    client = TestClient(Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="r" * 40, https_only=False)))]))
     assert client.get("/staff/reports?period=2026-Q3").url.path == "/staff/login"
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/login").text).group(1)
     client.post("/staff/login", data={"username": "baocao", "password": "mat-khau-bao-cao", "csrf": token})
@@ -240,7 +240,7 @@ def test_one_report_computation_per_page_view(sessions):
     with sessions() as db, db.begin():
         seed(db)
         add_user(db, "baocao", "mat-khau-bao-cao")
-    app = create_staff_app(sessions, WebConfig(secret_key="r" * 40, prefix=""))
+    app = create_staff_app(sessions, WebConfig(secret_key="r" * 40, prefix="", https_only=False))
     client = TestClient(app)
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
     client.post("/login", data={"username": "baocao", "password": "mat-khau-bao-cao", "csrf": token})

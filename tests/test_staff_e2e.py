@@ -37,7 +37,7 @@ def site(tmp_path):
             ("khen", "Cảm ơn chị cán bộ một cửa xã Hòa Bình hướng dẫn làm khai tử rất tận tình.", "zalo", "UBND xã Hòa Bình"),
         ]):
             service.create_record(db, service.Draft(kind=kind, content=text, channel=channel, chat_id=f"chat-{i}", agency=agency))
-    app = Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="e2e-secret-" * 4)))])
+    app = Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="e2e-secret-" * 4, https_only=False)))])
     server = LoopbackServer(app).start()
     yield server.url, sessions
     server.stop()

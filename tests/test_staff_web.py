@@ -17,7 +17,7 @@ PASSWORD = "mat-khau-rat-dai-1"
 
 @pytest.fixture()
 def web(sessions):
-    app = Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="k" * 40)))])
+    app = Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="k" * 40, https_only=False)))])
     with sessions() as db, db.begin():
         add_user(db, "canbo", PASSWORD, role="admin", display_name="Cán bộ Một")
         add_user(db, "canbo2", PASSWORD, display_name="Cán bộ Hai")

@@ -236,7 +236,7 @@ def test_bot_and_staff_page_show_the_same_due_date(sessions):
         ids = {fresh.reference: (fresh.id, "77"), legacy.reference: (legacy.id, "79")}
         fresh_ref, legacy_ref = fresh.reference, legacy.reference
     port = DatabaseFeedbackPort(sessions)
-    client = TestClient(Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="w" * 40)))]))
+    client = TestClient(Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="w" * 40, https_only=False)))]))
     page = client.get("/staff/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     client.post("/staff/login", data={"username": "canbo", "password": "mat-khau-rat-dai-1", "csrf": csrf})

@@ -58,7 +58,8 @@ class Settings(BaseSettings):
 
     # staff web (mounted at /staff by `tthc serve` when a secret key is set)
     staff_secret_key: SecretStr | None = Field(None, description="signs staff session cookies (≥32 random characters)")
-    staff_https_only: bool = Field(False, description="mark session cookies Secure (set behind TLS)")
+    staff_https_only: bool = Field(True, description="mark session cookies Secure (the default: the staff pages are served "
+                                   "behind TLS); false only for a development server on plain http")
     outbox_claim_seconds: float = Field(120.0, description="a claimed outbox message unsent after this long is retried")
     # the feedback deadlines (TTHC_FEEDBACK_*_DAYS, in working days) are read by feedback.deadlines.Deadlines
 
