@@ -59,7 +59,7 @@ def build_app(sessions) -> Starlette:
 
     webhook = telegram_channel.webhook_route(lambda: None, lambda: None, lambda *_: True, lambda request: request.body())
     return Starlette(routes=[webhook, Route("/health", health),
-                             Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="b" * 40)))])
+                             Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="b" * 40, https_only=False)))])
 
 
 def main() -> None:
