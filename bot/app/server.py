@@ -214,6 +214,13 @@ async def _housekeeping(parts: ServerParts, every_seconds: float = 3600.0) -> No
 
 
 async def _outbox_worker(parts: ServerParts) -> None:
+    """Deliver what is due, every `outbox_interval`. At start-up, claims left by a killed process
+    are released at once (one server per database): a message whose send was in flight may go
+    out twice, rather than wait `outbox_claim_seconds` for the citizen to see it."""
+    try:
+        await asyncio.to_thread(_write, parts, lambda s: outbox.release_stale_claims(s, 0))
+    except Exception:  # noqa: BLE001 - the periodic release takes over
+        log.exception("outbox start-up release failed")
     while True:
         try:
             await deliver_outbox_once(parts)

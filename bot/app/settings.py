@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # staff web (mounted at /staff by `tthc serve` when a secret key is set)
     staff_secret_key: SecretStr | None = Field(None, description="signs staff session cookies (≥32 random characters)")
     staff_https_only: bool = Field(False, description="mark session cookies Secure (set behind TLS)")
+    state_key: SecretStr | None = Field(None, description="encrypts conversation state and waiting messages at rest "
+                                        "(default: a key file created once in the cache directory)")
+    inbox_workers: int | None = Field(None, description="inbox workers (default: twice the answering threads)")
     outbox_claim_seconds: float = Field(120.0, description="a claimed outbox message unsent after this long is retried")
     feedback_answer_days: int = Field(20, description="days to answer a feedback record")
     feedback_update_days: int = Field(7, description="days between progress updates while open")
