@@ -19,6 +19,8 @@ _PATTERNS = (
     # bound parameters of a failed statement, and PostgreSQL's "Key (col)=(value)" details
     (re.compile(r"\[parameters: [^\n]*"), "[parameters: <hidden>]"),
     (re.compile(r"DETAIL: [^\n]*"), "DETAIL: <hidden>"),
+    # python-telegram-bot's debug log of a Bot API call carries the message sent to the citizen
+    (re.compile(r"(with parameters|with return value) `[^\n]*"), r"\1 <hidden>"),
     (re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"), "<email>"),
     (re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.-]?\d){9,10}(?!\d)"), "<phone>"),
     (re.compile(r"(?<!\d)\d{12}(?!\d)|(?<!\d)\d{9}(?!\d)"), "<id-number>"),
