@@ -18,8 +18,8 @@ from bot.channels.edge import clean_text
 from bot.channels.telegram import update_event
 from feedback import outbox
 
-from .test_channels import fakes, post_tg, post_zalo, server, tg_update, zalo_event  # noqa: F401 - fixtures
-from .wire import wait_for
+from .test_channels import SECRET, TOKEN, fakes, post_tg, server, tg_update  # noqa: F401 - fixtures
+from .wire import LoopbackServer, free_port, wait_for
 
 
 def _accept(sessions, event_id: str, chat: str) -> bool:
@@ -133,3 +133,32 @@ def test_nul_and_surrogates_are_answered_and_state_is_sealed(server, fakes):  # 
         assert session.query(outbox.OutboxMessage).filter_by(chat_id="610").count() == 3
     assert "0912" not in stored and "Hoà Bình" not in stored and stored.startswith("f1:")
     assert parts.service.store.load("telegram", "610").draft["contact_phone"] == "0912345678"
+
+
+def test_the_server_starts_and_accepts_updates_while_the_bot_api_is_down(mini_engine, tmp_path):
+    """getMe/setWebhook are retried in the background; updates are stored and answered later."""
+    from bot.app.conversations import ConversationStore
+    from bot.app.server import ServerParts, create_app
+    from bot.app.service import ConversationService
+    from bot.channels.telegram import build_application
+    from feedback.db import init_db, make_engine, session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
+    init_db(engine)
+    sessions = session_factory(engine)
+    service = ConversationService(mini_engine, ConversationStore(sessions))
+    parts = ServerParts(service=service, sessions=sessions, outbox_interval=0.2)
+    parts.telegram = build_application(TOKEN, service, base_url=f"http://127.0.0.1:{free_port()}")  # nobody listens
+    parts.telegram_secret = SECRET
+    srv = LoopbackServer(create_app(parts, webhook_url="https://example.invalid/telegram/webhook")).start()
+    try:
+        assert httpx.get(f"{srv.url}/health").json()["telegram_ready"] is False
+        assert post_tg(srv, tg_update(1, "thi bằng lái xe", chat_id=640)).status_code == 200
+
+        def queued() -> int:
+            with sessions() as session:
+                return session.query(outbox.OutboxMessage).filter_by(chat_id="640", status=outbox.PENDING).count()
+
+        assert wait_for(lambda: queued() == 1)  # answered, waiting for the Bot API
+    finally:
+        srv.stop()
