@@ -48,7 +48,7 @@ class ProcessedEvent(ConversationBase):
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)  # purged by age
 
 
 class ConversationStore:
@@ -144,3 +144,6 @@ class EventLog:
     def claim(self, channel: str, event_id: str) -> bool:
         with self.sessions() as session, session.begin():
             return claim_event(session, channel, event_id)
+
+
+from bot.app import inbox as _inbox  # noqa: E402,F401 - registers the inbox table on ConversationBase (Alembic, tests)
