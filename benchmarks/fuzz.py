@@ -3,10 +3,13 @@
     python -m benchmarks.fuzz [--n 100000] [--seed 7] [--json OUT]
 
 Targets: the normaliser, the conversation engine (bundled sample, deterministic hashing embedder so
-the run measures robustness, not the model), the national-crawl importer (every bad line must be
-reported with file, row and field), the Telegram update parser and the Zalo webhook verifier and
-parser. Inputs: random Unicode (every plane), control characters, mixed scripts, emoji, huge
-messages, Vietnamese with random marks, and broken JSON.
+the run measures robustness, not the model), the service path a webhook message takes (state
+load and encrypted save, question log, the feedback port filing reports, the outbox, all in one
+transaction on SQLite; per-message p99 reported), the national-crawl importer (every bad line must
+be reported with file, row and field), the Telegram update parser and the Zalo webhook verifier
+and parser. Inputs: random Unicode (every plane), lone surrogates, NUL and other control
+characters, mixed scripts and normal forms (NFC/NFD), emoji, 100k-character messages, Vietnamese
+with random marks, report flows, and broken JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import string
 import tempfile
 import time
 import traceback
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -44,6 +48,58 @@ def random_text(rng: random.Random) -> str:
     return "".join(rng.choice(["🙂", "👍", "ẹ", "ﬁ", "𝔸", "\u0301", "\u0323", " ", "a"]) for _ in range(rng.randrange(0, 100)))
 
 
+FLOW = ["/phananh", "Cán bộ phường {n} giữ hồ sơ quá hạn 2 tuần, CCCD 001203004567, an{n}@example.vn", "Nguyễn Văn An 0912 345 678",
+        "không", "1", "2", "hủy"]
+
+
+def service_text(rng: random.Random, n: int) -> str:
+    """What reaches the service: the edge cases a webhook can carry, and report flows."""
+    kind = rng.randrange(6)
+    if kind == 0:
+        return "".join(rng.choice(["\ud800", "\udfff", "\x00", "làm ", "căn cước ", "\ud83d"]) for _ in range(rng.randrange(1, 30)))
+    if kind == 1:
+        return rng.choice(["làm căn cước ", "phản ánh cán bộ ", "\x00 0912345678 "]) * rng.randrange(5_000, 8_500)  # ~100k
+    if kind == 2:
+        return unicodedata.normalize(rng.choice(["NFD", "NFC", "NFKD"]), rng.choice(FLOW).format(n=n) + " làm giấy khai sinh")
+    if kind in (3, 4):
+        return rng.choice(FLOW).format(n=n)
+    return random_text(rng)
+
+
+def fuzz_service(rng: random.Random, n: int, index, tmp: Path) -> tuple[int, int, list[float], str]:
+    """(inputs, errors, seconds per message, first error): errors are escaped exceptions and
+    polite error replies (an exception the engine's edge swallowed)."""
+    from bot.app.conversations import ConversationStore
+    from bot.app.service import ConversationService, FloodGuard, FloodPolicy
+    from bot.app.wiring import feedback_port
+    from bot.engine.turn import Engine
+    from bot.engine.types import Incoming
+    from feedback import outbox
+    from feedback.db import init_db, make_engine, session_factory
+
+    database = make_engine(f"sqlite:///{tmp / 'fuzz.db'}")
+    init_db(database)
+    sessions = session_factory(database)
+    engine = Engine.create(index, cache_dir=tmp / "cache", feedback=feedback_port(index, sessions))
+    service = ConversationService(engine, ConversationStore(sessions), FloodGuard(FloodPolicy(messages=10**9)))
+    errors, timings, first = 0, [], ""
+    for i in range(n):
+        user = str(rng.randrange(40))
+        text = service_text(rng, i)
+        started = time.perf_counter()
+        try:
+            with sessions() as session, session.begin():
+                reply = service.respond_in(session, Incoming("telegram", user, text))
+                outbox.enqueue(session, "telegram", user, reply.text, key=f"fuzz-{i}")
+            if reply.intent == "error":
+                raise RuntimeError("the engine failed on this message (error reply)")
+        except Exception:  # noqa: BLE001 - counting what escapes is the point
+            errors += 1
+            first = first or traceback.format_exc(limit=4)
+        timings.append(time.perf_counter() - started)
+    return n, errors, timings, first
+
+
 def random_json(rng: random.Random) -> bytes:
     choice = rng.randrange(4)
     if choice == 0:
@@ -67,9 +123,8 @@ def main() -> None:
 
     from rich.console import Console
     from rich.table import Table
-    from telegram import Bot, Update
-
     from bot.channels import zalo
+    from bot.channels.telegram import update_event
     from bot.engine.turn import Engine
     from bot.engine.types import Incoming
     from indexer.build import build_index
@@ -98,8 +153,14 @@ def main() -> None:
         embedder = HashingEmbedder(256)
         build_index(load_catalogue(bundled_sample_path()).catalogue, embedder, Path(tmp) / "index")
         engine = Engine.create(Index.load(Path(tmp) / "index", embedder), cache_dir=Path(tmp) / "cache")
-        bot = Bot("123:fuzz")
-        share = {"normaliser": 0.35, "engine": 0.15, "importer": 0.3, "telegram": 0.1, "zalo": 0.1}
+        share = {"normaliser": 0.35, "engine": 0.15, "importer": 0.3, "telegram": 0.1, "zalo": 0.1, "service": 0.02}
+        index = engine.index
+        inputs, errors, timings, first = fuzz_service(rng, max(50, int(args.n * share["service"])), index, Path(tmp))
+        counts["service"], escapes["service"] = inputs, errors
+        if first:
+            examples["service"] = first
+        timings.sort()
+        service_p99 = timings[int(len(timings) * 0.99) - 1] if timings else 0.0
         state = None
         for _ in range(int(args.n * share["normaliser"])):
             guard("normaliser", normalizer.query, random_text(rng))
@@ -140,8 +201,8 @@ def main() -> None:
                 except ValueError:
                     return  # the server answers 400
                 try:
-                    Update.de_json(data, bot)
-                except (TypeError, KeyError, ValueError, AttributeError):
+                    update_event(data)
+                except (TypeError, KeyError, ValueError, RecursionError):
                     return  # the server answers 400
             guard("telegram", parse)
         for _ in range(int(args.n * share["zalo"])):
@@ -150,12 +211,12 @@ def main() -> None:
             def verify(body: bytes = body) -> None:
                 try:
                     data = zalo.verify({"x-zevent-signature": "mac=" + "0" * 64}, body, "app", "key")
-                except (PermissionError, ValueError):
+                except (PermissionError, ValueError, RecursionError):
                     data = None
                 try:
                     zalo.to_event(zalo.parse_body(body))
-                except ValueError:
-                    pass
+                except (ValueError, TypeError, AttributeError, RecursionError):
+                    pass  # the webhook answers 400
                 assert data is None  # nothing unsigned gets through
             guard("zalo", verify)
     seconds = time.perf_counter() - started
@@ -165,13 +226,15 @@ def main() -> None:
     for target in counts:
         table.add_row(target, str(counts[target]), str(escapes[target]))
     Console(width=120).print(table)
+    print(f"service path: {counts['service']} messages, {escapes['service']} errors, p99 {service_p99 * 1000:.0f} ms per message")
     print(f"importer: {len(report.problems) if report else 0} bad rows reported with file/row/field "
           f"({len(reported_rows)} distinct rows; {bad_rows_unlocated} without a location)")
     for target, example in examples.items():
         print(f"--- first escape in {target}:\n{example}")
     if args.json:
         args.json.write_text(json.dumps({"inputs": dict(counts), "escaped": dict(escapes), "seconds": seconds,
-                                         "importer_problems": len(report.problems) if report else 0}, indent=1))
+                                         "importer_problems": len(report.problems) if report else 0,
+                                         "service_p99_ms": round(service_p99 * 1000, 1)}, indent=1))
     raise SystemExit(1 if escapes or bad_rows_unlocated else 0)
 
 

@@ -31,6 +31,7 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(80))
     text: Mapped[str] = mapped_column(Text)
+    options: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[label, payload], …]: buttons
     status: Mapped[str] = mapped_column(String(12), default=PENDING, index=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -40,13 +41,15 @@ class OutboxMessage(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-def enqueue(session: Session, channel: str, chat_id: str, text: str, key: str | None = None) -> OutboxMessage:
-    """Add a message in the caller's transaction; the same key twice is the same message."""
+def enqueue(session: Session, channel: str, chat_id: str, text: str, key: str | None = None,
+            options: str | None = None) -> OutboxMessage:
+    """Add a message in the caller's transaction; the same key twice is the same message.
+    `options`: the reply's buttons as JSON, for channels that show them."""
     key = key or uuid.uuid4().hex
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
     if existing is not None:
         return existing
-    message = OutboxMessage(idempotency_key=key, channel=channel, chat_id=chat_id, text=text)
+    message = OutboxMessage(idempotency_key=key, channel=channel, chat_id=chat_id, text=text, options=options)
     session.add(message)
     session.flush()
     return message

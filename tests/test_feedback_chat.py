@@ -133,10 +133,16 @@ def test_a_message_resent_after_a_lost_reply_does_not_move_the_report_on(engine_
     other = say(engine, "làm giấy khai sinh cho con cần giấy tờ gì?", again.state)
     assert other.intent == "procedure" and other.state.last_flow_turn is None
 
-    # long after, the same message is a new message, not a resend
+    # hours later, the same message is still a resend (the state decides, not a clock): the
+    # report at the confirmation step is not cancelled by a repeated "không"
     import bot.engine.turn as engine_module
 
-    later = engine_module.time.time() + engine_module.REPEAT_WINDOW_SECONDS + 1
+    later = engine_module.time.time() + 3600
     monkeypatch.setattr(engine_module.time, "time", lambda: later)
-    cancelled = say(engine, "không", summary.state)
+    repeated = say(engine, "không", summary.state)
+    assert repeated.state.flow == "feedback" and repeated.state.step == "confirm" and repeated.text == summary.text
+    # … and a resent "1" long after filing gives the reference again, not an out-of-scope reply
+    assert reference in say(engine, "1", saved.state).text
+    # a different answer still moves the report on: "3" cancels
+    cancelled = say(engine, "3", summary.state)
     assert cancelled.state.flow is None and "hủy" in cancelled.text.lower()

@@ -2,19 +2,51 @@
 
 Each submission is one transaction: the record, its first history row and nothing else, or
 nothing at all. The content is embedded (the index's embedder) for duplicate suggestions.
+While the inbox worker processes a message it binds its session (`bound_session`): the record is
+then written in the transaction that also marks the message done and queues the reply, so a crash
+leaves either all of them or none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 import numpy as np
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine.feedback_dialog import StatusView, Submitted
 from feedback import labels, service
 from feedback.deadlines import Deadlines, default_deadlines
 from feedback.workdays import default_calendar, format_local_date
+
+
+_BOUND: ContextVar[Session | None] = ContextVar("feedback_port_session", default=None)
+
+
+@contextlib.contextmanager
+def bound_session(session: Session) -> Iterator[None]:
+    """Within this block (same thread), the port reads and writes through `session`."""
+    token = _BOUND.set(session)
+    try:
+        yield
+    finally:
+        _BOUND.reset(token)
+
+
+@contextlib.contextmanager
+def _transaction(sessions: sessionmaker, write: bool) -> Iterator[Session]:
+    bound = _BOUND.get()
+    if bound is not None:
+        yield bound
+        return
+    with sessions() as session:
+        if not write:
+            yield session
+            return
+        with session.begin():
+            yield session
 
 
 class DatabaseFeedbackPort:
@@ -37,19 +69,19 @@ class DatabaseFeedbackPort:
             contact_name=draft.get("contact_name"), contact_phone=draft.get("contact_phone"), embedding=embedding,
             submission_key=draft.get("key"))
         try:
-            with self.sessions() as session, session.begin():
+            with _transaction(self.sessions, write=True) as session:
                 record = service.create_record(session, record_draft, self.deadlines)
                 return Submitted(reference=record.reference, due_date=format_local_date(record.due_at))
         except service.InvalidInput as exc:
             raise ValueError(str(exc)) from exc
 
     def rate(self, channel: str, user_id: str, score: int, reason: str) -> str | None:
-        with self.sessions() as session, session.begin():
+        with _transaction(self.sessions, write=True) as session:
             record = service.rate_record(session, channel, user_id, score, reason)
             return record.reference if record else None
 
     def lookup(self, reference: str, channel: str, user_id: str) -> StatusView | None:
-        with self.sessions() as session:
+        with _transaction(self.sessions, write=False) as session:
             record = service.for_citizen(session, reference, channel, user_id)
             if record is None:
                 return None

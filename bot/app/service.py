@@ -5,6 +5,10 @@ The engine is synchronous and CPU-bound (one embedding per message), so async ch
 worth answering at once (default: one per core; the embedder releases the GIL, so answers run
 in parallel without oversubscribing the CPU). A per-user lock keeps two quick messages from the
 same person from racing on their state. Flood protection lives here too, so every channel gets it.
+
+`respond_in` is the same turn inside a caller's transaction: the inbox worker passes the session
+in which it also marks the message done and queues the reply (bot/app/inbox_worker.py). Text is
+cleaned at the edge here too (NUL, lone surrogates), for channels that do not clean it themselves.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from bot.engine import replies
 from bot.engine.turn import Engine, handle_safely
 from bot.app.conversations import ConversationStore
 from bot.engine.types import ConversationState, Incoming, Reply
+from bot.app.feedback_port import bound_session
 from bot.app.logsafe import redact
+from bot.channels.edge import clean_text
 from feedback import outbox, usage
 
 log = logging.getLogger(__name__)
@@ -72,8 +78,28 @@ class ConversationService:
         self.flood = flood or FloodGuard()
         self._locks: dict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
 
+    def respond_in(self, session: Session, incoming: Incoming, now: float | None = None) -> Reply | None:
+        """One turn within `session`'s transaction: state, question log and any feedback record are
+        written there and committed (or rolled back) by the caller. `now` is when the message was
+        received (epoch seconds), so a backlog processed after a restart is not taken for a flood."""
+        incoming = _cleaned(incoming)
+        key = (incoming.channel, incoming.user_id)
+        verdict = self.flood.check(key, now)
+        if verdict != "ok":
+            if verdict == "drop":
+                return None
+            state = self.store.load_in(session, *key)
+            return Reply(text=replies.t(state.language, "flood"), intent="chitchat", state=state)
+        with self._locks[key]:
+            state = self.store.load_in(session, *key)
+            with bound_session(session):
+                reply = handle_safely(self.engine, incoming, state)
+            self.store.save_in(session, *key, reply.state, also=lambda s: self._log_question(s, incoming, reply))
+            return reply
+
     def respond(self, incoming: Incoming) -> Reply | None:
         """The reply to send, or None when flood protection drops the message silently."""
+        incoming = _cleaned(incoming)
         key = (incoming.channel, incoming.user_id)
         verdict = self.flood.check(key)
         if verdict != "ok":
@@ -97,7 +123,7 @@ class ConversationService:
         state to store, pointing at the new row (for a later 👍/👎)."""
         informative = reply.intent in ("procedure", "faq", "out_of_scope") and not reply.state.flow
         row_id = usage.log_question(
-            session, channel=incoming.channel, text=redact(incoming.text) if informative else "",
+            session, channel=incoming.channel, text=redact(incoming.text[:2000]) if informative else "",
             intent=reply.intent, decision=reply.decision, confidence=reply.confidence,
             procedure_code=reply.procedures[0] if reply.procedures and reply.intent == "procedure" else None)
         return reply.state.evolve(answered_question=row_id)
@@ -105,12 +131,16 @@ class ConversationService:
     async def respond_async(self, incoming: Incoming) -> Reply | None:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self.respond, incoming)
 
-    def rate_answer(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
+    def rate_answer(self, channel: str, helpful: bool, user_id: str | None = None, session: Session | None = None) -> None:
         """👍/👎 on an answer: a satisfaction rating (5 or 1) without who gave it, and a mark on
         the question it answered so unhelpful answers show up in the catalogue-gap report."""
-        question_id = self.store.load(channel, user_id).answered_question if user_id else None
-        with self.store.sessions() as session, session.begin():
+        if session is not None:
+            question_id = self.store.load_in(session, channel, user_id).answered_question if user_id else None
             usage.rate_answer(session, channel=channel, helpful=helpful, question_id=question_id)
+            return
+        question_id = self.store.load(channel, user_id).answered_question if user_id else None
+        with self.store.sessions() as own, own.begin():
+            usage.rate_answer(own, channel=channel, helpful=helpful, question_id=question_id)
 
     async def rate_answer_async(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
         await asyncio.to_thread(self.rate_answer, channel, helpful, user_id)
@@ -126,3 +156,10 @@ class ConversationService:
     @staticmethod
     def error_reply(language: str = "vi") -> Reply:
         return Reply(text=replies.t(language, "error"), intent="error", state=ConversationState(language=language))
+
+
+def _cleaned(incoming: Incoming) -> Incoming:
+    text, choice = clean_text(incoming.text or ""), clean_text(incoming.choice) if incoming.choice else incoming.choice
+    if text == incoming.text and choice == incoming.choice:
+        return incoming
+    return Incoming(incoming.channel, incoming.user_id, text, choice=choice)

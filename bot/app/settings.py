@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     staff_secret_key: SecretStr | None = Field(None, description="signs staff session cookies (≥32 random characters)")
     staff_https_only: bool = Field(True, description="mark session cookies Secure (the default: the staff pages are served "
                                    "behind TLS); false only for a development server on plain http")
+    state_key: SecretStr | None = Field(None, description="encrypts conversation state and waiting messages at rest "
+                                        "(default: a key file created once in the cache directory)")
+    inbox_workers: int | None = Field(None, description="inbox workers (default: twice the answering threads)")
     outbox_claim_seconds: float = Field(120.0, description="a claimed outbox message unsent after this long is retried")
     # the feedback deadlines (TTHC_FEEDBACK_*_DAYS, in working days) are read by feedback.deadlines.Deadlines
 

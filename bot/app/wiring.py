@@ -138,6 +138,13 @@ def secret(value) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+def state_cipher(settings: Settings):
+    """The deployment's state key: TTHC_STATE_KEY, else a key file kept in the cache directory."""
+    from bot.app.statecrypt import StateCipher, key_file
+
+    return StateCipher(secret(settings.state_key) or key_file(settings.cache_dir / "state.key"))
+
+
 def build_parts(settings: Settings, runtime: Runtime | None = None, channels: set[str] | None = None,
                 polling: bool = False, sessions=None) -> ServerParts:
     """The serving objects: conversation service, hot swap holder and the configured channels."""
@@ -150,12 +157,13 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
 
     sessions = sessions or open_database(settings)
     runtime = runtime or create_runtime(settings, sessions=sessions)
-    service = ConversationService(runtime.engine, ConversationStore(sessions), concurrency=settings.serve_concurrency)
+    store = ConversationStore(sessions, cipher=state_cipher(settings))
+    service = ConversationService(runtime.engine, store, concurrency=settings.serve_concurrency)
     channels = channels or {"telegram", "zalo"}
     holder = EngineHolder(service, runtime.index_root, runtime.embedder,
                           lambda index: runtime.make_engine(index, settings.cache_dir / "embeddings"))
     parts = ServerParts(service=service, sessions=sessions, holder=holder, index_poll_seconds=settings.index_poll_seconds,
-                        outbox_claim_seconds=settings.outbox_claim_seconds)
+                        outbox_claim_seconds=settings.outbox_claim_seconds, inbox_workers=settings.inbox_workers)
     if "telegram" in channels and settings.telegram_enabled():
         parts.telegram = build_application(secret(settings.telegram_token), service, base_url=settings.telegram_api_base,
                                            with_updater=polling, max_rate=settings.telegram_max_rate)

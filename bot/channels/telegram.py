@@ -36,6 +36,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.channels.base import ConversationPort
+from bot.channels.edge import clean_text
 from bot.channels.render import choice_options, split_text
 from bot.engine import replies
 from bot.engine.types import Incoming, Reply
@@ -234,18 +235,77 @@ class TelegramChannel:
         self.application = application
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        for part in render_html(reply):
-            await self.application.bot.send_message(chat_id=chat_id, text=part, parse_mode=ParseMode.HTML)
+        parts, markup = render_html(reply), keyboard(reply)
+        for i, part in enumerate(parts):
+            await self.application.bot.send_message(chat_id=chat_id, text=part, parse_mode=ParseMode.HTML,
+                                                    disable_web_page_preview=True,
+                                                    reply_markup=markup if i == len(parts) - 1 else None)
 
     async def hold_reason(self, chat_id: str) -> str | None:
         return None  # a bot may write to its chats at any time
 
 
+_NON_TEXT = {"photo", "sticker", "document", "voice", "video", "audio", "animation", "location", "contact",
+             "video_note", "poll", "dice", "venue", "story"}
+
+
+def _id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("an id must be an integer")
+    return str(value)
+
+
+def update_event(data: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """(update id, whose conversation, event) of a webhook update; None for an update the bot
+    does not act on. Raises ValueError for a body that is not an update. Only what the bot needs
+    is kept: who, which chat, the cleaned text or command, the button pressed."""
+    if not isinstance(data, dict):
+        raise ValueError("an update is a JSON object")
+    update_id = _id(data.get("update_id"))
+    query, message = data.get("callback_query"), data.get("message")
+    if isinstance(query, dict):
+        sender = query.get("from") if isinstance(query.get("from"), dict) else {}
+        chat = ((query.get("message") or {}).get("chat") or {}) if isinstance(query.get("message"), dict) else {}
+        user = _id(sender.get("id"))
+        payload = clean_text(str(query.get("data") or ""), 256)
+        event: dict[str, Any] = {"user": user, "chat": _id(chat["id"]) if isinstance(chat, dict) and "id" in chat else user,
+                                 "callback_id": str(query.get("id", ""))[:100]}
+        if payload.startswith("helpful:"):
+            return update_id, user, {**event, "kind": "rating", "helpful": payload == "helpful:yes"}
+        if payload.startswith("choice:"):
+            return update_id, user, {**event, "kind": "choice", "text": payload.split(":", 1)[1]}
+        return update_id, user, {**event, "kind": "ignored"}
+    if not isinstance(message, dict):
+        return None
+    chat = message.get("chat")
+    if not isinstance(chat, dict):
+        raise ValueError("a message has a chat")
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat_id = _id(chat.get("id"))
+    user = _id(sender["id"]) if "id" in sender else chat_id
+    event = {"user": user, "chat": chat_id}
+    text = message.get("text")
+    if isinstance(text, str):
+        text = clean_text(text)
+        entities = message.get("entities") if isinstance(message.get("entities"), list) else []
+        command = next((e for e in entities if isinstance(e, dict) and e.get("type") == "bot_command"
+                        and e.get("offset") == 0 and isinstance(e.get("length"), int)), None)
+        if command is not None and text.startswith("/"):
+            name = text[1:command["length"]].split("@")[0].lower()
+            return update_id, user, {**event, "kind": "command", "name": name, "args": text[command["length"]:].strip()[:200]}
+        return update_id, user, {**event, "kind": "text", "text": text}
+    if _NON_TEXT & message.keys():
+        return update_id, user, {**event, "kind": "non_text"}
+    return None
+
+
 def webhook_route(application: Callable[[], Application | None], secret: Callable[[], str | None],
-                  claim: Callable[[str, str], bool], read_body: Callable[[Request], Awaitable[bytes | None]]) -> Route:
-    """POST /telegram/webhook: check the secret token, claim the update id (a redelivery is
-    acknowledged and skipped) and hand the update to PTB's queue. Getters, not values, so a test
-    or the wiring may attach the application after the route is built."""
+                  accept: Callable[[str, str, str, dict[str, Any]], Awaitable[bool]],
+                  read_body: Callable[[Request], Awaitable[bytes | None]]) -> Route:
+    """POST /telegram/webhook: check the secret token, then store the update in the durable inbox
+    (its update id is the duplicate check) and only then answer 200: an acknowledged update is
+    always answered, by the inbox workers. Any body that is not an update is a 400. Getters, not
+    values, so a test or the wiring may attach the application after the route is built."""
 
     async def webhook(request: Request) -> Response:
         app, expected = application(), secret()
@@ -258,16 +318,12 @@ def webhook_route(application: Callable[[], Application | None], secret: Callabl
         if body is None:
             return PlainTextResponse("payload too large", status_code=413)
         try:
-            data = json.loads(body)
-            update = Update.de_json(data, app.bot)
-        except (ValueError, TypeError, KeyError):
+            found = update_event(json.loads(body))
+        except (ValueError, TypeError, KeyError, RecursionError):
             log.warning("malformed telegram update rejected")
             return PlainTextResponse("bad request", status_code=400)
-        if update is None or not isinstance(data.get("update_id"), int):
-            return PlainTextResponse("bad request", status_code=400)
-        if not await asyncio.to_thread(claim, CHANNEL, str(update.update_id)):
-            return Response(status_code=200)  # redelivery: already handled
-        await app.update_queue.put(update)
+        if found is not None:
+            await accept(CHANNEL, *found)  # a redelivery is acknowledged without a second row
         return Response(status_code=200)
 
     return Route("/telegram/webhook", webhook, methods=["POST"])

@@ -24,17 +24,18 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.channels.base import ConversationPort
+from bot.channels.edge import clean_text
 from bot.channels.render import split_text
 from bot.engine import replies
-from bot.engine.types import ConversationState, Incoming, Reply
+from bot.engine.types import Reply
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
@@ -186,32 +187,24 @@ class ZaloChannel:
         return None if window_open(last_ms, now=time.time()) else replies.t("vi", "window_closed")
 
 
-async def handle_event(service: ConversationPort, client: ZaloClient, event: ZaloEvent) -> None:
-    """After the 200: run the engine and reply; a failed send goes to the outbox for retry."""
-    if event.name == "unfollow":
-        await asyncio.to_thread(service.reset, CHANNEL, event.user_id)
-        return
-    if event.name == "follow":
-        reply = Reply(text=replies.t("vi", "greeting"), intent="chitchat", state=ConversationState())
-    elif event.name == "user_send_text" and event.text is not None:
-        reply = await service.respond_async(Incoming(CHANNEL, event.user_id, event.text))
-    elif event.name.startswith("user_send_"):
-        reply = Reply(text=replies.t("vi", "non_text"), intent="chitchat", state=ConversationState())
-    else:
-        return
-    if reply is None:
-        return
-    try:
-        await client.send_text(event.user_id, reply.text)
-    except Exception as exc:  # noqa: BLE001 - network or API failure: keep the message for the worker
-        log.warning("zalo send failed (%s); queued for retry", type(exc).__name__)
-        await asyncio.to_thread(service.queue, CHANNEL, event.user_id, reply.text, f"zalo-reply:{event.event_id}")
+def handle_event(event: ZaloEvent) -> dict[str, Any] | None:
+    """What the inbox keeps of an event (None: nothing to do); the inbox workers answer it."""
+    base = {"user": event.user_id, "chat": event.user_id}
+    if event.name in ("follow", "unfollow"):
+        return {**base, "kind": event.name}
+    if event.name == "user_send_text" and event.text is not None:
+        return {**base, "kind": "text", "text": clean_text(event.text)}
+    if event.name.startswith("user_send_"):
+        return {**base, "kind": "non_text"}
+    return None
 
 
 def webhook_route(config: Callable[[], ZaloConfig | None], service: Callable[[], ConversationPort],
-                  claim: Callable[[str, str], bool], read_body: Callable[[Request], Awaitable[bytes | None]]) -> Route:
-    """POST /zalo/webhook: verify the signature, claim the event id, answer 200 at once (Zalo
-    retries when it waits over 2 s) and handle the event after the response."""
+                  accept: Callable[[str, str, str, dict[str, Any]], Awaitable[bool]],
+                  read_body: Callable[[Request], Awaitable[bytes | None]]) -> Route:
+    """POST /zalo/webhook: verify the signature, store the event in the durable inbox (its message
+    id is the duplicate check) and answer 200 at once (Zalo retries when it waits over 2 s); the
+    inbox workers answer it. The body is counted while it streams in, before any verification."""
 
     async def webhook(request: Request) -> Response:
         zalo = config()
@@ -223,16 +216,15 @@ def webhook_route(config: Callable[[], ZaloConfig | None], service: Callable[[],
         try:
             data = verify({k.lower(): v for k, v in request.headers.items()}, body,
                           zalo.app_id, zalo.oa_secret_key, zalo.max_age_seconds)
+            event = to_event(data)
         except PermissionError as exc:
             log.warning("zalo webhook refused: %s", exc)
             return PlainTextResponse("forbidden", status_code=403)
-        except ValueError:
+        except (ValueError, TypeError, AttributeError, RecursionError):
             return PlainTextResponse("bad request", status_code=400)
-        event = to_event(data)
-        if event is None:
-            return Response(status_code=200)  # an event we do not act on
-        if not await asyncio.to_thread(claim, CHANNEL, event.event_id):
-            return Response(status_code=200)
-        return Response(status_code=200, background=BackgroundTask(handle_event, service(), zalo.client, event))
+        stored = handle_event(event) if event is not None else None
+        if event is not None and stored is not None:
+            await accept(CHANNEL, event.event_id, event.user_id, stored)
+        return Response(status_code=200)
 
     return Route("/zalo/webhook", webhook, methods=["POST"])

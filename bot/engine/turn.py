@@ -47,7 +47,6 @@ from knowledge.text import fold
 log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 1500
-REPEAT_WINDOW_SECONDS = 300  # a resend after a lost reply comes within minutes
 _START_FEEDBACK = {"/phananh", "phan anh", "gui phan anh", "toi muon phan anh", "/gopy", "gop y", "kien nghi"}
 _RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|sao|điểm|diem)?\s*[,.:;-]?\s*(.{0,300})$", re.IGNORECASE | re.DOTALL)
 _CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
@@ -137,15 +136,16 @@ class Engine:
 
     @staticmethod
     def _repeat_of_flow_turn(text: str, state: ConversationState, now: float) -> Reply | None:
-        """The same message again, soon after a capture-flow turn, is answered as before.
+        """The message that produced the last capture-flow reply, sent again, gets that reply again.
 
         Why: a reply can be lost after the turn's state was saved (a crash, a network error), and
-        the citizen then sends the same message again. Processed a second time, a resent "không"
-        would cancel the report at the confirmation step and a resent "1" after filing would be
-        read as a new question, so the citizen would never see the reference. Answering a repeat
-        with the remembered reply makes resending safe at every step."""
+        the citizen then sends the same message again, minutes or hours later. Processed a second
+        time, a resent "không" would cancel the report at the confirmation step and a resent "1"
+        after filing would be read as a new question, so the citizen would never see the
+        reference. The state decides, not a clock: the memory lasts until a different message
+        moves the conversation on (or the state expires)."""
         memory = state.last_flow_turn
-        if not memory or not text or now - float(memory.get("at", 0)) > REPEAT_WINDOW_SECONDS:
+        if not memory or not text:
             return None
         if memory.get("hash") != _message_hash(text):
             return None
