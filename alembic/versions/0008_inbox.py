@@ -1,7 +1,7 @@
 """durable inbox of webhook events; buttons of outbox replies
 
 Revision ID: 0007_inbox
-Revises: 0005_reports
+Revises: 0007_staff_sessions
 Create Date: 2026-12-04 21:45:00
 """
 from alembic import op

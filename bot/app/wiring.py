@@ -169,9 +169,12 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
                                            with_updater=polling, max_rate=settings.telegram_max_rate)
         parts.telegram_secret = secret(settings.telegram_webhook_secret) or None
     if "zalo" in channels and settings.zalo_enabled():
+        from bot.app.channel_tokens import TokenStore
+
         client = ZaloClient(secret(settings.zalo_access_token), secret(settings.zalo_refresh_token),
                             settings.zalo_app_id or "", secret(settings.zalo_app_secret),
-                            api_base=settings.zalo_api_base, oauth_base=settings.zalo_oauth_base)
+                            api_base=settings.zalo_api_base, oauth_base=settings.zalo_oauth_base,
+                            tokens=TokenStore(sessions, state_cipher(settings), "zalo"))
         parts.zalo = ZaloConfig(client=client, app_id=settings.zalo_app_id or "",
                                 oa_secret_key=secret(settings.zalo_oa_secret_key))
     return parts

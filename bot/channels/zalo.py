@@ -24,7 +24,7 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from starlette.requests import Request
@@ -101,14 +101,32 @@ def to_event(data: dict) -> ZaloEvent | None:
                      text=str(text) if text is not None else None, timestamp_ms=int(str(data.get("timestamp", "0")) or 0))
 
 
+class TokenKeeper(Protocol):
+    """Where the rotating token pair lives when several workers or restarts share it (bot.app.channel_tokens)."""
+
+    def seed(self, access: str, refresh: str) -> None: ...
+
+    def current(self) -> tuple[str, str] | None: ...
+
+    def refresh(self, seen_access: str, do_refresh: Callable[[str], tuple[str, str]]) -> tuple[str, str]: ...
+
+
 class ZaloClient:
-    """OA API client; `api_base` and `oauth_base` point at a fake server in tests."""
+    """OA API client; `api_base` and `oauth_base` point at a fake server in tests. With `tokens`, the
+    access/refresh pair is read from and rotated in that shared store (refresh tokens are single-use)."""
 
     def __init__(self, access_token: str, refresh_token: str, app_id: str, app_secret: str,
                  api_base: str = "https://openapi.zalo.me", oauth_base: str = "https://oauth.zaloapp.com",
-                 timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None):
+                 timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None,
+                 tokens: TokenKeeper | None = None, sync_transport: httpx.BaseTransport | None = None):
+        self.tokens = tokens
+        if tokens is not None:
+            tokens.seed(access_token, refresh_token)
+            access_token, refresh_token = tokens.current() or (access_token, refresh_token)
         self.access_token = access_token
         self.refresh_token = refresh_token
+        self.timeout = timeout
+        self.sync_transport = sync_transport
         self.app_id = app_id
         self.app_secret = app_secret
         self.api_base = api_base.rstrip("/")
@@ -121,6 +139,12 @@ class ZaloClient:
 
     async def refresh(self) -> None:
         async with self._refresh_lock:
+            if self.tokens is not None:
+                seen = self.access_token
+                self.access_token, self.refresh_token = await asyncio.to_thread(self.tokens.refresh, seen,
+                                                                                self._exchange_blocking)
+                log.info("zalo access token %s", "refreshed" if self.access_token != seen else "unchanged")
+                return
             response = await self._http.post(
                 f"{self.oauth_base}/v4/oa/access_token",
                 headers={"secret_key": self.app_secret},
@@ -133,6 +157,17 @@ class ZaloClient:
             self.access_token = data["access_token"]
             self.refresh_token = data.get("refresh_token", self.refresh_token)
             log.info("zalo access token refreshed")
+
+    def _exchange_blocking(self, refresh_token: str) -> tuple[str, str]:
+        """One call to the OAuth endpoint (runs in the token store's locked transaction, in a thread)."""
+        with httpx.Client(timeout=self.timeout, transport=self.sync_transport) as http:
+            response = http.post(f"{self.oauth_base}/v4/oa/access_token", headers={"secret_key": self.app_secret},
+                                 data={"refresh_token": refresh_token, "app_id": self.app_id, "grant_type": "refresh_token"})
+        response.raise_for_status()
+        data = response.json()
+        if "access_token" not in data:
+            raise ZaloError(int(data.get("error", -1)), str(data.get("message", "token refresh failed")))
+        return data["access_token"], data.get("refresh_token", refresh_token)
 
     async def _send_once(self, user_id: str, text: str) -> dict:
         response = await self._http.post(
