@@ -100,8 +100,14 @@ def fit_intent_model(index: Index, cache_dir: Path, progress: Progress | None = 
             texts.append(index.normalizer.query(text).restored)
             labels.append(label)
     embedder = CachedEmbedder(index.embedder, cache_dir)
-    tick = (lambda done, total: progress(done, total, "Học ý định (lần đầu)")) if progress else None
-    vectors = embedder.encode(texts, is_query=True, progress=tick)
+    done = 0
+
+    def tick(count: int) -> None:  # the cached embedder reports each embedded batch
+        nonlocal done
+        done += count
+        progress(done, len(texts), "Học ý định (lần đầu)")
+
+    vectors = embedder.encode(texts, is_query=True, progress=tick if progress else None)
     embedder.save()
     features = np.stack([classifier_input(v, t) for v, t in zip(vectors, raw, strict=True)])
     return SoftmaxClassifier.fit(features, labels)
