@@ -59,6 +59,7 @@ class WebConfig:
     prefix: str = "/staff"
     admin: AdminHooks | None = None
     embed: Callable | None = None  # unused by reports since they count unanswered questions instead of clustering them
+    learning: object | None = None  # feedback.web.learning.LearningHooks: the 'Câu hỏi cần xử lý' page's index access
 
 
 def _templates() -> Jinja2Templates:
@@ -385,6 +386,8 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
         Route("/templates", templates_page, methods=["GET"]),
         Route("/templates", action(save_template), methods=["POST"]),
     ]
+    from feedback.web.learning import LearningContext, learning_routes  # the staff-teaching page (own module)
+    routes += learning_routes(LearningContext(sessions, render, current_user, form_with_csrf, to_login, p, config.learning))
     middleware = [Middleware(SessionMiddleware, secret_key=config.secret_key, session_cookie="tthc_staff",
                              max_age=8 * 3600, same_site="lax", https_only=config.https_only)]
     app = Starlette(routes=routes, middleware=middleware)

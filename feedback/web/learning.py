@@ -1,0 +1,155 @@
+"""Staff page 'Câu hỏi cần xử lý': the bot's misses of a period, grouped; teach, decline, skip, undo, apply.
+
+A separate module returning Starlette routes, mounted by feedback/web/app.py, so the page stays
+apart from the inbox views. It uses the app's own session, CSRF and rendering helpers (passed in
+as `LearningContext`) and reaches the index only through `LearningHooks` (plain callables the
+server supplies, like the catalogue admin hooks). Open to the roles 'admin' and 'editor' (biên tập).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from feedback import learning
+from feedback.db import utcnow
+from feedback.learning_groups import group_queue
+from feedback.periods import Period
+
+ROLES = ("admin", "editor")
+
+
+@dataclass
+class LearningHooks:
+    """What the page needs from the serving side (bot.app.learning_admin.LearningAdmin)."""
+
+    suggest: Callable[[Sequence[str]], list[tuple[np.ndarray, list[learning.Suggestion]]]]
+    find: Callable[[str], list[learning.Suggestion]]
+    known: Callable[[str, str], bool]
+    apply: Callable[[list], str]
+    status: Callable[[], dict]
+
+
+@dataclass
+class LearningContext:
+    """The staff app's helpers this page reuses (sessions, login, CSRF, templates)."""
+
+    sessions: Callable
+    render: Callable[..., HTMLResponse]
+    current_user: Callable
+    form_with_csrf: Callable
+    to_login: Callable[[], Response]
+    prefix: str
+    hooks: LearningHooks | None
+
+
+def default_period() -> str:
+    """This month in Vietnam (UTC+7), the unit staff review in."""
+    return (utcnow() + dt.timedelta(hours=7)).strftime("%Y-%m")
+
+
+def grouped(hooks: LearningHooks | None, items: list[learning.QueueItem]):
+    """Suggestions and vectors from the index, then groups; without hooks, one group per logged code."""
+    if not items:
+        return []
+    if hooks is None:
+        vectors = np.eye(len(items), dtype=np.float32)  # nothing is alike: only the logged code groups
+        for item in items:
+            if item.procedure_code:
+                item.suggestions = [learning.Suggestion("procedure", item.procedure_code, item.procedure_code, 1.0)]
+        return group_queue(items, vectors, anchor_min=0.5)
+    found = hooks.suggest([item.text for item in items])
+    for item, (_, suggestions) in zip(items, found, strict=True):
+        item.suggestions = suggestions
+    return group_queue(items, np.stack([vector for vector, _ in found]))
+
+
+def learning_routes(ctx: LearningContext) -> list[Route]:
+    p = ctx.prefix
+
+    def allowed(user) -> bool:
+        return user is not None and user.role in ROLES
+
+    async def page(request: Request) -> Response:
+        period_text = request.query_params.get("period") or default_period()
+        with ctx.sessions() as db:
+            user = ctx.current_user(request, db)
+            if user is None:
+                return ctx.to_login()
+            if not allowed(user):
+                return ctx.render(request, "error.html", status_code=403, user=user,
+                                  error="Chỉ quản trị viên và biên tập viên được vào trang này.")
+            error = request.query_params.get("error")
+            try:
+                period = Period.parse(period_text)
+                items = learning.queue(db, period.start_utc, period.end_utc)
+            except ValueError as exc:
+                items, period, error = [], None, str(exc)
+            decisions = learning.recent(db, 50)
+            last = learning.last_applied(db)
+            pending = learning.pending_count(db)
+        groups = await run_in_threadpool(grouped, ctx.hooks, items)
+        query = (request.query_params.get("find") or "").strip()[:200]
+        found = await run_in_threadpool(ctx.hooks.find, query) if query and ctx.hooks else []
+        status = ctx.hooks.status() if ctx.hooks else None
+        return ctx.render(request, "learning.html", user=user, groups=groups, total=len(items), period=period_text,
+                          period_label=period.label if period else "", decisions=decisions, last_applied=last,
+                          pending=pending, found=found, find=query, status=status, LABEL=learning.ACTION_LABEL,
+                          message=request.query_params.get("msg"), error=error, can_apply=ctx.hooks is not None)
+
+    def back(form, **params) -> str:
+        return f"{p}/learning?" + urlencode({"period": str(form.get("period", "")), **params})
+
+    async def post(request: Request, handler) -> Response:
+        form = await ctx.form_with_csrf(request)
+        try:
+            with ctx.sessions() as db, db.begin():
+                user = ctx.current_user(request, db)
+                if user is None:
+                    return ctx.to_login()
+                if form is None or not allowed(user):
+                    return HTMLResponse("Không được phép.", status_code=403)
+                message = handler(request, db, user, form)
+        except ValueError as exc:  # LearningError included; rolled back: nothing half-written
+            return RedirectResponse(back(form or {}, error=str(exc)), status_code=303)
+        return RedirectResponse(back(form, msg=message), status_code=303)
+
+    def decide(request, db, user, form) -> str:
+        ids = [int(i) for i in form.getlist("ids") if str(i).isdigit()]
+        action = str(form.get("action", ""))
+        choice = str(form.get("target_text", "") or form.get("target", "")).strip()
+        kind, _, target = choice.partition(":") if ":" in choice else ("procedure" if choice[:1].isdigit() else "faq", "", choice)
+        if action == "teach":
+            action = kind
+            if ctx.hooks is not None and not ctx.hooks.known(kind, target):
+                raise learning.LearningError(f"không có {'thủ tục' if kind == 'procedure' else 'câu hỏi CCHC'} {target!r} trong danh mục")
+        made = learning.decide(db, user.username, ids, action, target, batch=secrets.token_hex(4))
+        label = learning.ACTION_LABEL[action] + (f" {target}" if target and action in ("procedure", "faq") else "")
+        return f"Đã ghi {len(made)} câu hỏi: {label}. Bấm “Áp dụng” để bot học."
+
+    def undo(request, db, user, form) -> str:
+        row = learning.undo(db, user.username, int(request.path_params["decision_id"]))
+        return f"Đã hoàn tác quyết định số {row.id}; câu hỏi trở lại danh sách."
+
+    def apply(request, db, user, form) -> str:
+        if ctx.hooks is None:
+            raise learning.LearningError("máy chủ này không phục vụ một thư mục danh mục: không áp dụng được")
+        message = ctx.hooks.apply(learning.live_lessons(db))
+        learning.mark_applied(db, user.username, message)
+        return message
+
+    return [
+        Route("/learning", page, methods=["GET"]),
+        Route("/learning/decide", lambda r: post(r, decide), methods=["POST"]),
+        Route("/learning/undo/{decision_id:int}", lambda r: post(r, undo), methods=["POST"]),
+        Route("/learning/apply", lambda r: post(r, apply), methods=["POST"]),
+    ]
