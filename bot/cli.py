@@ -23,6 +23,7 @@ index_app = typer.Typer(help="Build and inspect the search index.", no_args_is_h
 catalogue_app = typer.Typer(help="Import and validate procedure catalogues.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(catalogue_app, name="catalogue")
+from bot.cli_learn import learn_app; app.add_typer(learn_app, name="learn")  # noqa: E402,E702 - `tthc learn` (bot/cli_learn.py)
 
 console = Console(stderr=True)
 CatalogueOption = Annotated[list[Path] | None, typer.Option("--catalogue", "-c", help="catalogue file or directory (repeatable; later ones override)")]

@@ -109,7 +109,13 @@ def learning_routes(ctx: LearningContext) -> list[Route]:
     def back(form, **params) -> str:
         return f"{p}/learning?" + urlencode({"period": str(form.get("period", "")), **params})
 
-    async def post(request: Request, handler) -> Response:
+    def post(handler):
+        async def endpoint(request: Request) -> Response:
+            return await posted(request, handler)
+
+        return endpoint
+
+    async def posted(request: Request, handler) -> Response:
         form = await ctx.form_with_csrf(request)
         try:
             with ctx.sessions() as db, db.begin():
@@ -149,7 +155,7 @@ def learning_routes(ctx: LearningContext) -> list[Route]:
 
     return [
         Route("/learning", page, methods=["GET"]),
-        Route("/learning/decide", lambda r: post(r, decide), methods=["POST"]),
-        Route("/learning/undo/{decision_id:int}", lambda r: post(r, undo), methods=["POST"]),
-        Route("/learning/apply", lambda r: post(r, apply), methods=["POST"]),
+        Route("/learning/decide", post(decide), methods=["POST"]),
+        Route("/learning/undo/{decision_id:int}", post(undo), methods=["POST"]),
+        Route("/learning/apply", post(apply), methods=["POST"]),
     ]
