@@ -257,3 +257,18 @@ def test_review_page_groups_bulk_teach_undo_apply(sessions):
     with sessions() as db:
         actions = [e.action for e in db.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["learn_procedure", "learn_apply", "learn_undo"]
+
+
+def test_serving_side_suggests_finds_and_writes_the_overlay(mini_index, catalogue_dir):
+    from bot.app.learning_admin import find, known_target, suggest, write_overlay
+
+    (vector, suggestions), = suggest(mini_index, ["làm giấy khai sinh cho con"])
+    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5 and suggestions[0].target == "1.000001"
+    assert [s.target for s in find(mini_index, "1.000002")] == ["1.000002"] and find(mini_index, "1.999999") == []
+    assert find(mini_index, "vneid")[0].kind == "faq" and known_target(mini_index, "faq", "vneid")
+    write_lessons(catalogue_dir / LEARNED_FILE, [Lesson("từ tệp", "faq", "vneid", id="l1")])
+    taught = [Lesson("mới xếp", "procedure", "1.000002", id="w1", source=learning.WEB_SOURCE)]
+    assert write_overlay(catalogue_dir, taught) == 2
+    with pytest.raises(ValueError, match="1.999999"):
+        write_overlay(catalogue_dir, [Lesson("sai", "procedure", "1.999999", id="w2", source=learning.WEB_SOURCE)])
+    assert [lesson.id for lesson in read_lessons(catalogue_dir / LEARNED_FILE)[0]] == ["l1", "w1"]  # nothing written

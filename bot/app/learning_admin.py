@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from knowledge.learned import LEARNED_FILE, Lesson, read_lessons, unknown_target
 from knowledge.loaders import load_catalogue
 
 _CODE = re.compile(r"^\d+\.\d{6}$")
+MAX_REMEMBERED = 20_000  # questions whose suggestions are kept (a vector of 384 floats each: ~30 MB)
 
 
 def hit_suggestions(index: Index, hits) -> list[Suggestion]:
@@ -44,7 +45,7 @@ def suggest(index: Index, texts: Sequence[str], top: int = 5) -> list[tuple[np.n
     """Per question: its unit query vector and the closest catalogue entries (dense cosine as score)."""
     out = []
     for text in texts:
-        result = index.search(text, k=top)
+        result = index.search(text)  # the default k: the index's own result cache applies
         vector = np.asarray(result.query_vector, dtype=np.float32)
         vector = vector / (np.linalg.norm(vector) or 1.0)
         out.append((vector, hit_suggestions(index, result.hits[:top])))
@@ -82,16 +83,26 @@ def write_overlay(catalogue_dir: Path, taught: list[Lesson], extra_roots: Sequen
 
 @dataclass
 class LearningAdmin:
-    """Hooks for the staff page: suggestions from the serving index, apply = overlay + rebuild + swap."""
+    """Hooks for the staff page: suggestions from the serving index, apply = overlay + rebuild + swap.
+
+    Suggestions are remembered per (index version, question): the page groups the whole queue of a
+    period on every view, and searching hundreds of questions again each time would take seconds.
+    """
 
     admin: CatalogueAdmin
+    _seen: dict = field(default_factory=dict)
 
     @property
     def index(self) -> Index:
         return self.admin.holder.service.engine.index  # the version being served now
 
     def suggest(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[Suggestion]]]:
-        return suggest(self.index, texts)
+        index = self.index
+        missing = list(dict.fromkeys(t for t in texts if (index.version, t) not in self._seen))
+        if len(self._seen) + len(missing) > MAX_REMEMBERED:
+            self._seen.clear()
+        self._seen.update(((index.version, t), found) for t, found in zip(missing, suggest(index, missing), strict=True))
+        return [self._seen[(index.version, t)] for t in texts]
 
     def find(self, query: str) -> list[Suggestion]:
         return find(self.index, query)
