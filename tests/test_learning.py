@@ -272,3 +272,28 @@ def test_serving_side_suggests_finds_and_writes_the_overlay(mini_index, catalogu
     with pytest.raises(ValueError, match="1.999999"):
         write_overlay(catalogue_dir, [Lesson("sai", "procedure", "1.999999", id="w2", source=learning.WEB_SOURCE)])
     assert [lesson.id for lesson in read_lessons(catalogue_dir / LEARNED_FILE)[0]] == ["l1", "w1"]  # nothing written
+
+
+def test_cli_export_writes_the_grouped_queue(catalogue_dir, tmp_path, monkeypatch):
+    from bot.app.settings import Settings
+    from bot.app.wiring import open_database
+    from bot.cli import app
+
+    monkeypatch.setenv("TTHC_EMBEDDER", "hashing")
+    monkeypatch.setenv("TTHC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TTHC_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with open_database(Settings())() as db, db.begin():
+        for text in ("giấy khai sinh cho con", "giấy khai sinh cho con", "mất căn cước làm lại"):
+            _log(db, text)
+    out = tmp_path / "queue.jsonl"
+    result = runner.invoke(app, ["learn", "export", "--period", "2026-11", "--out", str(out), "--catalogue", str(catalogue_dir)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["question"], r["group"], r["count"]) for r in rows] == [
+        ("giấy khai sinh cho con", 1, 2), ("giấy khai sinh cho con", 1, 2), ("mất căn cước làm lại", 2, 1)]
+    assert rows[0]["suggestions"][0]["procedure"] == "1.000001"
+    rows[0]["procedure"] = rows[0]["suggestions"][0]["procedure"]  # staff fill in a target and import it back
+    (tmp_path / "back.jsonl").write_text(json.dumps(rows[0], ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(app, ["learn", "import", str(tmp_path / "back.jsonl"), "--catalogue", str(catalogue_dir)])
+    assert result.exit_code == 0, result.output
+    assert read_lessons(catalogue_dir / LEARNED_FILE)[0][0].target == "1.000001"
