@@ -71,6 +71,10 @@ def answer_and_score(engine, rows: list[dict], gold: Path, work: Path, name: str
     return json.loads(result.stdout)
 
 
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def figures(scored: dict) -> dict:
     keys = ("confident_wrong", "helpful", "intent_accuracy", "faq_top1", "decline_rate")
     return {"top1": scored.get("all", {}).get("top1"), "top3": scored.get("all", {}).get("top3"),
@@ -110,14 +114,17 @@ def main() -> None:
         (work / "held.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in held) + "\n", encoding="utf-8")
         roots = (catalogue_dir, bundled_sample_path())
         cache = settings.cache_dir / "embeddings"
+        say("catalogue imported; first build")
         started = time.perf_counter()
         build_index(load_catalogue(*roots).catalogue, embedder, work / "index", cache_dir=cache)
         report["first_build_seconds"] = round(time.perf_counter() - started, 1)
         index = Index.load(work / "index", embedder)
         engine = Engine.create(index, cache_dir=cache)
+        say("answering before")
         before = {"held": figures(answer_and_score(engine, held, work / "held.jsonl", work, "held-before")),
                   "dev": figures(answer_and_score(engine, dev_rows, SHARED / "eval" / "dev.jsonl", work, "dev-before"))}
 
+        say(f"before: {before}")
         # grouping purity: every validation question as if the bot had missed it, gold = its first code
         labelled = [r for r in rows if target_of(r) is not None]
         found = suggest(index, [r["question"] for r in labelled])
@@ -128,9 +135,11 @@ def main() -> None:
                               "in_groups_of_2_or_more": sum(g.size for g in groups if g.size > 1),
                               "biggest": max(g.size for g in groups)}
 
+        say(f"grouping: {report['grouping']}")
         write_lessons(catalogue_dir / LEARNED_FILE, [lesson_of(r) for r in taught])
         learned = load_catalogue(*roots).catalogue
         report["apply"] = swap_under_load(learned, embedder, work / "index", cache, changed=learned)
+        say(f"apply: {report['apply']}")
         engine = Engine.create(Index.load(work / "index", embedder), cache_dir=cache)
         after = {"held": figures(answer_and_score(engine, held, work / "held.jsonl", work, "held-after")),
                  "dev": figures(answer_and_score(engine, dev_rows, SHARED / "eval" / "dev.jsonl", work, "dev-after"))}
