@@ -14,6 +14,7 @@ from sqlalchemy import engine_from_config, pool
 import feedback.models  # noqa: F401 - registers feedback tables
 import feedback.outbox  # noqa: F401 - registers the outbox
 import bot.app.channel_tokens  # noqa: F401 - registers the channel token table
+import feedback.learning  # noqa: F401 - registers staff teaching decisions
 from bot.app.conversations import ConversationBase
 from feedback.db import Base
 

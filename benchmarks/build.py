@@ -39,8 +39,9 @@ def with_changes(catalogue, n: int = 10):
     return Catalogue(procedures=tuple(procedures), faq=catalogue.faq)
 
 
-def swap_under_load(catalogue, embedder, root: Path, cache: Path) -> dict:
-    """Answer questions non-stop while a new version is built and swapped in; count failures."""
+def swap_under_load(catalogue, embedder, root: Path, cache: Path, changed=None) -> dict:
+    """Answer questions non-stop while a new version (`changed`, default: 10 procedures edited) is
+    built and swapped in; count failures and time the build + swap."""
     from bot.engine.turn import Engine, handle_safely
     from bot.app.hotswap import EngineHolder
     from bot.app.service import ConversationService
@@ -78,12 +79,16 @@ def swap_under_load(catalogue, embedder, root: Path, cache: Path) -> dict:
 
     worker = threading.Thread(target=load)
     worker.start()
-    build_index(with_changes(catalogue, 10), embedder, root, cache_dir=cache)
+    started = time.perf_counter()
+    version = build_index(changed if changed is not None else with_changes(catalogue, 10), embedder, root, cache_dir=cache)
     result = holder.reload()
+    apply_seconds = time.perf_counter() - started
     time.sleep(1.0)
     stop.set()
     worker.join()
-    return {"answered": answered, "failed": failed, "versions_served": len(versions), "swap_seconds": round(result.seconds, 2)}
+    return {"answered": answered, "failed": failed, "versions_served": len(versions), "swap_seconds": round(result.seconds, 2),
+            "build_and_swap_seconds": round(apply_seconds, 2),
+            "re_embedded": json.loads((version / "manifest.json").read_text())["embedding_cache"]["misses"]}
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ STATUS = {
 }
 KIND = {"phan_anh": "Phản ánh", "kien_nghi": "Kiến nghị", "khen": "Khen"}
 CHANNEL = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "Trò chuyện thử", "web": "Cổng web"}
-ROLE = {"staff": "Cán bộ", "admin": "Quản trị"}
+ROLE = {"staff": "Cán bộ", "admin": "Quản trị", "editor": "Biên tập"}
 
 # Citizen-facing text the feedback service sends through the outbox.
 REPLY_MESSAGE = "Trả lời phản ánh {reference}:\n{text}"

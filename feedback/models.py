@@ -24,7 +24,7 @@ KINDS = ("phan_anh", "kien_nghi", "khen")
 PRAISE = "khen"  # praise is not a PAKN: reported apart, never counted as one received
 # NĐ 20/2008/NĐ-CP: a PAKN is about an administrative regulation or about how officials behaved
 CLASSIFICATIONS = ("quy_dinh", "hanh_vi")
-ROLES = ("staff", "admin")
+ROLES = ("staff", "admin", "editor")  # editor (biên tập): teaches the bot from its misses
 
 
 class StaffUser(Base):

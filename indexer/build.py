@@ -118,7 +118,7 @@ def write_version(
         json.dumps([[normalizer.document(n) for n in group] for group in names], ensure_ascii=False)
     )
     (out_dir / "restorer.json").write_text(json.dumps(restorer.table, ensure_ascii=False))
-    write_jsonl(out_dir / "catalogue.jsonl", catalogue.procedures, catalogue.faq)
+    write_jsonl(out_dir / "catalogue.jsonl", catalogue.procedures, catalogue.faq, catalogue.out_of_scope)
     manifest = {
         "format_version": FORMAT_VERSION,
         "embedder": embedder.name,

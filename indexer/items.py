@@ -38,7 +38,7 @@ def faq_item(entry: FaqEntry) -> Item:
 
 def procedure_passages(proc: Procedure) -> list[str]:
     """Short texts the dense model embeds for a procedure: its name, everyday names, summary."""
-    texts = [proc.name, proc.name_en, *proc.aliases, proc.summary[:SUMMARY_CHARS]]
+    texts = [proc.name, proc.name_en, *proc.aliases, proc.summary[:SUMMARY_CHARS], *proc.learned]
     return list(dict.fromkeys(t for t in texts if t))
 
 
@@ -48,7 +48,7 @@ def faq_passages(entry: FaqEntry) -> list[str]:
 
 
 def procedure_lexical_text(proc: Procedure) -> str:
-    return " . ".join([proc.name, proc.name, *proc.aliases, proc.name_en, proc.summary, proc.field, proc.result])
+    return " . ".join([proc.name, proc.name, *proc.aliases, proc.name_en, proc.summary, proc.field, proc.result, *proc.learned])
 
 
 def faq_lexical_text(entry: FaqEntry) -> str:

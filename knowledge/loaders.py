@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from knowledge import limits
 from knowledge.errors import CatalogueError, LoadProblem
+from knowledge.learned import LEARNED_FILE, apply_lessons, read_lessons
 from knowledge.safe_read import iter_json_lines, quote, read_json, read_yaml
 from knowledge.schema import Catalogue, FaqEntry, Procedure
 from knowledge.validity import with_rules
@@ -110,20 +111,23 @@ def catalogue_files(root: Path) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise CatalogueError(f"catalogue not found: {root}")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in CATALOGUE_SUFFIXES)
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in CATALOGUE_SUFFIXES and p.name != LEARNED_FILE)
 
 
-def load_catalogue(*roots: Path | str) -> LoadResult:
+def load_catalogue(*roots: Path | str, learned: bool = True) -> LoadResult:
     """Load one or more catalogue files/directories; later files override earlier ones by code.
 
     Within one file a code (or FAQ topic) given twice is a problem naming both rows: one of the two
-    is a mistake, and silently keeping the later would hide which.
+    is a mistake, and silently keeping the later would hide which. A directory's `learned.jsonl`
+    (knowledge/learned.py) is applied after every root is read, unless `learned` is False (an
+    import merging into the directory must not bake the overlay into the procedures).
     """
     procedures: dict[str, Procedure] = {}
     faq: dict[str, FaqEntry] = {}
     problems: list[LoadProblem] = []
     files: list[Path] = []
     origins: dict[str, tuple[str, int | str]] = {}
+    out_of_scope: list[str] = []
     for root in roots:
         for path in catalogue_files(Path(root)):
             files.append(path)
@@ -138,6 +142,9 @@ def load_catalogue(*roots: Path | str) -> LoadResult:
                         entry = FaqEntry.model_validate(record)
                         key, label = ("faq", entry.topic), "topic"
                         faq[entry.topic] = entry
+                    elif kind == "out_of_scope" and isinstance(record.get("question"), str):
+                        out_of_scope.append(record["question"])  # an index's own catalogue.jsonl
+                        continue
                     elif kind == "procedure":
                         # a hand-written catalogue states dated fees in words: read them as rules
                         proc = with_rules(Procedure.model_validate(record))
@@ -154,7 +161,15 @@ def load_catalogue(*roots: Path | str) -> LoadResult:
                     problems.append(LoadProblem(str(path), row, label, f"duplicate {label} {key[1]}: also at row "
                                                                       f"{seen[key]} of this file; the later row is kept"))
                 seen[key] = row
-    catalogue = Catalogue(procedures=tuple(procedures.values()), faq=tuple(faq.values()))
+    overlays = [Path(r) / LEARNED_FILE for r in roots if learned and (Path(r) / LEARNED_FILE).is_file()]
+    for overlay in overlays:
+        lessons, bad = read_lessons(overlay)
+        taught, unknown = apply_lessons(procedures, faq, lessons, str(overlay))
+        out_of_scope.extend(taught)
+        problems.extend([*bad, *unknown])
+        files.append(overlay)
+    catalogue = Catalogue(procedures=tuple(procedures.values()), faq=tuple(faq.values()),
+                          out_of_scope=tuple(dict.fromkeys(out_of_scope)))
     return LoadResult(catalogue=catalogue, problems=problems, files=files, origins=origins)
 
 
@@ -165,6 +180,8 @@ def catalogue_fingerprint(catalogue: Catalogue) -> str:
         digest.update(proc.model_dump_json().encode())
     for entry in sorted(catalogue.faq, key=lambda f: f.topic):
         digest.update(entry.model_dump_json().encode())
+    for question in catalogue.out_of_scope:
+        digest.update(question.encode())
     return digest.hexdigest()[:16]
 
 
@@ -173,7 +190,8 @@ def _record_line(kind: str, model: Procedure | FaqEntry) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def write_jsonl(path: Path, procedures: Iterable[Procedure], faq: Iterable[FaqEntry] = ()) -> None:
+def write_jsonl(path: Path, procedures: Iterable[Procedure], faq: Iterable[FaqEntry] = (),
+                out_of_scope: Iterable[str] = ()) -> None:
     """Write records to `path` atomically: readers see the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -183,6 +201,8 @@ def write_jsonl(path: Path, procedures: Iterable[Procedure], faq: Iterable[FaqEn
                 out.write(_record_line("procedure", proc) + "\n")
             for entry in faq:
                 out.write(_record_line("faq", entry) + "\n")
+            for question in out_of_scope:
+                out.write(json.dumps({"kind": "out_of_scope", "question": question}, ensure_ascii=False) + "\n")
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)

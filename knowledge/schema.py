@@ -117,6 +117,8 @@ class Procedure(_Record):
     group: Short = Field(min_length=1)
     name_en: Name = ""
     aliases: tuple[Short, ...] = Field(default=(), max_length=limits.MAX_ITEMS)  # everyday names citizens use
+    # questions staff taught the bot from its misses (knowledge/learned.py): searchable, never shown
+    learned: tuple[Name, ...] = Field(default=(), max_length=limits.MAX_ITEMS)
     summary: str = Field(default="", max_length=limits.MAX_SUMMARY)  # one or two plain sentences
     field: Short = ""  # lĩnh vực
     levels: tuple[Short, ...] = Field(default=(), max_length=20)  # "Cấp xã", "Cấp tỉnh", "Cấp bộ", "Cơ quan khác"
@@ -166,6 +168,7 @@ class Catalogue(_Record):
 
     procedures: tuple[Procedure, ...] = ()
     faq: tuple[FaqEntry, ...] = ()
+    out_of_scope: tuple[Name, ...] = ()  # questions staff marked "ngoài phạm vi": the bot declines their like
 
     def by_code(self) -> dict[str, Procedure]:
         return {p.code: p for p in self.procedures}

@@ -25,6 +25,7 @@ class ProcedureStore(Mapping[str, Procedure]):
         self.path = path
         self._offsets: dict[str, int] = {}
         self.faq: dict[str, FaqEntry] = {}
+        self.out_of_scope: list[str] = []  # taught examples the bot declines (knowledge/learned.py)
         with path.open("rb") as handle:
             offset = 0
             for line in handle:
@@ -36,6 +37,8 @@ class ProcedureStore(Mapping[str, Procedure]):
                     elif kind == "faq":
                         entry = FaqEntry.model_validate(record)
                         self.faq[entry.topic] = entry
+                    elif kind == "out_of_scope":
+                        self.out_of_scope.append(str(record.get("question", "")))
                 offset += len(line)
         self._parsed = functools.lru_cache(maxsize=cache_size)(self._read)  # thread-safe
 
@@ -62,4 +65,5 @@ class ProcedureStore(Mapping[str, Procedure]):
 
     def catalogue(self) -> Catalogue:
         """The whole catalogue, parsed now (for training and administration, not for answering)."""
-        return Catalogue(procedures=tuple(self[code] for code in self._offsets), faq=tuple(self.faq.values()))
+        return Catalogue(procedures=tuple(self[code] for code in self._offsets), faq=tuple(self.faq.values()),
+                         out_of_scope=tuple(self.out_of_scope))

@@ -195,7 +195,17 @@ def staff_config(settings: Settings, parts: ServerParts | None = None, runtime: 
                            reload=admin.reload, upload_dir=settings.cache_dir / "uploads")
     embed = (lambda texts: runtime.embedder.encode(list(texts), is_query=True)) if runtime is not None else None
     return WebConfig(secret_key=secret(settings.staff_secret_key), https_only=settings.staff_https_only, admin=hooks,
-                     embed=embed)
+                     embed=embed, learning=learning_hooks(admin) if hooks is not None else None)
+
+
+def learning_hooks(admin):
+    """The 'Câu hỏi cần xử lý' page's access to the served index and catalogue directory."""
+    from bot.app.learning_admin import LearningAdmin
+    from feedback.web.learning import LearningHooks
+
+    taught = LearningAdmin(admin)
+    return LearningHooks(suggest=taught.suggest, find=taught.find, known=taught.known, apply=taught.apply,
+                         status=taught.status)
 
 
 def freeze_startup_heap() -> None:

@@ -92,7 +92,8 @@ def intent_model_key(index: Index) -> str:
 def fit_intent_model(index: Index, cache_dir: Path, progress: Progress | None = None) -> SoftmaxClassifier:
     """Embed the labelled examples (content-hash cached) and fit the classifier."""
     examples = load_examples()
-    examples.update(catalogue_examples(index.catalogue))
+    for label, texts in catalogue_examples(index.catalogue).items():  # taught out-of-scope examples add to the file's
+        examples.setdefault(label, []).extend(texts)
     raw, texts, labels = [], [], []
     for label, items in examples.items():
         for text in items:

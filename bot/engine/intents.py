@@ -201,9 +201,11 @@ def catalogue_examples(catalogue: Catalogue, per_group: int = 10) -> dict[str, l
             text = template.format(x=phrase[:1].lower() + phrase[1:] if not phrase[:2].isupper() else phrase)
             procedures.append(fold(text) if (len(procedures) % 4 == 3) else text)
     faq = [q for entry in catalogue.faq for q in (entry.title, *entry.questions)]
+    learned = [q for proc in sorted(catalogue.procedures, key=lambda p: p.code) for q in proc.learned]
     # procedure and FAQ questions are one intent for the classifier ("info"): which of the two a
-    # question is, retrieval decides, since it sees the catalogue and the FAQ side by side
-    return {"info": procedures + faq}
+    # question is, retrieval decides, since it sees the catalogue and the FAQ side by side; staff-
+    # taught questions (knowledge/learned.py) are real citizens' wording, of either intent
+    return {"info": procedures + faq + learned, "out_of_scope": list(catalogue.out_of_scope)}
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class WebConfig:
     prefix: str = "/staff"
     admin: AdminHooks | None = None
     embed: Callable | None = None  # unused by reports since they count unanswered questions instead of clustering them
+    learning: object | None = None  # feedback.web.learning.LearningHooks: the 'Câu hỏi cần xử lý' page's index access
 
 
 def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
@@ -66,6 +67,9 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
         Middleware(SessionMiddleware, store=store, login_url=site.login_url),
         Middleware(CSRFMiddleware, error_page=page, max_body=MAX_UPLOAD_BYTES + MiB),
     ]
+    from feedback.web.learning import LearningContext, learning_routes  # the staff-teaching page (own module)
+
+    routes += learning_routes(LearningContext(site, config.learning))
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.report_cache = report_cache
     return app

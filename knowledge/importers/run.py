@@ -19,6 +19,7 @@ from knowledge.errors import CatalogueError, LoadProblem
 from knowledge.importers.dvcqg import import_crawl_jsonl, import_structured_json
 from knowledge.importers.report import ImportReport
 from knowledge.importers.xlsx import import_xlsx, merge_list_entry
+from knowledge.learned import LEARNED_FILE
 from knowledge.loaders import load_catalogue, write_jsonl
 from knowledge.safe_read import iter_json_lines, read_json
 from knowledge.schema import Catalogue, FaqEntry, Procedure
@@ -174,7 +175,7 @@ def plan_import(source: Path, target: Path, replace: bool = False) -> ImportPlan
     import are removed.
     """
     report = import_sources(source)
-    existing_catalogue = load_catalogue(target).catalogue if target.exists() else Catalogue()
+    existing_catalogue = load_catalogue(target, learned=False).catalogue if target.exists() else Catalogue()
     existing = existing_catalogue.by_code()
     merged: dict[str, Procedure] = {} if replace else dict(existing)
     for proc in report.procedures:
@@ -198,6 +199,8 @@ def write_catalogue_dir(procedures: Iterable[Procedure], out_dir: Path, faq: Ite
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.staging-"))
     try:
         write_jsonl(staging / "procedures.jsonl", sorted(procedures, key=lambda p: p.code), faq)
+        if (out_dir / LEARNED_FILE).is_file():  # what staff taught survives a re-import
+            shutil.copy2(out_dir / LEARNED_FILE, staging / LEARNED_FILE)
         old = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
