@@ -24,7 +24,7 @@ from knowledge.importers.dvcqg import (
 )
 from knowledge.diff import CatalogueDiff, diff_catalogues
 from knowledge.importers.xlsx import import_xlsx, merge_list_entry
-from knowledge.loaders import load_catalogue, write_jsonl
+from knowledge.loaders import bundled_faq, load_catalogue, write_jsonl
 from knowledge.schema import Catalogue, FaqEntry, Procedure
 
 
@@ -63,14 +63,25 @@ def import_sources(path: Path) -> ImportReport:
             report.complete += len(loaded.catalogue.procedures)
         elif other.suffix == ".xlsx":
             report.merge(import_xlsx(other))
-    # the same code twice (e.g. crawl and structured export): the later one wins, say so
+    # the same code twice (e.g. crawl and structured export): the later one wins, say so. A list
+    # export row (code and name only) is no rival to a full record of the same code: it updates that
+    # record's name like a list row does against an existing catalogue, instead of replacing every
+    # field with nothing (a ministry folder holds both the crawl and the official list export).
     seen: dict[str, int] = {}
     for index, proc in enumerate(report.procedures):
         if proc.code in seen:
-            report.problems.append(LoadProblem(str(path), proc.code, "code", "duplicate code; the later record is kept"))
+            earlier = report.procedures[seen[proc.code]]
+            if _is_list_row(proc) and not _is_list_row(earlier):
+                report.procedures[index] = merge_list_entry(earlier, proc)
+            else:
+                report.problems.append(LoadProblem(str(path), proc.code, "code", "duplicate code; the later record is kept"))
         seen[proc.code] = index
     report.procedures = [report.procedures[i] for i in sorted(seen.values())]
     return report
+
+
+def _is_list_row(proc: Procedure) -> bool:
+    return proc.raw.get("source", "").startswith("xlsx")
 
 
 @dataclass
@@ -103,7 +114,11 @@ def plan_import(source: Path, target: Path, replace: bool = False) -> ImportPlan
             merged[proc.code] = merge_list_entry(existing.get(proc.code), proc)
         else:
             merged[proc.code] = proc
-    faq = {entry.topic: entry for entry in (() if replace else existing_catalogue.faq)}
+    # the bundled reform FAQ is the base layer: importing procedures into an empty directory (or
+    # replacing the catalogue) must not leave a deployment without it; the target's and the
+    # import's own entries refine it by topic
+    faq = {entry.topic: entry for entry in bundled_faq()}
+    faq.update((entry.topic, entry) for entry in (() if replace else existing_catalogue.faq))
     faq.update((entry.topic, entry) for entry in report.faq)
     return ImportPlan(report, merged, list(faq.values()), diff_catalogues(existing, merged, replace))
 
