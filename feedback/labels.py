@@ -15,5 +15,5 @@ ROLE = {"staff": "Cán bộ", "admin": "Quản trị"}
 
 # Citizen-facing text the feedback service sends through the outbox.
 REPLY_MESSAGE = "Trả lời phản ánh {reference}:\n{text}"
-RATE_INVITE = ("Anh/chị vui lòng đánh giá mức độ hài lòng với việc giải quyết: nhắn một số từ 1 (rất không hài lòng) "
+RATE_INVITE = ("Anh/chị vui lòng cho biết mức độ hài lòng với việc giải quyết: nhắn một số từ 1 (rất không hài lòng) "
                "đến 5 (rất hài lòng), có thể kèm lý do ngắn.")
