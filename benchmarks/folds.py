@@ -75,17 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--national", type=Path, required=True, help="catalogue imported with `tthc catalogue import`")
     parser.add_argument("--work", type=Path, default=Path("folds-work"))
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--dev", type=Path, default=SHARED / "eval" / "dev.jsonl")
-    parser.add_argument("--targets", type=Path, default=SHARED / "eval" / "targets.json")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the shared folder (eval/dev.jsonl, targets, score.py)")
     args = parser.parse_args(argv)
-    plans = prepare(args.national, args.work, args.folds, args.dev, args.targets)
+    evals = args.shared / "eval"
+    plans = prepare(args.national, args.work, args.folds, evals / "dev.jsonl", evals / "targets.json")
     for overlay, questions, out in plans:
         subprocess.run([sys.executable, "-m", "bot.cli", "answer", "--jsonl", str(questions), "--out", str(out),
                         "--catalogue", str(args.national), "--catalogue", str(overlay)], check=True)
     gold, pred = args.work / "gold.jsonl", args.work / "pred.jsonl"
     gold.write_text("".join(q.read_text(encoding="utf-8") for _, q, _ in plans), encoding="utf-8")
     pred.write_text("".join(o.read_text(encoding="utf-8") for _, _, o in plans), encoding="utf-8")
-    return subprocess.run([sys.executable, str(SHARED / "eval" / "score.py"), str(gold), str(pred)]).returncode
+    return subprocess.run([sys.executable, str(evals / "score.py"), str(gold), str(pred)]).returncode
 
 
 if __name__ == "__main__":
