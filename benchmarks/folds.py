@@ -70,15 +70,47 @@ def prepare(national_dir: Path, work: Path, folds: int, dev: Path, targets: Path
     return plans
 
 
+def retrieval_scores(national_dir: Path, plans: list[tuple[Path, Path, Path]], cache: Path) -> dict[str, float]:
+    """Retrieval alone (indexer, no engine): top-1 and top-3 of the gold codes over all folds.
+
+    Far cheaper than `tthc answer` (no intent classifier to train per fold), for quick checks; the
+    headline figures come from the full run."""
+    from indexer.build import build_index
+    from indexer.embed import make_embedder
+    from indexer.search import Index
+    from knowledge.schema import Catalogue
+
+    embedder = make_embedder()
+    national = load_catalogue(national_dir).catalogue
+    n = top1 = top3 = 0
+    for overlay, questions, _out in plans:
+        curated = load_catalogue(overlay).catalogue
+        by_code = {**national.by_code(), **curated.by_code()}
+        catalogue = Catalogue(procedures=tuple(by_code.values()), faq=curated.faq or national.faq)
+        index = Index.load(build_index(catalogue, embedder, overlay.parent / "index", cache_dir=cache), embedder)
+        for line in questions.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            ranked = [code for hit in index.search(row["question"]).procedures() for code in hit.item_ids[:1]]
+            n += 1
+            top1 += bool(ranked[:1]) and ranked[0] in row["gold"]
+            top3 += any(code in row["gold"] for code in ranked[:3])
+    return {"n": n, "top1": round(top1 / max(n, 1), 4), "top3": round(top3 / max(n, 1), 4)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--national", type=Path, required=True, help="catalogue imported with `tthc catalogue import`")
     parser.add_argument("--work", type=Path, default=Path("folds-work"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--shared", type=Path, default=SHARED, help="the shared folder (eval/dev.jsonl, targets, score.py)")
+    parser.add_argument("--retrieval-only", action="store_true", help="score the search alone (no engine, much faster)")
+    parser.add_argument("--embedding-cache", type=Path, default=None, help="embedding cache folder for --retrieval-only")
     args = parser.parse_args(argv)
     evals = args.shared / "eval"
     plans = prepare(args.national, args.work, args.folds, evals / "dev.jsonl", evals / "targets.json")
+    if args.retrieval_only:
+        print(json.dumps(retrieval_scores(args.national, plans, args.embedding_cache)))
+        return 0
     for overlay, questions, out in plans:
         subprocess.run([sys.executable, "-m", "bot.cli", "answer", "--jsonl", str(questions), "--out", str(out),
                         "--catalogue", str(args.national), "--catalogue", str(overlay)], check=True)
