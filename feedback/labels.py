@@ -18,5 +18,5 @@ ROLE = {"staff": "Cán bộ", "admin": "Quản trị", "editor": "Biên tập"}
 REPLY_MESSAGE = "Trả lời phản ánh {reference}:\n{text}"
 INFO_REQUEST = ("Để giải quyết phản ánh {reference}, cơ quan đề nghị anh/chị bổ sung thông tin:\n{text}\n"
                 "Thời hạn giải quyết tạm dừng cho đến khi cơ quan nhận được thông tin bổ sung.")
-RATE_INVITE = ("Anh/chị vui lòng đánh giá mức độ hài lòng với việc giải quyết: nhắn một số từ 1 (rất không hài lòng) "
+RATE_INVITE = ("Anh/chị vui lòng cho biết mức độ hài lòng với việc giải quyết: nhắn một số từ 1 (rất không hài lòng) "
                "đến 5 (rất hài lòng), có thể kèm lý do ngắn.")

@@ -87,9 +87,9 @@ def write_version(
     """Write one complete index version into `out_dir` (which must not exist yet)."""
     started = time.perf_counter()
     out_dir.mkdir(parents=True)
-    items, passages, lexical, names = catalogue_items(catalogue)
     restorer = DiacriticRestorer(restorer_texts(catalogue))
     normalizer = Normalizer(restorer=restorer)
+    items, passages, lexical, names = catalogue_items(catalogue, normalizer)
 
     flat = [(i, text) for i, texts in enumerate(passages) for text in texts]
     cached = CachedEmbedder(embedder, cache_dir)

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from indexer.normalize import Normalizer
+from knowledge.naming import short_name
 from knowledge.schema import Catalogue, FaqEntry, Procedure
+from knowledge.text import fold
 
 LEVEL_ORDER = {"Cấp xã": 0, "Cấp tỉnh": 1, "Cấp bộ": 2, "Cơ quan khác": 3}
 SUMMARY_CHARS = 300
+RESULT_CHARS = 160  # a result field can be a paragraph; its first words name the document produced
+APPLICANT_CHARS = 200
+EVERYDAY_PER_PASSAGE = 6
 
 
 @dataclass(frozen=True)
@@ -36,9 +42,26 @@ def faq_item(entry: FaqEntry) -> Item:
     return Item(id=faq_id(entry.topic), kind="faq", group=faq_id(entry.topic), title=entry.title)
 
 
-def procedure_passages(proc: Procedure) -> list[str]:
-    """Short texts the dense model embeds for a procedure: its name, everyday names, summary."""
-    texts = [proc.name, proc.name_en, *proc.aliases, proc.summary[:SUMMARY_CHARS], *proc.learned]
+def _short(text: str, limit: int) -> str:
+    """Text up to `limit` characters, cut at a word boundary."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
+
+
+def procedure_passages(proc: Procedure, normalizer: Normalizer | None = None) -> list[str]:
+    """Short texts the dense model embeds for a procedure, built from its own fields.
+
+    Besides the hand-written name, everyday names and summary (a curated entry has them), every
+    procedure gets: its short name without boilerplate (knowledge.naming), the short name with what
+    it produces ("… : Giấy khai sinh"), and the short name with the everyday names of the official
+    terms it uses (the shared lexicon read backwards), so an imported procedure nobody curated is
+    found by the words citizens use."""
+    short, _qualifier = short_name(proc.name)
+    texts = [proc.name, short, proc.name_en, *proc.aliases, proc.summary[:SUMMARY_CHARS], *proc.learned]
+    if proc.result and fold(proc.result) not in fold(short):
+        texts.append(f"{short}: {_short(proc.result, RESULT_CHARS)}")
+    if normalizer is not None and (everyday := normalizer.everyday_terms(short)):
+        texts.append(f"{short} ({', '.join(everyday[:EVERYDAY_PER_PASSAGE])})")
     return list(dict.fromkeys(t for t in texts if t))
 
 
@@ -47,15 +70,21 @@ def faq_passages(entry: FaqEntry) -> list[str]:
     return list(dict.fromkeys(t for t in texts if t))
 
 
-def procedure_lexical_text(proc: Procedure) -> str:
-    return " . ".join([proc.name, proc.name, *proc.aliases, proc.name_en, proc.summary, proc.field, proc.result, *proc.learned])
+def procedure_lexical_text(proc: Procedure, normalizer: Normalizer | None = None) -> str:
+    """What BM25 reads: names weigh twice; the short name, result, applicants and the everyday
+    names of the official terms in the name and result come from the procedure's own fields."""
+    short, _qualifier = short_name(proc.name)
+    everyday = normalizer.everyday_terms(f"{proc.name} . {proc.result}") if normalizer is not None else []
+    return " . ".join([proc.name, short, *proc.aliases, proc.name_en, proc.summary, proc.field,
+                       _short(proc.result, RESULT_CHARS), _short(proc.applicants, APPLICANT_CHARS), *everyday,
+                       *proc.learned])
 
 
 def faq_lexical_text(entry: FaqEntry) -> str:
     return " . ".join([entry.title, entry.title, *entry.questions, entry.title_en, entry.answer[:400]])
 
 
-def catalogue_items(catalogue: Catalogue) -> tuple[list[Item], list[list[str]], list[str], list[list[str]]]:
+def catalogue_items(catalogue: Catalogue, normalizer: Normalizer | None = None) -> tuple[list[Item], list[list[str]], list[str], list[list[str]]]:
     """Items, their dense passages, their lexical text and their fuzzy names, in one order."""
     items: list[Item] = []
     passages: list[list[str]] = []
@@ -63,9 +92,9 @@ def catalogue_items(catalogue: Catalogue) -> tuple[list[Item], list[list[str]], 
     names: list[list[str]] = []
     for proc in sorted(catalogue.procedures, key=lambda p: p.code):
         items.append(procedure_item(proc))
-        passages.append(procedure_passages(proc))
-        lexical.append(procedure_lexical_text(proc))
-        names.append([proc.name, *proc.aliases])
+        passages.append(procedure_passages(proc, normalizer))
+        lexical.append(procedure_lexical_text(proc, normalizer))
+        names.append(list(dict.fromkeys([proc.name, short_name(proc.name)[0], *proc.aliases])))
     for entry in sorted(catalogue.faq, key=lambda f: f.topic):
         items.append(faq_item(entry))
         passages.append(faq_passages(entry))

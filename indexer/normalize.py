@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -40,6 +40,7 @@ class Lexicon:
     everyday: dict[str, str]
     english: dict[str, str]
     max_phrase: int
+    spelled: dict[str, str] = field(default_factory=dict)  # folded everyday key -> as written (accented)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Lexicon:
@@ -49,7 +50,8 @@ class Lexicon:
 
         tables = {name: table(name) for name in ("teencode", "abbreviations", "everyday", "english")}
         longest = max((len(k.split()) for t in tables.values() for k in t), default=1)
-        return cls(**tables, max_phrase=longest)
+        spelled = {fold(str(k)): nfc(str(k)).lower() for k in (data.get("everyday") or {}) if k is not None}
+        return cls(**tables, max_phrase=longest, spelled=spelled)
 
 
 @lru_cache(maxsize=1)
@@ -126,6 +128,7 @@ class Normalizer:
     def __init__(self, lexicon: Lexicon | None = None, restorer: DiacriticRestorer | None = None):
         self.lexicon = lexicon or bundled_lexicon()
         self.restorer = restorer
+        self._reverse_table: dict[str, tuple[str, ...]] | None = None
 
     def expand(self, text: str) -> str:
         """Replace teencode and abbreviations; add official terms after everyday and English names."""
@@ -158,6 +161,29 @@ class Normalizer:
                 out.append(words[i])
                 i += 1
         return " ".join(out + [a for a in dict.fromkeys(additions)])
+
+    def everyday_terms(self, text: str) -> list[str]:
+        """Everyday names of the official terms `text` uses (the lexicon read backwards).
+
+        Applied to catalogue text at index time, so every procedure whose own wording uses an
+        official term ("giấy chứng nhận quyền sử dụng đất") also carries what citizens call it
+        ("sổ đỏ"), without anyone writing aliases for it."""
+        padded = f" {' '.join(tokens(fold(clean(text))))} "
+        matched = [official for official in self._reverse() if f" {official} " in padded]
+        # "xóa đăng ký thường trú" holds "đăng ký thường trú": only the longest official term speaks
+        longest = [t for t in matched if not any(t != other and t in other for other in matched)]
+        return list(dict.fromkeys(everyday for official in longest for everyday in self._reverse()[official]))
+
+    def _reverse(self) -> dict[str, tuple[str, ...]]:
+        if self._reverse_table is None:
+            table: dict[str, list[str]] = {}
+            for everyday, official in self.lexicon.everyday.items():
+                for term in official.split(";"):
+                    term = " ".join(tokens(fold(term)))
+                    if len(term.split()) >= 2 and term != everyday:  # one word is too vague to imply a name
+                        table.setdefault(term, []).append(self.lexicon.spelled.get(everyday, everyday))
+            self._reverse_table = {k: tuple(v) for k, v in table.items()}
+        return self._reverse_table
 
     def query(self, text: str) -> NormalizedQuery:
         expanded = self.expand(text)

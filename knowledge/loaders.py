@@ -41,6 +41,14 @@ def bundled_sample_path() -> Path:
     return Path(str(resources.files("knowledge") / "catalogue" / "sample"))
 
 
+def bundled_faq() -> tuple[FaqEntry, ...]:
+    """The reform FAQ shipped with the package.
+
+    Every deployment answers questions about the reform (một cửa, VNeID, dịch vụ công), whatever
+    procedures an administrator imports, so importers start from this FAQ instead of from nothing."""
+    return load_catalogue(bundled_sample_path() / "faq").catalogue.faq
+
+
 @dataclass
 class LoadResult:
     catalogue: Catalogue

@@ -108,7 +108,7 @@ def detect_aspect(text: str) -> tuple[str, bool]:
 def strip_aspect_cues(text: str) -> str:
     """The message without its aspect phrases: what is left names the thing asked about.
 
-    "làm online trên vneid được không" says how, not what; searching it alone would drift to the
+    "nộp qua vneid có được không" says how, not what; searching it alone would drift to the
     VNeID procedures. Stripped, it is empty of content and the conversation keeps its topic.
     """
     lowered = " ".join(text.lower().split())

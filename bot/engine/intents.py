@@ -175,14 +175,14 @@ QUESTION_TEMPLATES = (
     "{x}", "{x} cần giấy tờ gì", "làm {x} ở đâu", "{x} mất bao lâu", "{x} hết bao nhiêu tiền",
     "cho tôi hỏi thủ tục {x}", "{x} làm online được không", "{x} thì làm thế nào", "muốn {x} thì phải làm sao",
     "xin hỏi {x} cần những điều kiện gì", "ad ơi {x} thì làm sao v", "mình muốn {x}, hồ sơ gồm những gì ạ",
-    "tôi cần {x}, nộp ở đâu và bao lâu thì có kết quả", "{x} lệ phí bao nhiêu", "hướng dẫn giúp tôi {x}",
+    "tôi cần {x}, nộp chỗ nào, bao lâu thì có kết quả", "{x} lệ phí bao nhiêu", "hướng dẫn giúp tôi {x}",
     "How do I apply for {x}?",
     "Gia đình tôi đang có việc cần {x}, tôi đã hỏi nhiều nơi nhưng chưa rõ. Xin hỏi cần chuẩn bị gì và nộp ở đâu?",
     "Năm nay tôi ngoài 40 tuổi, giờ mới cần {x}. Cho tôi hỏi thủ tục có phức tạp không, mất bao lâu?",
     "nhà em ở quê, bố mẹ già rồi, em muốn {x} thì có làm online được không hay phải về tận nơi ạ",
     "Tôi đi làm xa, vợ tôi ở nhà muốn {x}. Vợ tôi đi một mình có được không, cần mang những gì?",
     "mấy hôm nay mình tìm hiểu về {x} mà đọc trên mạng mỗi chỗ nói một kiểu, ad cho hỏi chính xác là thế nào",
-    "Tôi vừa chuyển đến phường mới, nay cần {x}. Xin hỏi lệ phí và thời gian giải quyết là bao nhiêu?",
+    "Tôi vừa chuyển đến phường mới, nay cần {x}. Xin hỏi lệ phí bao nhiêu, giải quyết trong bao lâu?",
 )
 
 

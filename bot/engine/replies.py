@@ -31,7 +31,7 @@ TEXT = {
             "Tôi có thể: hướng dẫn hồ sơ, nơi nộp, thời hạn, lệ phí, cách nộp trực tuyến; giải thích về cải cách hành chính; "
             "tiếp nhận phản ánh, kiến nghị."
         ),
-        "empty": "Anh/chị vui lòng nhập câu hỏi, ví dụ: “Làm giấy khai sinh cho con cần giấy tờ gì?”",
+        "empty": "Anh/chị vui lòng nhập câu hỏi, ví dụ: “Đăng ký khai sinh cần những giấy tờ gì?”",
         "decline": (
             "Xin lỗi anh/chị, câu hỏi này nằm ngoài phạm vi hỗ trợ của tôi (thủ tục hành chính và cải cách hành chính). "
             "Anh/chị có thể tra cứu thủ tục tại Cổng Dịch vụ công quốc gia {portal} hoặc hỏi trực tiếp Bộ phận Một cửa "
@@ -48,7 +48,7 @@ TEXT = {
         ),
         "praise_ack": "Cảm ơn anh/chị đã ghi nhận và đánh giá tốt. Ý kiến của anh/chị sẽ được chuyển đến cơ quan, cán bộ liên quan.",
         "status": (
-            "Để tra cứu tình trạng hồ sơ, anh/chị dùng mã hồ sơ trên giấy tiếp nhận, hẹn trả kết quả tại mục “Tra cứu hồ sơ” "
+            "Để tra cứu tiến độ hồ sơ, anh/chị dùng mã hồ sơ trên giấy tiếp nhận, hẹn trả kết quả tại mục “Tra cứu hồ sơ” "
             "của Cổng Dịch vụ công quốc gia {portal} hoặc cổng dịch vụ công của tỉnh, hoặc liên hệ Bộ phận Một cửa nơi đã nộp."
         ),
         "status_code": "Tôi đã nhận mã {code}. ",
@@ -150,17 +150,17 @@ TEXT = {
             "I am an automated assistant (not a civil servant) answering from the National Database on Administrative "
             "Procedures: documents, where to apply, processing time, fees, online services, and reform questions."
         ),
-        "empty": "Please type your question, e.g. “What documents do I need to register a birth?”",
+        "empty": "Please type your question, e.g. “Which papers are needed to register a birth?”",
         "decline": (
             "Sorry, this is outside what I can help with (administrative procedures and reform). You can search procedures "
-            "on the National Public Service Portal {portal} or ask the one-stop shop of your commune/ward."
+            "through the National Public Service Portal {portal} or ask the one-stop shop of your commune/ward."
         ),
         "unsure": "Sorry, I could not find a matching procedure. Could you describe what you need to do? You can also search {portal}.",
         "clarify": "Which of these procedures do you mean? Please choose a number:",
         "feedback_ack": "Thank you for your feedback. It will be recorded and passed to the responsible officers. You can also submit feedback at {portal}.",
         "praise_ack": "Thank you for your kind feedback; it will be passed on to the agency concerned.",
         "status": (
-            "To check the status of an application, use the application code on your receipt in “Tra cứu hồ sơ” on the "
+            "To check the status of an application, use the application code on your receipt in “Tra cứu hồ sơ” through the "
             "National Public Service Portal {portal} or your province's portal, or contact the one-stop shop where you applied."
         ),
         "status_code": "I received the code {code}. ",
@@ -178,7 +178,7 @@ TEXT = {
         "fee": "Fees: {fees}.",
         "time": "Processing time: {times}.",
         "place": "Where to apply: {agency}, at the one-stop shop (Bộ phận Một cửa) or the public administration service centre.",
-        "online_full": "You can do it fully online on the National Public Service Portal or the VNeID app (link at the end).",
+        "online_full": "You can do it fully online through the National Public Service Portal or the VNeID app (link at the end).",
         "online_partial": "You can apply online (partial online service) through the link at the end; some steps still need a visit.",
         "online_none": "This procedure cannot be done online yet; apply in person{post}.",
         "post_too": " or by public postal service",

@@ -20,7 +20,7 @@ from knowledge.importers.dvcqg import import_crawl_jsonl, import_structured_json
 from knowledge.importers.report import ImportReport
 from knowledge.importers.xlsx import import_xlsx, merge_list_entry
 from knowledge.learned import LEARNED_FILE
-from knowledge.loaders import load_catalogue, write_jsonl
+from knowledge.loaders import bundled_faq, load_catalogue, write_jsonl
 from knowledge.safe_read import iter_json_lines, read_json
 from knowledge.schema import Catalogue, FaqEntry, Procedure
 
@@ -183,7 +183,11 @@ def plan_import(source: Path, target: Path, replace: bool = False) -> ImportPlan
             merged[proc.code] = merge_list_entry(existing.get(proc.code), proc)
         else:
             merged[proc.code] = proc
-    faq = {entry.topic: entry for entry in (() if replace else existing_catalogue.faq)}
+    # the bundled reform FAQ is the base layer: importing procedures into an empty directory (or
+    # replacing the catalogue) must not leave a deployment without it; the target's and the
+    # import's own entries refine it by topic
+    faq = {entry.topic: entry for entry in bundled_faq()}
+    faq.update((entry.topic, entry) for entry in (() if replace else existing_catalogue.faq))
     faq.update((entry.topic, entry) for entry in report.faq)
     return ImportPlan(report, merged, list(faq.values()), diff_catalogues(existing, merged, replace))
 

@@ -1,0 +1,146 @@
+"""Automatic enrichment of imported procedures: short names, the shared lexicon read backwards,
+near-variants, the import keeping full records and the reform FAQ, and leave-curation-out folds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.folds import fold_of_groups, fold_overlay
+from indexer.items import procedure_lexical_text, procedure_passages
+from indexer.normalize import Lexicon, Normalizer
+from indexer.variants import near_variants, plain_variants_first
+from knowledge.importers.run import import_sources, plan_import
+from knowledge.loaders import bundled_faq
+from knowledge.naming import cued_kinds, qualifier_kinds, short_name, variant_key
+from knowledge.schema import Procedure
+
+
+@pytest.mark.parametrize(("name", "short", "qualifier"), [
+    ("Thủ tục đăng ký khai sinh", "Đăng ký khai sinh", ""),
+    ("Cấp lại giấy phép hoạt động dự báo, cảnh báo khí tượng thủy văn (cấp tỉnh)",
+     "Cấp lại giấy phép hoạt động dự báo, cảnh báo khí tượng thủy văn", ""),
+    ("Đổi chứng nhận đăng ký xe, biển số xe bằng dịch vụ công trực tuyến một phần hoặc trực tiếp "
+     "thực hiện tại cấp trung ương, cấp tỉnh, cấp xã", "Đổi chứng nhận đăng ký xe, biển số xe", ""),
+    ("Gia hạn, điều chỉnh giấy phép khai thác nước dưới đất đối với công trình có quy mô dưới 5.000 m3/ngày đêm",
+     "Gia hạn, điều chỉnh giấy phép khai thác nước dưới đất", "đối với công trình có quy mô dưới 5.000 m3/ngày đêm"),
+    ("Thủ tục cấp sổ tạm quản hàng hóa (sổ ATA)", "Cấp sổ tạm quản hàng hóa", "sổ ATA"),
+    ("Thủ tục hải quan đối với hàng hóa quá cảnh", "Thủ tục hải quan", "đối với hàng hóa quá cảnh"),
+])
+def test_short_name_moves_boilerplate_to_the_qualifier(name, short, qualifier):
+    assert short_name(name) == (short, qualifier)
+
+
+def test_short_name_keeps_a_core_that_would_say_nothing():
+    # "Cấp" alone before "đối với" names nothing: the clause stays in the short name
+    short, qualifier = short_name("Cấp đối với tàu cá")
+    assert short == "Cấp đối với tàu cá" and qualifier == ""
+
+
+def test_everyday_names_reach_every_procedure_using_the_official_term():
+    lexicon = Lexicon.from_mapping({"everyday": {"sổ đỏ": "giấy chứng nhận quyền sử dụng đất",
+                                                 "hộ khẩu": "đăng ký thường trú",
+                                                 "cắt khẩu": "xóa đăng ký thường trú"}})
+    normalizer = Normalizer(lexicon)
+    assert normalizer.everyday_terms("Cấp đổi Giấy chứng nhận quyền sử dụng đất") == ["sổ đỏ"]
+    assert normalizer.everyday_terms("Đăng ký thường trú") == ["hộ khẩu"]
+    # the longest official term speaks: removing a registration is not "hộ khẩu" registration
+    assert normalizer.everyday_terms("Xóa đăng ký thường trú") == ["cắt khẩu"]
+    assert normalizer.everyday_terms("Đăng ký khai sinh") == []
+    proc = Procedure(code="1.000001", name="Thủ tục đăng ký thường trú (thực hiện tại cấp xã)", group="g")
+    assert "hộ khẩu" in procedure_lexical_text(proc, normalizer)
+    assert any("hộ khẩu" in p for p in procedure_passages(proc, normalizer))
+    assert "Đăng ký thường trú" in procedure_passages(proc, normalizer)
+
+
+def test_result_joins_the_short_name_in_a_passage():
+    proc = Procedure(code="1.000001", name="Thủ tục đăng ký khai tử", group="g", result="Trích lục khai tử")
+    assert "Đăng ký khai tử: Trích lục khai tử" in procedure_passages(proc)
+
+
+def test_qualifier_kinds_and_cues():
+    assert qualifier_kinds("Thủ tục đăng ký kết hôn có yếu tố nước ngoài") == {"foreign"}
+    assert qualifier_kinds("Thủ tục đăng ký khai tử lưu động") == {"mobile"}
+    assert qualifier_kinds("Thủ tục đăng ký kết hôn") == frozenset()
+    assert variant_key("Thủ tục đăng ký kết hôn có yếu tố nước ngoài") == variant_key("Đăng ký kết hôn (cấp xã)")
+    assert "foreign" in cued_kinds("dang ky ket hon voi nguoi han quoc")
+    assert "mobile" in cued_kinds("can bo den tan nha dang ky duoc khong")
+    assert not cued_kinds("dang ky ket hon can giay to gi")
+
+
+def test_plain_variant_first_unless_the_question_cues_the_qualifier():
+    titles = {"kh": "Thủ tục đăng ký kết hôn", "kh-nn": "Thủ tục đăng ký kết hôn có yếu tố nước ngoài",
+              "kh-ld": "Thủ tục đăng ký kết hôn lưu động", "other": "Thủ tục đăng ký giám hộ có yếu tố nước ngoài"}
+    variants = near_variants(titles)
+    assert set(variants) == {"kh-nn", "kh-ld"}  # no plain "giám hộ" here: nothing to put first
+    fused = {"kh-nn": 1.0, "kh-ld": 0.9, "kh": 0.5, "other": 0.8}
+    plain_variants_first(fused, variants, cued_kinds("dang ky ket hon o xa"), "dang ky ket hon o xa")
+    assert max(fused, key=fused.get) == "kh" and fused["kh"] == 1.0  # the plain one takes the place
+    assert fused["kh-nn"] > fused["other"] == 0.8
+    question = "ket hon voi nguoi han quoc"
+    cued = {"kh-nn": 0.5, "kh-ld": 0.4, "kh": 1.0}
+    plain_variants_first(cued, variants, cued_kinds(question), question)
+    assert max(cued, key=cued.get) == "kh-nn"
+
+
+def test_a_name_extended_by_a_clause_is_a_variant_cued_by_the_clause():
+    titles = {"ks": "Thủ tục đăng ký khai sinh",
+              "ks-hs": "Thủ tục đăng ký khai sinh cho người đã có hồ sơ, giấy tờ cá nhân",
+              "ks-kh": "Thủ tục đăng ký khai sinh kết hợp đăng ký nhận cha, mẹ, con",
+              "nc": "Thủ tục đăng ký nhận cha, mẹ, con"}
+    variants = near_variants(titles)
+    assert variants["ks-hs"].siblings == ("ks",) and not variants["ks-hs"].kinds
+    assert set(variants["ks-kh"].siblings) == {"ks", "nc"}
+    plain = "lam giay khai sinh cho be moi sinh"
+    fused = {"ks-hs": 1.0, "ks": 0.7}
+    plain_variants_first(fused, variants, cued_kinds(plain), plain)
+    assert max(fused, key=fused.get) == "ks"
+    cued = "nguoi lon da co ho so giay to ca nhan nhung chua khai sinh"
+    fused = {"ks-hs": 0.7, "ks": 1.0}
+    plain_variants_first(fused, variants, cued_kinds(cued), cued)
+    assert max(fused, key=fused.get) == "ks-hs"
+
+
+def test_list_export_row_updates_instead_of_erasing_the_full_record(tmp_path):
+    crawl = {"ma_thu_tuc": "1.000001", "ten_thu_tuc": "Thủ tục đăng ký khai sinh", "linh_vuc": "Hộ tịch",
+             "ket_qua_xu_ly": "Giấy khai sinh", "cap_thuc_hien": "Cấp xã"}
+    (tmp_path / "procedures.jsonl").write_text(json.dumps(crawl, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = import_sources(tmp_path)
+    if not report.procedures:
+        pytest.skip("crawl field names differ from this fixture")
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Danh sách thủ tục"])
+    sheet.append(["Mã số", "Tên", "Cơ quan ban hành", "Cơ quan thực hiện", "Lĩnh vực"])
+    sheet.append(["1.000001", "Đăng ký khai sinh", "Bộ Tư pháp", "UBND cấp xã", "Hộ tịch"])
+    book.save(tmp_path / "danh-sach-tthc-tu-phap.xlsx")
+    both = import_sources(tmp_path)
+    (proc,) = both.procedures
+    assert proc.name == "Đăng ký khai sinh" and proc.result == "Giấy khai sinh"
+    assert not both.problems
+
+
+def test_import_into_an_empty_directory_keeps_the_reform_faq(tmp_path):
+    source = tmp_path / "src.yaml"
+    source.write_text("procedures:\n- code: '1.000001'\n  name: Đăng ký khai sinh\n  group: khai-sinh\n",
+                      encoding="utf-8")
+    plan = plan_import(source, tmp_path / "empty")
+    assert {e.topic for e in plan.faq} == {e.topic for e in bundled_faq()} and plan.faq
+    plan = plan_import(source, tmp_path / "empty", replace=True)
+    assert {e.topic for e in plan.faq} == {e.topic for e in bundled_faq()}
+
+
+def test_folds_strip_hand_work_of_left_out_groups_only():
+    assert fold_of_groups(["c", "a", "b"], 2) == {"a": 0, "b": 1, "c": 0}
+    curated = [Procedure(code="1.000001", name="Đăng ký khai sinh", group="a", aliases=("làm giấy khai sinh",),
+                         summary="Cho trẻ mới sinh.", name_en="Birth registration"),
+               Procedure(code="1.000002", name="Đăng ký kết hôn", group="b", aliases=("lấy vợ",))]
+    imported = {"1.000001": Procedure(code="1.000001", name="Thủ tục đăng ký khai sinh", group="dang-ky-khai-sinh")}
+    first, second = fold_overlay(curated, imported, {"a"})
+    assert first.name == "Thủ tục đăng ký khai sinh" and not first.aliases and first.group == "a"
+    assert second.aliases == ("lấy vợ",)
+    (alone,) = fold_overlay(curated[1:], {}, {"b"})
+    assert alone.aliases == () and alone.summary == "" and alone.name == "Đăng ký kết hôn"
