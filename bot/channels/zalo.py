@@ -32,7 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.channels.base import ConversationPort
-from bot.channels.render import split_text
+from bot.channels.render import split_text, with_numbered_choices
 from bot.engine import replies
 from bot.engine.types import ConversationState, Incoming, Reply
 
@@ -178,7 +178,7 @@ class ZaloChannel:
         self.last_seen = last_seen  # when the citizen last wrote (naive UTC), from conversation state
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        await self.client.send_text(chat_id, reply.text)
+        await self.client.send_text(chat_id, with_numbered_choices(reply))
 
     async def hold_reason(self, chat_id: str) -> str | None:
         last = await asyncio.to_thread(self.last_seen, chat_id)
@@ -202,10 +202,10 @@ async def handle_event(service: ConversationPort, client: ZaloClient, event: Zal
     if reply is None:
         return
     try:
-        await client.send_text(event.user_id, reply.text)
+        await client.send_text(event.user_id, with_numbered_choices(reply))
     except Exception as exc:  # noqa: BLE001 - network or API failure: keep the message for the worker
         log.warning("zalo send failed (%s); queued for retry", type(exc).__name__)
-        await asyncio.to_thread(service.queue, CHANNEL, event.user_id, reply.text, f"zalo-reply:{event.event_id}")
+        await asyncio.to_thread(service.queue, CHANNEL, event.user_id, with_numbered_choices(reply), f"zalo-reply:{event.event_id}")
 
 
 def webhook_route(config: Callable[[], ZaloConfig | None], service: Callable[[], ConversationPort],
