@@ -40,6 +40,7 @@ OURS = {w.lower() for table in replies.TEXT.values() for text in table.values() 
 def _known_words(proc: Procedure) -> set[str]:
     texts = [proc.name, proc.name_en, proc.agency, proc.applicants, proc.conditions, proc.summary, proc.result,
              *(d.name for d in proc.documents), *(d.note for d in proc.documents), *proc.steps, *proc.levels,
+             *(c.note for c in proc.channels), *(c.fee.text for c in proc.channels), *(c.time.text for c in proc.channels),
              replies.fee_text("vi", proc, DAY), replies.fee_text("en", proc, DAY),
              replies.time_text("vi", proc, DAY), replies.time_text("en", proc, DAY)]
     return OURS | {w.lower() for text in texts for w in WORD.findall(text)}
@@ -56,17 +57,21 @@ def problems(procedures: list[Procedure]) -> list[str]:
     found = []
     for proc in procedures:
         known = _known_words(proc)
+        sources = " ".join([replies.url_of(proc), *proc.steps, *(d.name for d in proc.documents), proc.conditions,
+                            *(c.note for c in proc.channels)])
         for lang, questions in QUESTIONS.items():
             for aspect in ASPECTS:
-                for question in questions:
+                for question in questions if aspect == "general" else questions[:1]:
                     text = rendered(lang, aspect, proc, question)
                     where = f"{proc.code} {lang} {aspect} {question!r}"
                     if cut := [w for w in WORD.findall(URL.sub(" ", text)) if w.lower() not in known and not w.isdigit()]:
                         found.append(f"{where}: cut words {cut[:5]}")
                     if len(text) > FIRST_MESSAGE_LIMIT:
                         found.append(f"{where}: {len(text)} characters")
-                    if len(URL.findall(text)) != 1:
-                        found.append(f"{where}: {len(URL.findall(text))} links")
+                    if text.count(replies.url_of(proc)) != 1:
+                        found.append(f"{where}: the portal link {text.count(replies.url_of(proc))} times")
+                    if cut_links := [u for u in URL.findall(text) if u.rstrip(".,;:)…") not in sources]:
+                        found.append(f"{where}: links cut or repeated {cut_links}")
                     if any(p.lower() in text.lower() for p in PLACEHOLDERS):
                         found.append(f"{where}: placeholder wording")
                     if re.search(r"(?<!\.)\.\s*\.(?!\.)|…\.", text):

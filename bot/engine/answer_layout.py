@@ -21,7 +21,7 @@ from bot.engine.display_name import short_name
 from knowledge.schema import ChannelKind, OnlineLevel, Procedure
 from knowledge.textfit import ELLIPSIS, shorten
 
-FIRST_MESSAGE = 600  # characters: what a phone shows without scrolling far
+FIRST_MESSAGE = 500  # characters of text: with the choices below it, what a phone shows without scrolling far
 MIN_LIST_ROOM = 240  # below this a document or step list is not worth starting
 ITEM_LIMIT = 140
 AGENCY_LIMIT = 90
@@ -29,6 +29,7 @@ LIST = "\x00list"  # where a document or step list goes among the lines
 CHOICE_ASPECTS = ("documents", "steps", "fee", "online")
 LEVEL_WORDS = {"cấp xã", "cấp huyện", "cấp tỉnh", "cấp bộ", "trung ương", "tỉnh", "huyện", "xã", "phường", "bộ",
                "province", "provincial", "commune", "ward", "ministry", "district"}
+_LINK = re.compile(r"https?://\S+|www\.\S+")
 _VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
 
 
@@ -115,7 +116,7 @@ def _list(lang: str, header: str, items: list[str], more_key: str, room: int, nu
     used = len(lines[0]) + 1
     for i, item in enumerate(items):
         marker = f"{i + 1}. " if numbered else "• "
-        line = marker + shorten(item, ITEM_LIMIT, ELLIPSIS)
+        line = marker + clip(item, ITEM_LIMIT)
         rest = len(items) - i - 1
         reserve = len(replies.t(lang, more_key, n=rest)) + 1 if rest else 0
         if used + len(line) + 1 + reserve > room and i > 0:
@@ -124,6 +125,15 @@ def _list(lang: str, header: str, items: list[str], more_key: str, room: int, nu
         lines.append(line)
         used += len(line) + 1
     return lines
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` shortened at whole words, never inside a link: a cut link cannot be opened."""
+    kept = shorten(text, limit, ELLIPSIS)
+    for link in _LINK.finditer(text):
+        if link.start() < len(kept.rstrip(ELLIPSIS)) < link.end():
+            return shorten(text[: link.start()].rstrip(" :"), limit, ELLIPSIS).rstrip(ELLIPSIS) + ELLIPSIS
+    return kept
 
 
 def _step_text(step: str) -> str:
@@ -144,12 +154,12 @@ def compose(lang: str, aspect: str, proc: Procedure, variants: list[Procedure], 
         lines.append((asked.answer(sub, proc, lambda key, **kw: replies.t(lang, key, **kw)), None))
     listing: Callable[[int], list[str]] | None = None
     if aspect == "documents":
-        docs = [d.name for d in proc.documents]
+        docs = [d.name for d in proc.documents if re.search(r"\w", d.name)]
         listing = (lambda room: _list(lang, "documents", docs, "more_documents", room, False)) if docs else None
         lines += [(LIST, None)] if docs else [(replies.t(lang, "no_documents"), None)]
         lines += [(w, 3 + i) for i, w in enumerate(where)] + [(online_line(lang, proc), 5)]
     elif aspect == "steps":
-        steps = [_step_text(s) for s in proc.steps]
+        steps = [_step_text(s) for s in proc.steps if re.search(r"\w", _step_text(s))]
         listing = (lambda room: _list(lang, "steps", steps, "more_steps", room, True)) if steps else None
         lines += [(LIST, None)] if steps else [(replies.t(lang, "no_steps"), None)]
         lines += [(w, 3 + i) for i, w in enumerate(where)] + [(online_line(lang, proc), 5)]
@@ -162,15 +172,16 @@ def compose(lang: str, aspect: str, proc: Procedure, variants: list[Procedure], 
     elif aspect == "online":
         lines += [(online_line(lang, proc), None)] + [(w, 3 + i) for i, w in enumerate(where)]
     elif aspect == "eligibility":
-        lines.append((replies.t(lang, "eligibility", applicants=shorten(proc.applicants, 200, ELLIPSIS))
-                      if proc.applicants else replies.t(lang, "no_eligibility"), None))
+        if not (sub is not None and sub.kind == "required" and proc.applicants):  # else said in its answer
+            lines.append((replies.t(lang, "eligibility", applicants=shorten(proc.applicants, 200, ELLIPSIS))
+                          if proc.applicants else replies.t(lang, "no_eligibility"), None))
         if proc.conditions:
             lines.append((replies.t(lang, "conditions", conditions=shorten(proc.conditions, 220, ELLIPSIS)), 3))
         lines += [(w, 4 + i) for i, w in enumerate(where)]
     else:  # general: what, where, how long, fee, online level
         if proc.summary and lang == "vi":
-            lines.append((shorten(proc.summary, 160, ELLIPSIS), 5))
-        lines += [(w, None if i == 0 else 4 + i) for i, w in enumerate(where)]
+            lines.append((shorten(proc.summary, 130, ELLIPSIS), 5))
+        lines += [(w, None if i == 0 else 6 + i) for i, w in enumerate(where)]
         lines += [(time_line(lang, proc, today), 2), (fee_line(lang, proc, today), 2), (online_line(lang, proc), 3)]
     tail = [replies.t(lang, "source", code=proc.code), replies.url_of(proc)]
     text = _fit(lines, listing, tail, budget)

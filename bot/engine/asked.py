@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.schema import ChannelKind, Procedure
 from knowledge.text import fold
 from knowledge.textfit import ELLIPSIS, shorten
 
 QUOTE_LIMIT = 200
+# a conversation asks about the same procedure turn after turn: fold its long texts once
+_fold = lru_cache(maxsize=4096)(fold)
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,12 @@ def _sources(proc: Procedure) -> list[str]:
 
 def quote(proc: Procedure, terms: tuple[str, ...]) -> str | None:
     """The first clause of the procedure's text that contains one of `terms`, shortened whole."""
+    folded = [(text, _fold(text)) for text in _sources(proc)]
     for term in terms:
         pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
-        for text in _sources(proc):
+        for text, whole in folded:
+            if not pattern.search(whole):
+                continue
             for clause in _CLAUSE.split(text):
                 if pattern.search(fold(clause)):
                     clause = clause.strip(" .;:-–•+")

@@ -30,7 +30,7 @@ _LEVEL_TAIL = re.compile(
 # Where the head of a name ends and its qualifier begins, most telling first.
 _SPLITS = (
     re.compile(r"\s*;\s*"),
-    re.compile(r"\s+(?=(?:đối với|trong các trường hợp|trong trường hợp|trường hợp|thuộc thẩm quyền|theo quy định|theo đề nghị|"
+    re.compile(r"(?<!không)(?<!chưa)\s+(?=(?:đối với|trong các trường hợp|trong trường hợp|trường hợp|thuộc thẩm quyền|theo quy định|theo đề nghị|"
                r"không thông qua|do|cho|của|tại|từ|thuộc|bao gồm|kể cả|mà)\s)", re.IGNORECASE),
     re.compile(r"\s*\(|\s*,\s+|\s+-\s+"),
 )

@@ -57,7 +57,7 @@ TEXT = {
         "where": "Anh/chị nộp tại {agency}.",
         "where_level": "Anh/chị nộp tại cơ quan {level}.",
         "other_level": "Trường hợp thuộc {level}: nộp tại {agency}.",
-        "source": "Nguồn: CSDL quốc gia về TTHC, mã {code}:",
+        "source": "Nguồn: CSDL quốc gia về TTHC, mã {code}",
         "documents": "Hồ sơ cần chuẩn bị:",
         "more_documents": "… và {n} giấy tờ khác (xem đủ ở đường dẫn bên dưới).",
         "no_documents": "Danh mục chưa ghi thành phần hồ sơ; anh/chị xem ở đường dẫn bên dưới.",
@@ -187,7 +187,7 @@ TEXT = {
         "where": "Where to apply ({level}; office name in Vietnamese): {agency}.",
         "where_level": "Where to apply: an office at {level}.",
         "other_level": "If your case belongs to the {level}: {agency} (in Vietnamese).",
-        "source": "Source: national database of administrative procedures, code {code}:",
+        "source": "Source: national procedure database, code {code}",
         "documents": "Documents (as listed by the portal, in Vietnamese):",
         "more_documents": "… and {n} more (see the link below).",
         "no_documents": "The catalogue does not list the documents; see the link below.",
@@ -351,7 +351,7 @@ def procedure_answer(lang: str, aspect: str, proc: Procedure, variants: list[Pro
     return compose(lang, aspect, proc, variants, question, today).text
 
 
-def faq_answer(lang: str, entry: FaqEntry, more: bool = False, budget: int = 600) -> tuple[str, tuple[tuple[str, str], ...]]:
+def faq_answer(lang: str, entry: FaqEntry, more: bool = False, budget: int = 500) -> tuple[str, tuple[tuple[str, str], ...]]:
     """A reform answer in one phone-sized message: whole lines (else whole sentences) of the body
     that fit, and a "read on" choice for the rest; `more` gives that rest."""
     body = (entry.answer_en if lang == "en" and entry.answer_en else entry.answer).strip()
