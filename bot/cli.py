@@ -75,7 +75,7 @@ def ask(question: str, catalogue: CatalogueOption = None, as_json: Annotated[boo
 
         print(json.dumps(prediction("ask", reply), ensure_ascii=False, indent=1))
     else:
-        Console().print(render(reply))
+        Console(soft_wrap=True).print(render(reply))  # never hard-wrapped: links stay whole when piped
 
 
 @app.command()

@@ -112,3 +112,13 @@ def test_import_dry_run_diff_and_xlsx_merge(env):
     assert merged["1.000001"].name == "Thủ tục đăng ký khai sinh (tên mới)" and merged["1.000001"].documents  # details kept
     assert merged["1.009999"].agency == "Sở Tư pháp" and len(merged) == 6
     assert len(load_catalogue(out).catalogue.faq) == 2  # FAQ entries survive the merge
+
+
+def test_ask_output_is_never_hard_wrapped_when_piped(env):
+    """Piped (`tthc ask … | cat`), rich would wrap at 80 columns and break links across lines."""
+    result = runner.invoke(app, ["ask", "làm giấy khai sinh cho con cần giấy tờ gì", "--catalogue",
+                                 str(TESTS / "data" / "mini.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "https://dichvucong.gov.vn/test/1" in lines  # the link whole, on its own line
+    assert any(len(line) > 80 for line in lines)

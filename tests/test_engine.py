@@ -68,7 +68,19 @@ def test_numbered_choice_answers_a_pending_clarification(mini_engine):
     reply = ask(mini_engine, "2", state)
     assert reply.procedures[0] == "1.000005" and reply.aspect == "fee"
     assert "135.000 đồng" in reply.text
-    assert reply.state.options == ()
+    # the clarification is consumed; what remains pending are the other aspects of the answer
+    assert reply.state.options and all(o.startswith("aspect:") for o in reply.state.options)
+
+
+def test_a_chosen_aspect_answers_the_same_procedure(mini_engine):
+    first = ask(mini_engine, "lệ phí làm giấy khai sinh cho con")
+    assert first.aspect == "fee" and "aspect:documents" in first.state.options
+    by_button = mini_engine.handle(Incoming("test", "u1", "aspect:documents", choice="aspect:documents"), first.state)
+    assert by_button.procedures[0] == "1.000001" and by_button.aspect == "documents"
+    assert "Giấy chứng sinh" in by_button.text
+    by_number = ask(mini_engine, str(first.state.options.index("aspect:steps") + 1), first.state)
+    assert by_number.procedures[0] == "1.000001" and by_number.aspect == "steps"
+    assert "Nhận Giấy khai sinh" in by_number.text
 
 
 def test_english_question_gets_an_english_answer(mini_engine):

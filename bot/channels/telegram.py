@@ -40,7 +40,7 @@ from bot.channels.edge import clean_text
 from bot.channels.render import choice_options, split_text
 from bot.engine import replies
 from bot.engine.types import Incoming, Reply
-from knowledge.textfit import shorten
+from bot.engine.display_name import button_label
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -58,13 +58,13 @@ def render_html(reply: Reply) -> list[str]:
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    choices = choice_options(reply)
-    if choices:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(shorten(label, 60), callback_data=f"choice:{payload}")] for label, payload in choices])
+    """One row per choice (labels cut at a word to fit a button), then the 👍/👎 row."""
+    rows = [[InlineKeyboardButton(button_label(label), callback_data=f"choice:{payload}")]
+            for label, payload in choice_options(reply)]
     if any(o.payload.startswith("helpful:") for o in reply.options):
-        return InlineKeyboardMarkup([[InlineKeyboardButton(replies.t(reply.language, "button_helpful"), callback_data="helpful:yes"),
-                                      InlineKeyboardButton(replies.t(reply.language, "button_not_helpful"), callback_data="helpful:no")]])
-    return None
+        rows.append([InlineKeyboardButton(replies.t(reply.language, "button_helpful"), callback_data="helpful:yes"),
+                     InlineKeyboardButton(replies.t(reply.language, "button_not_helpful"), callback_data="helpful:no")])
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int | str, reply: Reply,

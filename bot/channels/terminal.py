@@ -1,10 +1,15 @@
-"""Terminal channel: a REPL for local chat and manual testing. Renders a Reply as plain lines."""
+"""Terminal channel: a REPL for local chat and manual testing. Renders a Reply as plain lines.
+
+Printed with soft wrapping: rich would otherwise hard-wrap at the console width (80 columns when
+piped) and break a portal link across two lines, so it could no longer be copied or clicked.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
 
+from bot.channels.render import with_numbered_choices
 from bot.engine import replies
 from bot.engine.turn import Engine, handle_safely
 from bot.engine.types import ConversationState, Incoming, Reply
@@ -14,10 +19,7 @@ EXIT_WORDS = {"/quit", "/exit", "thoat", "thoát", "quit", "exit"}
 
 def render(reply: Reply) -> str:
     """Plain text with numbered options; markup in the reply text is escaped, never interpreted."""
-    lines = [escape(reply.text)]
-    if reply.options and not all(o.payload.startswith("helpful:") for o in reply.options):
-        lines.extend(escape(o.label) for o in reply.options if not o.payload.startswith("helpful:"))
-    return "\n".join(lines)
+    return escape(with_numbered_choices(reply))
 
 
 def run_repl(engine: Engine, console: Console | None = None) -> None:
@@ -37,4 +39,5 @@ def run_repl(engine: Engine, console: Console | None = None) -> None:
             break
         reply = handle_safely(engine, Incoming("terminal", "local", text), state)
         state = reply.state
-        console.print(f"[bold green]{replies.t(state.language, 'terminal_bot')}[/bold green]: {render(reply)}\n")
+        console.print(f"[bold green]{replies.t(state.language, 'terminal_bot')}[/bold green]: {render(reply)}\n",
+                      soft_wrap=True)

@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from bot.channels.base import ConversationPort
 from bot.channels.edge import clean_text
-from bot.channels.render import split_text
+from bot.channels.render import split_text, with_numbered_choices
 from bot.engine import replies
 from bot.engine.types import Reply
 
@@ -214,7 +214,7 @@ class ZaloChannel:
         self.last_seen = last_seen  # when the citizen last wrote (naive UTC), from conversation state
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        await self.client.send_text(chat_id, reply.text)
+        await self.client.send_text(chat_id, with_numbered_choices(reply))
 
     async def hold_reason(self, chat_id: str) -> str | None:
         last = await asyncio.to_thread(self.last_seen, chat_id)

@@ -10,12 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 from knowledge.current import duration_today, fee_today
-from knowledge.schema import Channel, ChannelKind, FaqEntry, OnlineLevel, Procedure
-from knowledge.textfit import SEE_MORE, shorten
+from knowledge.schema import Channel, FaqEntry, Procedure
+from knowledge.textfit import SEE_MORE, fit, shorten
 
 PORTAL = "https://dichvucong.gov.vn"
-MAX_DOCUMENTS = 6
-MAX_STEPS = 4
 
 TEXT = {
     "vi": {
@@ -56,23 +54,41 @@ TEXT = {
             "Mã {code} là mã phản ánh, kiến nghị. Tôi chưa tìm thấy phản ánh này trong những gì anh/chị đã gửi qua kênh này; "
             "anh/chị vui lòng kiểm tra lại mã hoặc gửi từ đúng tài khoản đã dùng để phản ánh."
         ),
-        "level_choice": "Thủ tục này được thực hiện ở nhiều cấp: {levels}.",
-        "source": "Nguồn: CSDL quốc gia về TTHC, mã {code}, {levels}. {service}. Chi tiết: {url}",
-        "service_full": "Dịch vụ công trực tuyến toàn trình",
-        "service_partial": "Dịch vụ công trực tuyến một phần",
-        "service_none": "Chưa có dịch vụ công trực tuyến",
+        "where": "Anh/chị nộp tại {agency}.",
+        "where_level": "Anh/chị nộp tại cơ quan {level}.",
+        "other_level": "Trường hợp thuộc {level}: nộp tại {agency}.",
+        "source": "Nguồn: CSDL quốc gia về TTHC, mã {code}",
         "documents": "Hồ sơ cần chuẩn bị:",
-        "more_documents": "… và {n} giấy tờ khác (xem chi tiết tại đường dẫn bên dưới).",
+        "more_documents": "… và {n} giấy tờ khác (xem đủ ở đường dẫn bên dưới).",
+        "no_documents": "Danh mục chưa ghi thành phần hồ sơ; anh/chị xem ở đường dẫn bên dưới.",
         "fee": "Phí, lệ phí: {fees}.",
         "time": "Thời hạn giải quyết: {times}.",
-        "place": "Nơi nộp hồ sơ: {agency}. Anh/chị có thể nộp tại Bộ phận Một cửa hoặc Trung tâm Phục vụ hành chính công.",
-        "online_full": "Anh/chị làm trực tuyến toàn trình được trên Cổng Dịch vụ công quốc gia hoặc ứng dụng VNeID, không phải đến cơ quan (đường dẫn ở cuối tin nhắn).",
-        "online_partial": "Anh/chị nộp hồ sơ trực tuyến được (dịch vụ công một phần) qua đường dẫn ở cuối tin nhắn; một số bước vẫn cần đến cơ quan (ví dụ nhận kết quả, đối chiếu bản chính).",
-        "online_none": "Thủ tục này hiện chưa nộp trực tuyến được; anh/chị nộp trực tiếp{post} tại cơ quan có thẩm quyền.",
-        "post_too": " hoặc qua dịch vụ bưu chính công ích",
+        "online_full": "Anh/chị nộp trực tuyến toàn trình được (Cổng Dịch vụ công quốc gia, VNeID), không phải đến cơ quan.",
+        "online_partial": "Anh/chị nộp trực tuyến được một phần; một số bước vẫn phải đến cơ quan.",
+        "online_none": "Chưa nộp trực tuyến được; anh/chị nộp trực tiếp{post}.",
+        "post_too": " hoặc qua bưu chính công ích",
         "steps": "Các bước thực hiện:",
+        "more_steps": "… và {n} bước nữa (xem ở đường dẫn bên dưới).",
+        "no_steps": "Danh mục chưa ghi các bước; anh/chị xem ở đường dẫn bên dưới.",
         "eligibility": "Đối tượng thực hiện: {applicants}.",
         "conditions": "Điều kiện: {conditions}",
+        "no_eligibility": "Danh mục thủ tục không ghi đối tượng hay điều kiện riêng.",
+        "asked_quote": "Danh mục thủ tục ghi: “{quote}”.",
+        "asked_tax_silent": "Danh mục thủ tục không nói có phải nộp thuế hay không; nghĩa vụ thuế (nếu có) do cơ quan thuế xác định.",
+        "asked_proxy_quote": "Về ủy quyền, danh mục thủ tục ghi: “{quote}”.",
+        "asked_proxy_silent": "Danh mục thủ tục không nói về việc ủy quyền hay nhờ người khác làm thay.",
+        "asked_other_channels": "Ngoài nộp trực tiếp còn có thể {channels}.",
+        "asked_applicants": "Đối tượng thực hiện: {applicants}.",
+        "asked_required_silent": "Danh mục thủ tục không nói thủ tục này có bắt buộc hay không.",
+        "choice_documents": "Xem hồ sơ cần chuẩn bị",
+        "choice_steps": "Xem các bước",
+        "choice_fee": "Lệ phí",
+        "choice_online": "Nộp trực tuyến",
+        "choices_intro": "Nhắn số để xem thêm:",
+        "choice_more": "Đọc tiếp",
+        "continued": "tiếp",
+        "in_vietnamese": "",
+        "vietnamese_name": "",
         "free": "miễn phí",
         "no_fee_info": "chưa có thông tin, anh/chị vui lòng xem chi tiết",
         "no_time_info": "chưa có thông tin cụ thể",
@@ -168,23 +184,41 @@ TEXT = {
             "{code} is a feedback reference. I could not find it among the feedback sent from this chat; please check the "
             "code or write from the account you used to send it."
         ),
-        "level_choice": "This procedure is carried out at several levels: {levels}.",
-        "source": "Source: National database of administrative procedures, “{name}” (code {code}), {levels}. {service}. Details: {url}",
-        "service_full": "Full online public service",
-        "service_partial": "Partial online public service",
-        "service_none": "No online service yet",
-        "documents": "Documents to prepare:",
+        "where": "Where to apply ({level}; office name in Vietnamese): {agency}.",
+        "where_level": "Where to apply: an office at {level}.",
+        "other_level": "If your case belongs to the {level}: {agency} (in Vietnamese).",
+        "source": "Source: national procedure database, code {code}",
+        "documents": "Documents (as listed by the portal, in Vietnamese):",
         "more_documents": "… and {n} more (see the link below).",
-        "fee": "Fees: {fees}.",
-        "time": "Processing time: {times}.",
-        "place": "Where to apply: {agency}, at the one-stop shop (Bộ phận Một cửa) or the public administration service centre.",
-        "online_full": "You can do it fully online through the National Public Service Portal or the VNeID app (link at the end).",
-        "online_partial": "You can apply online (partial online service) through the link at the end; some steps still need a visit.",
-        "online_none": "This procedure cannot be done online yet; apply in person{post}.",
+        "no_documents": "The catalogue does not list the documents; see the link below.",
+        "fee": "Fees{vi}: {fees}.",
+        "time": "Processing time{vi}: {times}.",
+        "online_full": "Fully online (National Public Service Portal or VNeID app): no office visit needed.",
+        "online_partial": "You can apply online in part; some steps still need an office visit.",
+        "online_none": "Not available online yet; apply in person{post}.",
         "post_too": " or by public postal service",
-        "steps": "Steps:",
-        "eligibility": "Who can apply: {applicants}.",
-        "conditions": "Conditions: {conditions}",
+        "steps": "Steps (portal wording, in Vietnamese):",
+        "more_steps": "… and {n} more steps (see the link below).",
+        "no_steps": "The catalogue does not list the steps; see the link below.",
+        "eligibility": "Who can apply (in Vietnamese): {applicants}.",
+        "conditions": "Conditions (in Vietnamese): {conditions}",
+        "no_eligibility": "The catalogue states no particular applicants or conditions.",
+        "asked_quote": "The catalogue says (in Vietnamese): “{quote}”.",
+        "asked_tax_silent": "The catalogue does not say whether a tax applies; any tax is assessed by the tax office.",
+        "asked_proxy_quote": "On authorising someone else, the catalogue says (in Vietnamese): “{quote}”.",
+        "asked_proxy_silent": "The catalogue does not say whether someone else may apply on your behalf.",
+        "asked_other_channels": "Besides applying in person you can also apply {channels}.",
+        "asked_applicants": "Who can apply (in Vietnamese): {applicants}.",
+        "asked_required_silent": "The catalogue does not say whether this procedure is compulsory.",
+        "choice_documents": "Documents to prepare",
+        "choice_steps": "Steps",
+        "choice_fee": "Fees",
+        "choice_online": "Apply online",
+        "choices_intro": "Reply with a number to see more:",
+        "choice_more": "Read on",
+        "continued": "continued",
+        "in_vietnamese": " (in Vietnamese)",
+        "vietnamese_name": " (Vietnamese name)",
         "free": "free",
         "no_fee_info": "not stated, see the details",
         "no_time_info": "not stated",
@@ -232,7 +266,7 @@ TEXT = {
 
 LEVEL_NAMES = {
     "vi": {"Cấp xã": "cấp xã", "Cấp tỉnh": "cấp tỉnh", "Cấp bộ": "cấp trung ương (bộ)", "Cơ quan khác": "cơ quan khác"},
-    "en": {"Cấp xã": "commune level", "Cấp tỉnh": "provincial level", "Cấp bộ": "central (ministry) level", "Cơ quan khác": "other agencies"},
+    "en": {"Cấp xã": "commune level", "Cấp tỉnh": "provincial level", "Cấp bộ": "ministry level", "Cơ quan khác": "other agencies"},
 }
 
 
@@ -305,97 +339,38 @@ def time_text(lang: str, proc: Procedure, today: dt.date | None = None) -> str:
     return "; ".join(f"{value} ({', '.join(labels)})" for value, labels in parts.items())
 
 
-def levels_text(lang: str, procs: list[Procedure]) -> str:
-    names = LEVEL_NAMES.get(lang, LEVEL_NAMES["vi"])
-    seen = []
-    for proc in procs:
-        for level in proc.levels:
-            label = names.get(level, level)
-            if label not in seen:
-                seen.append(label)
-    return ", ".join(seen) or ("chưa rõ cấp" if lang == "vi" else "level not stated")
-
-
-def service_text(lang: str, proc: Procedure) -> str:
-    return t(lang, {OnlineLevel.FULL: "service_full", OnlineLevel.PARTIAL: "service_partial"}.get(proc.online.level, "service_none"))
-
-
 def url_of(proc: Procedure) -> str:
     return proc.online.url or proc.source_url or PORTAL
 
 
-def _documents(lang: str, proc: Procedure) -> list[str]:
-    lines = [t(lang, "documents")]
-    for doc in proc.documents[:MAX_DOCUMENTS]:
-        lines.append(f"• {shorten(doc.name, 220)}")
-    if len(proc.documents) > MAX_DOCUMENTS:
-        lines.append(t(lang, "more_documents", n=len(proc.documents) - MAX_DOCUMENTS))
-    if not proc.documents:
-        lines.append("• " + ("xem chi tiết tại đường dẫn bên dưới" if lang == "vi" else "see the link below"))
-    return lines
+def procedure_answer(lang: str, aspect: str, proc: Procedure, variants: list[Procedure], question: str = "",
+                     today: dt.date | None = None) -> str:
+    """The first message about `proc` (composed in bot.engine.answer_layout, which reads these texts)."""
+    from bot.engine.answer_layout import compose  # that module imports this one for its texts
+
+    return compose(lang, aspect, proc, variants, question, today).text
 
 
-def _online(lang: str, proc: Procedure) -> str:
-    if proc.online.level == OnlineLevel.FULL:
-        return t(lang, "online_full", url=url_of(proc))
-    if proc.online.level == OnlineLevel.PARTIAL:
-        return t(lang, "online_partial", url=url_of(proc))
-    post = t(lang, "post_too") if proc.channel(ChannelKind.POST) else ""
-    return t(lang, "online_none", post=post)
-
-
-def _steps(lang: str, proc: Procedure) -> list[str]:
-    lines = [t(lang, "steps")]
-    for i, step in enumerate(proc.steps[:MAX_STEPS], start=1):
-        lines.append(f"{i}. {shorten(step, 260)}")
-    return lines
-
-
-def procedure_answer(lang: str, aspect: str, proc: Procedure, variants: list[Procedure]) -> str:
-    """Lead with the asked aspect, then the essentials, then the source."""
-    title = proc.name_en if lang == "en" and proc.name_en else proc.name
-    lines = [f"📄 {title}"]
-    if proc.summary and aspect == "general" and lang == "vi":
-        lines.append(proc.summary)
-    lead = {
-        "documents": lambda: _documents(lang, proc),
-        "fee": lambda: [t(lang, "fee", fees=fee_text(lang, proc))],
-        "time": lambda: [t(lang, "time", times=time_text(lang, proc))],
-        "place": lambda: [t(lang, "place", agency=proc.agency or levels_text(lang, [proc]))],
-        "online": lambda: [_online(lang, proc)],
-        "steps": lambda: _steps(lang, proc),
-        "eligibility": lambda: [t(lang, "eligibility", applicants=proc.applicants or "—")]
-        + ([t(lang, "conditions", conditions=shorten(proc.conditions, 300))] if proc.conditions else []),
-    }
-    if aspect in lead:
-        lines.extend(lead[aspect]())
-    essentials = []
-    if aspect != "time":
-        essentials.append(t(lang, "time", times=time_text(lang, proc)))
-    if aspect != "fee":
-        essentials.append(t(lang, "fee", fees=fee_text(lang, proc)))
-    lines.append(" ".join(essentials))
-    if aspect == "general":
-        lines.extend(_documents(lang, proc)[: 1 + 4])
-    if aspect not in ("online",):
-        lines.append(_online(lang, proc))
-    if len(variants) > 1:
-        lines.append(t(lang, "level_choice", levels=", ".join(
-            f"{levels_text(lang, [v])} (mã {v.code})" if lang == "vi" else f"{levels_text(lang, [v])} (code {v.code})" for v in variants
-        )))
-    lines.append(t(lang, "source", name=proc.name, code=proc.code, levels=levels_text(lang, [proc]),
-                   service=service_text(lang, proc), url=url_of(proc)))
-    return "\n".join(lines)
-
-
-def faq_answer(lang: str, entry: FaqEntry) -> str:
-    body = entry.answer_en if lang == "en" and entry.answer_en else entry.answer
+def faq_answer(lang: str, entry: FaqEntry, more: bool = False, budget: int = 500) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A reform answer in one phone-sized message: whole lines (else whole sentences) of the body
+    that fit, and a "read on" choice for the rest; `more` gives that rest."""
+    body = (entry.answer_en if lang == "en" and entry.answer_en else entry.answer).strip()
     title = entry.title_en if lang == "en" and entry.title_en else entry.title
-    lines = [f"ℹ️ {title}", body.strip()]
-    if entry.sources:
-        label = "Căn cứ" if lang == "vi" else "References"
-        lines.append(f"{label}: " + "; ".join(s.title for s in entry.sources[:3]))
-    return "\n".join(lines)
+    refs = ""
+    if entry.sources and not more:
+        refs = ("Căn cứ: " if lang == "vi" else "References: ") + shorten("; ".join(s.title for s in entry.sources[:3]), 140)
+    room = budget - len(title) - len(refs) - 8
+    kept: list[str] = []
+    for line in body.split("\n"):
+        if len("\n".join([*kept, line])) > room:
+            break
+        kept.append(line)
+    first = "\n".join(kept) if kept else fit(body, room).text.removesuffix("…")
+    rest = body[len(first):].strip() if body.startswith(first) else ""
+    if more:
+        title, first, rest = f"{title} ({t(lang, 'continued')})", shorten(rest or body, room), ""
+    lines = [f"ℹ️ {title}", first] + ([refs] if refs else [])
+    return "\n".join(lines), ((t(lang, "choice_more"), "aspect:more"),) if rest else ()
 
 
 def clarify_question(lang: str, titles: list[str]) -> str:

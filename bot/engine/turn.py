@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine import followups, replies
+from bot.engine import answer_layout, followups, replies
 from bot.engine.decide import Decision, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
@@ -170,13 +170,17 @@ class Engine:
             message, changes = self.dialog.start("", None, None, language, replies.t)
             return Reply(text=message, intent="feedback", state=state.evolve(**changes), language=language)
 
-        if not state.options and self.dialog.port is not None and (rating := _RATING.match(text)):
+        clarifying = any(not o.startswith("aspect:") for o in state.options)  # aspect choices do not hide a rating
+        if not clarifying and self.dialog.port is not None and (rating := _RATING.match(text)):
             reference = self.dialog.port.rate(incoming.channel, incoming.user_id, int(rating.group(1)), rating.group(2).strip())
             if reference:
                 return Reply(text=replies.t(language, "fb_rated", score=rating.group(1), reference=reference),
                              intent="feedback", state=state, language=language)
 
-        if state.options and (chosen := self._chosen_option(text, state)):
+        if (state.options or state.group) and (chosen := self._chosen_option(text, state)):
+            if chosen.startswith("aspect:"):  # "Xem hồ sơ cần chuẩn bị" for the procedure just answered
+                return self._answer_group(state.group or "", chosen[7:], state.evolve(options=()), language,
+                                          context=state.context, confidence=1.0, question="")
             return self._answer_group(chosen, state.aspect or "general", state.evolve(options=()), language,
                                       context=state.context, confidence=1.0)
 
@@ -251,6 +255,8 @@ class Engine:
                 return state.options[n - 1]
         if text.startswith("group:") and text[6:] in state.options:
             return text[6:]
+        if text.startswith("aspect:") and state.group:
+            return text
         return None
 
     def _feedback_reply(self, base: Reply, guess: IntentGuess, language: str, text: str, result: SearchResult) -> Reply:
@@ -343,31 +349,36 @@ class Engine:
             return entry.title_en if language == "en" and entry.title_en else entry.title
         codes = [self.index.items[i].id for i in self.index.group_items[group]]
         proc = self.index.procedures[codes[0]]
-        return proc.name_en if language == "en" and proc.name_en else proc.name
+        return answer_layout.display_title(language, proc)
 
     def _answer_group(self, group: str, aspect: str, state: ConversationState, language: str,
-                      context: tuple[str, ...], confidence: float, result: SearchResult | None = None) -> Reply:
+                      context: tuple[str, ...], confidence: float, result: SearchResult | None = None,
+                      question: str | None = None) -> Reply:
         items = [self.index.items[i] for i in self.index.group_items.get(group, [])]
         if not items:
             return Reply(text=replies.t(language, "unsure"), intent="procedure", state=state, language=language)
         if items[0].kind == "faq":
             entry = self.index.faq[group[4:]]
             topics = [entry.topic] + ([t for t in self._faq_topics(result) if t != entry.topic] if result else [])
-            return Reply(text=replies.faq_answer(language, entry), intent="faq", faq=tuple(topics),
+            text, choices = replies.faq_answer(language, entry, more=aspect == "more")
+            return Reply(text=text, intent="faq", faq=tuple(topics), options=tuple(Option(*c) for c in choices),
                          procedures=tuple(self._procedure_codes(result)) if result else (),
-                         state=state.evolve(group=group, codes=(), aspect=aspect, context=context[-3:]),
+                         state=state.evolve(group=group, codes=(), aspect=aspect, context=context[-3:],
+                                            options=tuple(p for _, p in choices)),
                          aspect=aspect, confident=True, confidence=confidence, language=language)
         ranked = next((list(h.item_ids) for h in (result.hits if result else ()) if h.group == group), None)
         codes = ranked or [it.id for it in sorted(items, key=lambda it: it.level_rank)]
         variants = [self.index.procedures[c] for c in codes]
         main = variants[0]
-        text = replies.procedure_answer(language, aspect, main, variants)
+        composed = answer_layout.compose(language, aspect, main, variants, context[-1] if question is None and context else question or "")
         others = [c for c in (self._procedure_codes(result) if result else []) if c not in codes]
         return Reply(
-            text=text,
+            text=composed.text,
             intent="procedure",
-            state=state.evolve(group=group, codes=tuple(codes), aspect=aspect, context=context[-3:]),
-            options=tuple(Option(label=label, payload=payload) for label, payload in (("👍", "helpful:yes"), ("👎", "helpful:no"))),
+            state=state.evolve(group=group, codes=tuple(codes), aspect=aspect, context=context[-3:],
+                               options=tuple(payload for _, payload in composed.choices)),
+            options=tuple(Option(label=label, payload=payload) for label, payload in
+                          (*composed.choices, ("👍", "helpful:yes"), ("👎", "helpful:no"))),
             procedures=tuple(codes + others)[:10],
             faq=tuple(self._faq_topics(result)) if result else (),
             aspect=aspect,
