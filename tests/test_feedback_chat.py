@@ -89,7 +89,7 @@ def test_citizen_rates_the_answer_to_their_feedback(engine_with_port):
         record = db.query(FeedbackRecord).one()
         staff = add_user(db, "canbo", "mat-khau-dai-1")
         message = service.reply(db, record.id, staff.username, "Đã nhắc nhở bộ phận một cửa.")
-        assert "đánh giá mức độ hài lòng" in db.get(service.outbox.OutboxMessage, message.outbox_id).text
+        assert "mức độ hài lòng với việc giải quyết" in db.get(service.outbox.OutboxMessage, message.outbox_id).text
     thanks = say(engine, "4 sao, xử lý nhanh", saved.state)
     assert "4/5" in thanks.text and record.reference in thanks.text
     again = say(engine, "5", thanks.state)
