@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.engine.feedback_dialog import StatusView, Submitted
 from feedback import labels, service
+from feedback.models import FeedbackRecord
 from feedback.workdays import default_calendar, format_local_date
 
 
@@ -50,7 +52,17 @@ class DatabaseFeedbackPort:
     def lookup(self, reference: str, channel: str, user_id: str) -> StatusView | None:
         with self.sessions() as session:
             record = service.for_citizen(session, reference, channel, user_id)
-            if record is None:
-                return None
-            return StatusView(reference=record.reference, status_label=labels.STATUS[record.status].lower(),
-                              due_date=format_local_date(record.due_at), replies=tuple(r.text for r in record.replies))
+            return _view(record) if record is not None else None
+
+    def mine(self, channel: str, user_id: str, limit: int = 5) -> tuple[StatusView, ...]:
+        with self.sessions() as session:
+            # newest first; only what this channel user filed (as service.for_citizen)
+            records = session.scalars(select(FeedbackRecord).where(FeedbackRecord.channel == channel,
+                                                                   FeedbackRecord.chat_id == user_id)
+                                      .order_by(FeedbackRecord.received_at.desc(), FeedbackRecord.id.desc()).limit(limit))
+            return tuple(_view(r) for r in records)
+
+
+def _view(record: FeedbackRecord) -> StatusView:
+    return StatusView(reference=record.reference, status_label=labels.STATUS[record.status].lower(),
+                      due_date=format_local_date(record.due_at), replies=tuple(r.text for r in record.replies))
