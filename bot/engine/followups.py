@@ -20,6 +20,7 @@ FOLLOW_UP_ALONE_FLOOR = 0.6
 # phrases that only make sense after an earlier question, and corrections of the bot's topic
 _FOLLOW_UP = tuple(sorted(folded_set("follow_up")))
 _CORRECTION = tuple(sorted(folded_set("correction")))
+_COMPARISON = tuple(sorted(folded_set("comparison")))
 
 
 def follow_up_group(calibration: Calibration, group_items: Mapping[str, object], current_group: str,
@@ -63,12 +64,14 @@ def follow_up_group(calibration: Calibration, group_items: Mapping[str, object],
 
 def continues_topic(model: TopicModel, calibration: Calibration, text: str, current_group: str, alone: SearchResult,
                     combined: SearchResult, guess: IntentGuess, aspect_cued: bool) -> bool:
-    """Is this message a follow-up of `current_group`? A correction always is; small talk, feedback
+    """Is this message a follow-up of `current_group`? A correction or a comparison ("… có khác
+    không") always is, since it only means something against what was said before; small talk, feedback
     and status requests that state no aspect are not; otherwise the topic model decides from the
     two searches (see bot.engine.topic)."""
     if guess.intent == "status" and guess.probability >= 0.5:
         return False
-    if is_correction(text):
+    folded = fold(text)
+    if is_correction(text) or any(c in folded for c in _COMPARISON):
         return True
     if guess.intent in ("chitchat", "feedback") and guess.probability >= 0.5 and not aspect_cued:
         return False
