@@ -1,5 +1,7 @@
 """Capturing feedback in the conversation and looking it up, end to end through the engine."""
 
+import re
+
 import pytest
 
 from bot.engine.turn import Engine
@@ -146,3 +148,18 @@ def test_a_message_resent_after_a_lost_reply_does_not_move_the_report_on(engine_
     # a different answer still moves the report on: "3" cancels
     cancelled = say(engine, "3", summary.state)
     assert cancelled.state.flow is None and "hủy" in cancelled.text.lower()
+
+
+def test_status_without_a_code_lists_the_users_own_records(engine_with_port):
+    engine, _ = engine_with_port
+    before = say(engine, "phản ánh của tôi đến đâu rồi", user="u7")
+    assert "PA-" not in before.text  # nothing filed yet: how to look an application up
+    state = say(engine, "/phananh", user="u7").state
+    state = say(engine, "Cán bộ một cửa phường Bình Minh trả hồ sơ chậm 2 tuần so với giấy hẹn", state, user="u7").state
+    state = say(engine, "không", state, user="u7").state
+    saved = say(engine, "1", state, user="u7")
+    reference = re.search(r"PA-\d{4}-[A-Z0-9]+", saved.text).group(0)
+    mine = say(engine, "phản ánh của tôi đến đâu rồi", user="u7")
+    assert mine.intent == "status" and reference in mine.text
+    other = say(engine, "phản ánh của tôi đến đâu rồi", user="someone-else")
+    assert reference not in other.text

@@ -14,11 +14,13 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine.feedback_dialog import StatusView, Submitted
 from feedback import labels, service
 from feedback.deadlines import Deadlines, default_deadlines
+from feedback.models import FeedbackRecord
 from feedback.workdays import default_calendar, format_local_date
 
 
@@ -83,7 +85,17 @@ class DatabaseFeedbackPort:
     def lookup(self, reference: str, channel: str, user_id: str) -> StatusView | None:
         with _transaction(self.sessions, write=False) as session:
             record = service.for_citizen(session, reference, channel, user_id)
-            if record is None:
-                return None
-            return StatusView(reference=record.reference, status_label=labels.STATUS[record.status].lower(),
-                              due_date=format_local_date(record.due_at), replies=tuple(r.text for r in record.replies))
+            return _view(record) if record is not None else None
+
+    def mine(self, channel: str, user_id: str, limit: int = 5) -> tuple[StatusView, ...]:
+        with self.sessions() as session:
+            # newest first; only what this channel user filed (as service.for_citizen)
+            records = session.scalars(select(FeedbackRecord).where(FeedbackRecord.channel == channel,
+                                                                   FeedbackRecord.chat_id == user_id)
+                                      .order_by(FeedbackRecord.received_at.desc(), FeedbackRecord.id.desc()).limit(limit))
+            return tuple(_view(r) for r in records)
+
+
+def _view(record: FeedbackRecord) -> StatusView:
+    return StatusView(reference=record.reference, status_label=labels.STATUS[record.status].lower(),
+                      due_date=format_local_date(record.due_at), replies=tuple(r.text for r in record.replies))

@@ -58,6 +58,10 @@ class FeedbackPort(Protocol):
     def rate(self, channel: str, user_id: str, score: int, reason: str) -> str | None:
         """Attach a 1–5 rating to the user's latest answered record; its reference, or None."""
 
+    def mine(self, channel: str, user_id: str, limit: int = 5) -> tuple[StatusView, ...]:
+        """The user's own records on this channel, newest first: "phản ánh của tôi đến đâu rồi"
+        without a code is answered from these instead of asking for a code the citizen lost."""
+
 
 def legal_kind(text: str) -> str | None:
     folded = fold(text)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.engine.cues import cues_text
 from bot.engine.intents import CUE_SCALE, QUESTION_TEMPLATES, catalogue_examples, classifier_input, examples_text, load_examples
 from indexer.embed import CachedEmbedder
 
@@ -85,7 +86,7 @@ class SoftmaxClassifier:
 def intent_model_key(index: Index) -> str:
     """What the intent model depends on: its examples and templates, the catalogue, the embedder."""
     parts = (INTENT_MODEL_VERSION, examples_text(), repr(QUESTION_TEMPLATES), str(index.manifest.get("catalogue_hash")),
-             index.embedder.name, str(CUE_SCALE))
+             index.embedder.name, str(CUE_SCALE), cues_text())
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 

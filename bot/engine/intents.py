@@ -18,32 +18,15 @@ from importlib import resources
 import numpy as np
 import yaml
 
+from bot.engine.cues import CueList, cues
 from knowledge.schema import Catalogue
 from knowledge.text import fold
 
-class CueList:
-    """Phrases matched on word boundaries: on the accented text when the message has diacritics
-    (so "chờ" does not match "cho"), on folded text when it was typed without them."""
-
-    def __init__(self, phrases: tuple[str, ...]):
-        self.accented = [re.compile(r"(?<!\w)" + re.escape(p.lower().strip()) + r"(?!\w)") for p in phrases]
-        self.folded = [re.compile(r"(?<!\w)" + re.escape(fold(p)) + r"(?!\w)") for p in phrases]
-
-    def search(self, text: str) -> bool:
-        lowered = text.lower()
-        patterns = self.folded if fold(lowered) == " ".join(lowered.split()) else self.accented
-        target = fold(lowered) if patterns is self.folded else lowered
-        return any(p.search(target) for p in patterns)
-
-
-
-_REFERENCE = re.compile(r"\b(?:PA|KN|PAKN)-\d{4}-[A-Z0-9]{4,8}\b|\b[A-Z]\d{2}(?:\.\d{1,3}){1,4}-\d{6}-\d{3,5}\b", re.IGNORECASE)
-_STATUS_CUES = CueList((
-    "đến đâu rồi", "tới đâu rồi", "đến đâu r", "tới đâu r", "đã xử lý chưa", "xử lý chưa", "duyệt chưa",
-    "có kết quả chưa", "đã có kết quả chưa", "xong chưa", "giải quyết đến đâu", "sao chưa có", "sao vẫn chưa",
-    "chưa thấy phản hồi", "chưa có phản hồi", "any update", "status of my", "kiểm tra giúp", "đã làm xong chưa",
-    "tình trạng hồ sơ của tôi", "hồ sơ của tôi", "có ai xử lý", "có ai duyệt", "đã được giải quyết",
-))
+# Reference codes: our feedback records (PA-2026-…), and application receipts as the portal writes
+# them, short (H12.34-250610-0012) or in the national format (000.00.21.H45-250902-0031).
+_REFERENCE = re.compile(r"\b(?:PA|KN|PAKN)-\d{4}-[A-Z0-9]{4,8}\b"
+                        r"|(?<![\w.])(?:\d{3}\.\d{2}\.\d{2}\.)?[A-Z]\d{2}(?:\.\d{1,3}){0,4}-\d{6}-\d{3,5}\b", re.IGNORECASE)
+_STATUS_CUES = CueList.named("status")
 
 
 def reference_code(text: str) -> str | None:
@@ -52,11 +35,7 @@ def reference_code(text: str) -> str | None:
 
 
 # Weaker signs of a citizen's own pending case: enough to confirm the classifier, not alone.
-_OWN_CASE = CueList((
-    "đã nộp", "nộp từ", "nộp hôm", "nộp tuần", "nộp tháng", "nộp lâu", "chưa có kết quả", "chưa nhận được",
-    "chưa thấy", "bước nào", "giấy hẹn", "hẹn trả", "im re", "chưa ai", "của tôi", "của em",
-    "của mình", "nhà em", "my application", "my feedback", "i sent", "i submitted",
-))
+_OWN_CASE = CueList.named("own_case")
 
 
 def status_cued(text: str) -> bool:
@@ -69,43 +48,18 @@ def own_case_cued(text: str) -> bool:
 
 
 # Surface cues the embedding blurs: is it a question, does it report, propose or praise.
-_CUE_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("?", " gi", " nao", " dau", "bao lau", "bao nhieu", "the nao", "lam sao", "duoc khong", "ko", " khong",
-     "ra sao", "how", "what", "where", "can i", "co phai", "hay khong", "nhu nao", "ntn"),
-    ("phan anh", "kien nghi", "gop y", "de nghi", "de xuat", "toi muon bao", "report"),
-    ("cham", "tre hen", "qua han", "thai do", "hach dich", "nhung nhieu", "bo duong", "phong bi", "loi he thong",
-     "bi loi", "khong ai", "hen toi hen lui", "di lai nhieu lan", "buc xuc", "buc minh", "khong co bien lai", "vo ly"),
-    ("cam on", "hai long", "tan tinh", "nhanh gon", "chu dao", "khen", "thank", "great"),
-    ("nen ", "mong ", "hy vong", "sao khong", "should", "suggest"),
-    ("toi da nop", "minh da nop", "da nop", "hom truoc", "tuan truoc", "thang truoc", "hom qua", "sang nay"),
-)
+_CUE_GROUPS: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in cues()["classifier_cue_groups"].values())
 
 
 # Information-seeking phrasing. Rhetorical complaint questions ("sao không nói một lần cho xong?")
 # use other words, so these stay few and specific.
-_QUESTION = CueList((
-    "xin hỏi", "cho hỏi", "cho tôi hỏi", "cho mình hỏi", "cho em hỏi", "hỏi chút", "thế nào", "như thế nào",
-    "như nào", "bao lâu", "bao nhiêu", "ở đâu", "chỗ nào", "nơi nào", "được không", "được ko", "đc không", "đc ko",
-    "dc ko", "đc k ", "có được", "có phải", "có cần", "có bắt buộc", "phải làm gì", "làm gì", "cần gì",
-    "cần những gì", "gồm những gì", "giấy tờ gì", "thủ tục gì", "làm sao để", "làm sao", "thì sao", "ra sao",
-    "ntn", "how ", "what ", "where ", "can i ", "do i ", "am i ", "is it ", "which ", "mấy ngày", "khi nào",
-    "hay không", "không vậy", "không ạ", "ko ạ", "k ạ", "chưa vậy", "được chưa",
-))
-_FEEDBACK_VERBS = CueList(("phản ánh", "kiến nghị", "góp ý", "đề xuất", "feedback", "complain"))
+_QUESTION = CueList.named("question")
+_FEEDBACK_VERBS = CueList.named("feedback_verbs")
 
 
 # Words of a lived experience judged good or bad, or of a proposal: what makes a message feedback
 # rather than a question. A general sentiment lexicon, not tied to any procedure.
-_SENTIMENT = CueList((
-    "chậm", "lâu quá", "mãi", "chờ", "đợi", "trễ", "chờ đợi", "ngồi chờ", "chờ mãi", "quá hạn", "quá hẹn", "hẹn tới hẹn lui", "hẹn lần", "hẹn 3 lần",
-    "lỗi", "không ai", "không trả lời", "không phản hồi", "không nghe máy", "gắt", "quát", "thái độ", "khó chịu",
-    "bực", "làm khó", "đòi thêm", "bắt nộp", "bắt phải", "thu thêm", "không có biên lai", "tiền ngoài", "bồi dưỡng",
-    "nhũng nhiễu", "vô lý", "tệ", "quá tệ", "kém", "phiền", "mất thời gian", "không thấy", "không tìm thấy", "kiểu gì",
-    "trừ tiền", "đi lại nhiều lần", "chạy đi chạy lại", "không hướng dẫn", "rườm rà", "cảm ơn", "hài lòng",
-    "tận tình", "nhiệt tình", "chu đáo", "nhanh gọn", "nhanh hơn", "khen", "tuyệt", "rất tốt", "nên", "mong",
-    "hy vọng", "đề nghị", "kiến nghị", "góp ý", "phản ánh", "đề xuất", "please add", "should", "suggest",
-    "thank", "terrible", "slow", "rude", "keeps", "error", "great", "quay vòng", "treo", "không được giải quyết",
-))
+_SENTIMENT = CueList.named("sentiment")
 
 
 def has_sentiment(text: str) -> bool:
@@ -122,11 +76,7 @@ def asks_question(text: str) -> bool:
 
 
 # An explicit request to file feedback: decisive on its own.
-_FILE_FEEDBACK = CueList((
-    "cho tôi phản ánh", "tôi muốn phản ánh", "tôi xin phản ánh", "tôi phản ánh", "muốn phản ánh việc", "cho mình phản ánh",
-    "cho em phản ánh", "tôi muốn góp ý", "cho tôi góp ý", "cho mình góp ý", "xin góp ý", "tôi kiến nghị", "tôi xin kiến nghị",
-    "tôi đề xuất", "i want to complain", "i want to report", "i would like to complain",
-))
+_FILE_FEEDBACK = CueList.named("file_feedback")
 
 
 def files_feedback(text: str) -> bool:
@@ -171,19 +121,7 @@ def load_examples() -> dict[str, list[str]]:
 # Question shapes citizens wrap around a procedure's name. Aliases are noun phrases ("mất căn
 # cước"), while real messages are questions; without these the classifier would learn "a long
 # sentence is feedback". Mixed registers, with and without diacritics, a few in English.
-QUESTION_TEMPLATES = (
-    "{x}", "{x} cần giấy tờ gì", "làm {x} ở đâu", "{x} mất bao lâu", "{x} hết bao nhiêu tiền",
-    "cho tôi hỏi thủ tục {x}", "{x} làm online được không", "{x} thì làm thế nào", "muốn {x} thì phải làm sao",
-    "xin hỏi {x} cần những điều kiện gì", "ad ơi {x} thì làm sao v", "mình muốn {x}, hồ sơ gồm những gì ạ",
-    "tôi cần {x}, nộp chỗ nào, bao lâu thì có kết quả", "{x} lệ phí bao nhiêu", "hướng dẫn giúp tôi {x}",
-    "How do I apply for {x}?",
-    "Gia đình tôi đang có việc cần {x}, tôi đã hỏi nhiều nơi nhưng chưa rõ. Xin hỏi cần chuẩn bị gì và nộp ở đâu?",
-    "Năm nay tôi ngoài 40 tuổi, giờ mới cần {x}. Cho tôi hỏi thủ tục có phức tạp không, mất bao lâu?",
-    "nhà em ở quê, bố mẹ già rồi, em muốn {x} thì có làm online được không hay phải về tận nơi ạ",
-    "Tôi đi làm xa, vợ tôi ở nhà muốn {x}. Vợ tôi đi một mình có được không, cần mang những gì?",
-    "mấy hôm nay mình tìm hiểu về {x} mà đọc trên mạng mỗi chỗ nói một kiểu, ad cho hỏi chính xác là thế nào",
-    "Tôi vừa chuyển đến phường mới, nay cần {x}. Xin hỏi lệ phí bao nhiêu, giải quyết trong bao lâu?",
-)
+QUESTION_TEMPLATES: tuple[str, ...] = tuple(str(t) for t in cues()["question_templates"])
 
 
 def catalogue_examples(catalogue: Catalogue, per_group: int = 10) -> dict[str, list[str]]:

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import re
 
+from bot.engine.cues import folded_set
+
 # Words that are English and not also unaccented Vietnamese syllables ("can", "to", "do", "a" are
-# both, so they count for neither side).
-_ENGLISH_WORDS = {"the", "what", "how", "does", "i", "my", "is", "where", "need", "for", "of", "you", "me",
-                  "please", "hello", "hi", "thanks", "thank", "and", "much", "long", "get", "register", "apply",
-                  "when", "which", "who", "why", "it", "are", "was", "will", "would", "should", "could", "this",
-                  "that", "with", "from", "your", "our", "we", "they", "there", "about", "any", "update", "card",
-                  "certificate", "license", "licence", "passport", "business", "birth", "marriage", "take", "fee",
-                  "what's", "s", "today", "rate", "plan", "marry", "citizen", "in", "to", "do", "can", "an", "have",
-                  "if", "or", "be", "not", "on", "at", "by", "as", "if", "documents", "online", "send"}
-_VIETNAMESE_SYLLABLES = {"lam", "giay", "cho", "con", "gi", "khong", "ko", "duoc", "dc", "o", "dau", "bao", "nhieu",
-                         "thi", "va", "cua", "toi", "minh", "em", "anh", "chi", "ban", "la", "co", "nao", "sao", "the",
-                         "nhu", "phai", "can", "cuoc", "ho", "so", "xin", "hoi", "thu", "tuc", "dang", "ky", "cap",
-                         "doi", "mat", "lai", "bang", "xe", "dat", "nha", "tien", "phi", "le", "ngay", "lau", "vay",
-                         "roi", "chua", "mua", "ban", "ai", "ad", "oi", "nhe", "a", "u", "j", "v", "r", "k", "di"}
+# both, so they count for neither side), and common Vietnamese syllables typed without marks.
+_ENGLISH_WORDS = folded_set("english_words")
+_VIETNAMESE_SYLLABLES = folded_set("vietnamese_syllables")
 
 
 def detect_language(text: str, vietnamese_syllables: set[str] | frozenset[str] = frozenset()) -> str:

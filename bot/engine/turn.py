@@ -24,6 +24,7 @@ import numpy as np
 from bot.engine import answer_layout, followups, replies
 from bot.engine.decide import Decision, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
+from bot.engine.cues import folded_set, small_talk_key
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.intent_model import Progress, SoftmaxClassifier, load_or_fit
 from bot.engine.intents import (
@@ -40,6 +41,7 @@ from bot.engine.intents import (
 )
 from bot.engine.language import _VIETNAMESE_SYLLABLES, detect_language
 from bot.engine.feedback_dialog import FeedbackDialog, FeedbackPort
+from bot.engine.topic import TopicModel
 from bot.engine.types import ConversationState, Incoming, Option, Reply
 from indexer.search import GroupHit, Index, SearchResult
 from knowledge.text import fold
@@ -47,8 +49,12 @@ from knowledge.text import fold
 log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 1500
-_START_FEEDBACK = {"/phananh", "phan anh", "gui phan anh", "toi muon phan anh", "/gopy", "gop y", "kien nghi"}
-_RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|sao|điểm|diem)?\s*[,.:;-]?\s*(.{0,300})$", re.IGNORECASE | re.DOTALL)
+_START_FEEDBACK = folded_set("start_feedback")
+_NONE_OF_THESE = folded_set("none_of_these")
+# A rating is a bare score, or a score with a unit or separator ("4 sao, nhanh"), and only while a staff
+# reply has asked for one (the port knows: FeedbackPort.rate); "3 ngày nữa là hết hạn" is a question.
+_RATING = re.compile(r"^\s*([1-5])\s*(?:(?:/\s*5|sao|điểm|diem)\s*[,.:;-]?|[,.:;-]|$)\s*(.{0,300})$",
+                     re.IGNORECASE | re.DOTALL)
 _CHOICE = re.compile(r"^\s*(?:số|so|chọn|chon|option|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
 
 
@@ -61,8 +67,9 @@ class Engine:
     """Answers citizens from an `Index`. Construct with `Engine.create(index)`; then call `handle`."""
 
     def __init__(self, index: Index, classifier: SoftmaxClassifier, calibration: Calibration | None = None,
-                 feedback: FeedbackPort | None = None):
+                 feedback: FeedbackPort | None = None, topic: TopicModel | None = None):
         self.index = index
+        self.topic = topic
         self.classifier = classifier
         self.calibration = calibration or Calibration()
         self.dialog = FeedbackDialog(feedback, describe=self._procedure_label, legal_procedures=self._legal_procedures)
@@ -79,7 +86,7 @@ class Engine:
         embedder) and stored beside the index version, so a start loads weights instead of
         embedding ~2,000 examples and refitting."""
         classifier = load_or_fit(index, cache_dir or index.path.parent.parent / "cache", progress)
-        return cls(index, classifier, Calibration.bundled(), feedback=feedback)
+        return cls(index, classifier, Calibration.bundled(), feedback=feedback, topic=TopicModel.bundled())
 
     # ------------------------------------------------------------------------------------------
     def classify(self, vector: np.ndarray, text: str) -> IntentGuess:
@@ -183,6 +190,9 @@ class Engine:
                                           context=state.context, confidence=1.0, question="")
             return self._answer_group(chosen, state.aspect or "general", state.evolve(options=()), language,
                                       context=state.context, confidence=1.0)
+        if state.options and fold(text).strip(" !.,?") in _NONE_OF_THESE:  # none of the choices: decline, pointer
+            return Reply(text=replies.t(language, "unsure"), intent="procedure", state=state.evolve(options=(), group=None),
+                         language=language, confident=False, decision="decline")
 
         if status_cued(text):
             return self._status_reply(text, state, language, incoming)
@@ -190,10 +200,11 @@ class Engine:
         result = self.index.search(text)
         guess = self.classify(result.query_vector, text)
         aspect, aspect_cued = detect_aspect(text)
+        if not aspect_cued:  # teencode and missing marks: "cần j" asks for documents as "cần gì" does
+            aspect, aspect_cued = max((aspect, aspect_cued), detect_aspect(result.query.restored), key=lambda a: a[1])
 
         # Follow-ups and corrections lean on the conversation's context.
-        if state.group and self._is_follow_up(text, result, guess, aspect_cued):
-            combined = self.index.search_in_context(state.context[-2:], text)
+        if state.group and (combined := self._follow_up_search(text, state, result, guess, aspect_cued)) is not None:
             content = strip_aspect_cues(text)
             alone = self.index.search(content) if len(content_words(content)) >= 2 else None
             if not aspect_cued:
@@ -230,9 +241,8 @@ class Engine:
         if decision.clarify:
             return self._clarify(decision, result, aspect, state.evolve(aspect=aspect, context=(text,)), language)
         top = decision.hits[0]
-        reply = self._answer_group(top.group, aspect, state.evolve(options=()), language, context=(text,),
-                                   confidence=decision.confidence, result=result)
-        return reply
+        return self._answer_group(top.group, aspect, state.evolve(options=()), language, context=(text,),
+                                  confidence=decision.confidence, result=result)
 
     # ------------------------------------------------------------------------------------------
     def decide(self, result: SearchResult, guess: IntentGuess) -> Decision:
@@ -245,8 +255,16 @@ class Engine:
         return followups.follow_up_group(self.calibration, self.index.group_items, current_group, alone, combined,
                                          correction)
 
-    def _is_follow_up(self, text: str, result: SearchResult, guess: IntentGuess, aspect_cued: bool) -> bool:
-        return followups.is_follow_up(self.calibration, text, result, guess, aspect_cued)
+    def _follow_up_search(self, text: str, state: ConversationState, result: SearchResult, guess: IntentGuess,
+                          aspect_cued: bool) -> SearchResult | None:
+        """The message searched with the conversation's context when it continues the topic, else None."""
+        if self.topic is None:
+            follows = followups.is_follow_up(self.calibration, text, result, guess, aspect_cued)
+            return self.index.search_in_context(state.context[-2:], text) if follows else None
+        combined = self.index.search_in_context(state.context[-2:], text)
+        follows = followups.continues_topic(self.topic, self.calibration, text, state.group or "", result, combined,
+                                            guess, aspect_cued)
+        return combined if follows else None
 
     def _chosen_option(self, text: str, state: ConversationState) -> str | None:
         if m := _CHOICE.match(text):
@@ -304,19 +322,15 @@ class Engine:
                     body += "\n" + replies.t(language, "fb_status_reply", reply=view.replies[-1])
         elif code:
             body = replies.t(language, "status_code", code=code) + body
+        elif self.dialog.port is not None and (views := self.dialog.port.mine(incoming.channel, incoming.user_id)):
+            # no code given: the citizen's own feedback records on this channel, then how to look up an application
+            lines = [replies.t(language, "fb_status", reference=v.reference, status=v.status_label, due=v.due_date)
+                     for v in views]
+            body = "\n".join(lines) + "\n\n" + body
         return Reply(text=body, intent="status", state=state, language=language)
 
     def _chitchat(self, text: str, guess: IntentGuess, state: ConversationState, language: str) -> Reply:
-        folded = fold(text)
-        if any(w in folded for w in ("cam on", "thank", "tks", "thanks", "camon")):
-            key = "thanks"
-        elif any(w in folded for w in ("tam biet", "bye", "hen gap", "hen lan sau", "goodbye")):
-            key = "goodbye"
-        elif any(w in folded for w in ("ai", "nguoi that", "may", "bot", "lam duoc", "what can", "who are")) and "chao" not in folded:
-            key = "about_bot"
-        else:
-            key = "greeting"
-        return Reply(text=replies.t(language, key), intent="chitchat", state=state, language=language,
+        return Reply(text=replies.t(language, small_talk_key(text)), intent="chitchat", state=state, language=language,
                      confidence=guess.probability)
 
     def _unsure(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:

@@ -1,0 +1,98 @@
+"""Does a message continue the current topic, or stand on its own? A small learned model.
+
+Why learned and not cue phrases: "cho mình công thức nấu phở bò" after a passport answer is short
+and so looked like a follow-up to length and phrase rules; what actually separates the two is
+whether the message carries its own object. That shows in two searches: the message alone (a
+new question finds its procedure confidently, a fragment finds nothing) and the message read with
+the conversation (a follow-up lands back on the current topic). A logistic regression over a
+few numbers from both searches decides; it is fitted on generated pairs (bot.engine.topic_data,
+bot.tools.fit_topic), stored as JSON in bot/data and applied with numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from bot.engine.aspects import content_words, strip_aspect_cues
+from bot.engine.confidence import Calibration, features_of
+from bot.engine.intents import IntentGuess
+from indexer.search import SearchResult
+
+log = logging.getLogger(__name__)
+
+FEATURES = (
+    "alone_confidence",  # calibrated confidence of the message searched alone
+    "context_confidence",  # … searched with the conversation's recent messages
+    "alone_top_is_current",  # the message alone already finds the current topic first
+    "context_top_is_current",
+    "current_in_alone",  # the current topic's score in the alone search, relative to its best hit
+    "content_words",  # words left once aspect phrases and particles are gone (capped, scaled)
+    "aspect_cued",  # the message states an aspect (fee, place…)
+    "p_info",  # intent classifier: an information request
+    "p_elsewhere",  # intent classifier: chitchat or out of scope
+    "alone_dense",  # best cosine similarity of the alone search: low for things the catalogue lacks
+    "length",  # words in the message (capped, scaled)
+)
+
+
+def topic_features(calibration: Calibration, text: str, current_group: str, alone: SearchResult,
+                   combined: SearchResult, guess: IntentGuess, aspect_cued: bool) -> np.ndarray:
+    """The model's inputs for one message, in the order of `FEATURES`."""
+    def top_is_current(result: SearchResult) -> float:
+        return float(bool(result.hits) and result.hits[0].group == current_group)
+
+    best = alone.hits[0].score if alone.hits and alone.hits[0].score else 1.0
+    current_score = next((h.score / best for h in alone.hits[:10] if h.group == current_group), 0.0)
+    p = guess.probabilities
+    return np.array([
+        calibration.probability(features_of(alone)),
+        calibration.probability(features_of(combined)),
+        top_is_current(alone),
+        top_is_current(combined),
+        current_score,
+        min(len(content_words(strip_aspect_cues(text))), 6) / 6,
+        float(aspect_cued),
+        p.get("info", 0.0),
+        p.get("chitchat", 0.0) + p.get("out_of_scope", 0.0),
+        alone.hits[0].dense if alone.hits else 0.0,
+        min(len(text.split()), 20) / 20,
+    ], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    """Logistic regression: P(follow-up) = σ(w·x + b)."""
+
+    weights: np.ndarray
+    bias: float
+    digest: str = ""  # of the generated pairs it was fitted on (bot.engine.topic_data.pairs_digest)
+
+    def follow_up_probability(self, features: np.ndarray) -> float:
+        z = float(features @ self.weights + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_json(self) -> dict:
+        return {"features": list(FEATURES), "weights": [round(float(w), 6) for w in self.weights],
+                "bias": round(self.bias, 6), "pairs_digest": self.digest}
+
+    @classmethod
+    def from_json(cls, data: dict) -> TopicModel:
+        if list(data.get("features", [])) != list(FEATURES):
+            raise ValueError("topic model features differ from the code: refit with `python -m bot.tools.fit_topic`")
+        return cls(np.asarray(data["weights"], dtype=np.float64), float(data["bias"]), str(data.get("pairs_digest", "")))
+
+    @classmethod
+    def bundled(cls) -> TopicModel | None:
+        """The fitted model shipped in bot/data; None before the first fit (the engine then keeps
+        its rule-based follow-up test, which is what the fit itself runs with)."""
+        path = resources.files("bot") / "data" / "topic_model.json"
+        if not path.is_file():
+            log.warning("no bot/data/topic_model.json: follow-ups decided by rules until `python -m bot.tools.fit_topic`")
+            return None
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -1,0 +1,141 @@
+"""Topic change, cue data and status/rating turns: the dialogue behaviour of bot.engine.
+
+The topic model's stored weights are tied to the generator: a fast test checks the pairs digest
+(catalogue + our wording + code), and, where the sample index is already built in the cache, a
+refit through the real searches must reproduce the stored weights.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.engine import aspects, followups, intents, language
+from bot.engine.cues import CueList, cues
+from bot.engine.intents import reference_code, status_cued
+from bot.engine.topic import FEATURES, TopicModel
+from bot.engine.topic_data import generate_pairs, pairs_digest
+from bot.engine.turn import _RATING
+from knowledge.loaders import bundled_sample_path, load_catalogue
+
+ENGINE = Path(__file__).resolve().parents[1] / "bot" / "engine"
+
+
+def _stored() -> dict:
+    return json.loads((resources.files("bot") / "data" / "topic_model.json").read_text(encoding="utf-8"))
+
+
+def test_stored_topic_model_was_fitted_on_what_the_generator_makes_now():
+    pairs = generate_pairs(load_catalogue(bundled_sample_path()).catalogue)
+    labels = {p.label for p in pairs}
+    assert labels == {0, 1} and 200 < len(pairs) < 2000
+    stored = _stored()
+    assert stored["features"] == list(FEATURES)
+    assert stored["pairs_digest"] == pairs_digest(pairs), "refit: python -m bot.tools.fit_topic"
+
+
+def test_generated_follow_ups_name_no_procedure_and_new_questions_do():
+    catalogue = load_catalogue(bundled_sample_path()).catalogue
+    for pair in generate_pairs(catalogue)[:200]:
+        words = aspects.content_words(aspects.strip_aspect_cues(pair.message))
+        if pair.kind == "aspect":
+            assert len(words) <= 2, pair
+        if pair.kind == "new":
+            assert len(words) >= 1, pair
+
+
+@pytest.mark.model
+def test_refit_reproduces_the_stored_weights():
+    """Slow (the generated pairs go through the real searches); runs where the sample index is built."""
+    from bot.app.settings import Settings
+    from bot.app.wiring import create_runtime, index_root_for, load_catalogue_or_fail
+    from bot.tools.fit_topic import fit
+    from indexer.embed import make_embedder
+
+    settings = Settings()
+    catalogue, _ = load_catalogue_or_fail(None)
+    root = index_root_for(settings, catalogue, make_embedder(settings.embedder, settings.embed_threads))
+    if not (root / "current").exists():
+        pytest.skip(f"sample index not built in {root}")
+    model = fit(create_runtime(settings).engine)
+    stored = TopicModel.from_json(_stored())
+    assert model.digest == stored.digest
+    np.testing.assert_allclose(model.weights, stored.weights, atol=1e-3)
+    assert abs(model.bias - stored.bias) < 1e-3
+
+
+def test_the_model_reads_its_inputs_the_expected_way():
+    model = TopicModel.from_json(_stored())
+    by_name = dict(zip(FEATURES, model.weights, strict=True))
+    # a message that finds its own procedure confidently is less of a follow-up; landing back on
+    # the current topic in its own search is more of one; words of its own make it a new question
+    assert by_name["alone_confidence"] < 0 and by_name["content_words"] < 0 < by_name["current_in_alone"]
+    with pytest.raises(ValueError):
+        TopicModel.from_json({**_stored(), "features": ["something", "else"]})
+
+
+def test_cue_lists_live_in_data_not_in_code():
+    data = cues()
+    for key in ("aspects", "follow_up", "correction", "status", "own_case", "question", "sentiment",
+                "english_words", "vietnamese_syllables", "function_words", "start_feedback", "chitchat"):
+        assert data[key], key
+    assert followups._CORRECTION and "khong phai" in followups._CORRECTION
+    assert "documents" in aspects._CUES and language._ENGLISH_WORDS >= {"the", "what"}
+    # no module of the engine spells out a long list of quoted phrases any more
+    for path in ENGINE.glob("*.py"):
+        if path.name == "replies.py":  # answer wording, not cues (another module's job)
+            continue
+        source = path.read_text(encoding="utf-8")
+        for tuple_text in re.findall(r"\((?:\s*\"[^\"]*\",){12,}", source):
+            pytest.fail(f"{path.name} holds a phrase list: {tuple_text[:80]}")
+
+
+def test_cue_list_matches_accented_and_unaccented_on_word_boundaries():
+    cue = CueList(("chờ", "đến đâu rồi"))
+    assert cue.search("hồ sơ đến đâu rồi") and cue.search("ho so den dau roi")
+    assert not cue.search("cho tôi hỏi")  # "cho" is not "chờ" when the marks are there
+
+
+def test_national_reference_codes_are_recognised():
+    assert reference_code("hồ sơ 000.00.21.H45-250902-0031 đến đâu rồi") == "000.00.21.H45-250902-0031"
+    assert reference_code("mã H12.34-250610-0012") == "H12.34-250610-0012"
+    assert status_cued("000.00.21.H45-250902-0031")
+    assert reference_code("năm 2025 có 12 tháng") is None
+
+
+@pytest.mark.parametrize(("text", "rating"), [
+    ("4", True), ("4 sao, xử lý nhanh", True), ("5/5", True), ("3 điểm", True), ("2. hơi chậm", True),
+    ("3 ngày nữa là hết hạn tạm trú", False), ("2 con tôi cần làm căn cước", False), ("10", False),
+])
+def test_only_a_score_reads_as_a_rating(text, rating):
+    assert bool(_RATING.match(text)) is rating
+
+
+def test_teencode_asks_for_the_aspect_as_the_full_words_do(mini_engine):
+    first = mini_engine.handle(_incoming("làm giấy khai sinh cho con"), None)
+    reply = mini_engine.handle(_incoming("cần j ạ"), first.state)
+    assert reply.aspect == "documents"
+    assert intents.asks_question("cần j ạ")
+
+
+def _incoming(text: str):
+    from bot.engine.types import Incoming
+
+    return Incoming("test", "u1", text)
+
+
+def test_none_of_the_offered_choices_is_declined_with_the_pointer(mini_engine):
+    from bot.engine.types import ConversationState
+
+    groups = tuple(list(mini_engine.index.group_items)[:2])
+    state = ConversationState(options=groups, aspect="documents", context=("giấy tờ",))
+    reply = mini_engine.handle(_incoming("không phải"), state)
+    assert reply.decision == "decline" and not reply.confident and reply.state.options == ()
+    assert "dichvucong.gov.vn" in reply.text
+    chosen = mini_engine.handle(_incoming("2"), state)  # a number still picks a choice
+    assert chosen.state.group == groups[1]
