@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge.schema import ChannelKind, Procedure
+from bot.engine.cues import cues
 from knowledge.text import fold
 from knowledge.textfit import ELLIPSIS, shorten
 
@@ -30,15 +31,9 @@ class SubQuestion:
     terms: tuple[str, ...]  # folded phrases that, in the catalogue text, answer it
 
 
-SUB_QUESTIONS = (
-    SubQuestion("tax", ("thue", "truoc ba", "tax"), ("thue", "truoc ba")),
-    SubQuestion("proxy", ("tu di", "tu lam", "mot minh", "uy quyen", "nho nguoi", "nguoi khac", "lam ho", "lam thay",
-                          "nop ho", "nop thay", "di thay", "di ho", "on my behalf", "alone", "by myself", "someone else"),
-                ("uy quyen", "nguoi dai dien", "nop thay", "lam thay")),
-    SubQuestion("required", ("co can lam", "co phai lam", "co bat buoc", "bat buoc", "co can phai", "can phai lam",
-                             "do i need to", "do i have to", "is it required", "mandatory", "must i"),
-                ("bat buoc", "tuoi")),
-)
+SUB_QUESTIONS = tuple(SubQuestion(kind, tuple(fold(str(p)) for p in spec["asked"]),
+                                  tuple(fold(str(p)) for p in spec["answered_by"]))
+                      for kind, spec in (cues().get("sub_questions") or {}).items())
 _CLAUSE = re.compile(r"(?<=[.;!?])\s+|\s+[-–•+]\s+|\n+")
 
 

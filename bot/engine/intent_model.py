@@ -16,7 +16,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.engine.cues import cues_text
-from bot.engine.intents import CUE_SCALE, QUESTION_TEMPLATES, catalogue_examples, classifier_input, examples_text, load_examples
+from bot.engine.intents import (
+    CUE_SCALE,
+    QUESTION_TEMPLATES,
+    IntentGuess,
+    asks_question,
+    catalogue_examples,
+    classifier_input,
+    collapse,
+    examples_text,
+    files_feedback,
+    has_sentiment,
+    load_examples,
+    names_feedback,
+    own_case_cued,
+)
 from indexer.embed import CachedEmbedder
 
 if TYPE_CHECKING:
@@ -130,3 +144,26 @@ def load_or_fit(index: Index, cache_dir: Path, progress: Progress | None = None)
         except OSError:
             continue
     return classifier
+
+
+def guess_intent(classifier: SoftmaxClassifier, vector: np.ndarray, text: str) -> IntentGuess:
+    """Classifier probabilities checked against surface evidence.
+
+    The embedding alone confuses a citizen's story that ends in a question ("giấy khai sinh ghi
+    sai ngày sinh, giờ sửa thế nào?") with a complaint. Feedback therefore also needs evidence in
+    the words: it names feedback (phản ánh, góp ý, kiến nghị…), or it does not ask anything and
+    carries words of a judged experience or a proposal. Otherwise it is an information request.
+    """
+    merged, kind = collapse(classifier.predict_proba(classifier_input(vector, text)))
+    if files_feedback(text):
+        kind = kind if kind in ("complaint", "suggestion") else "complaint"
+        return IntentGuess(intent="feedback", probability=1.0, probabilities={**merged, "feedback": 1.0}, feedback_kind=kind)
+    evidence = names_feedback(text) or (not asks_question(text) and has_sentiment(text))
+    if merged.get("feedback", 0.0) > 0 and not evidence:
+        merged["info"] = merged.get("info", 0.0) + merged["feedback"]
+        merged["feedback"] = 0.0
+    if merged.get("status", 0.0) > 0 and not own_case_cued(text):
+        merged["info"] = merged.get("info", 0.0) + merged["status"]
+        merged["status"] = 0.0
+    intent = max(merged, key=merged.get)
+    return IntentGuess(intent=intent, probability=merged[intent], probabilities=merged, feedback_kind=kind)

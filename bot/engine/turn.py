@@ -26,19 +26,8 @@ from bot.engine.decide import Decision, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.cues import folded_set, small_talk_key
 from bot.engine.confidence import Calibration, features_of
-from bot.engine.intent_model import Progress, SoftmaxClassifier, load_or_fit
-from bot.engine.intents import (
-    IntentGuess,
-    asks_question,
-    classifier_input,
-    collapse,
-    files_feedback,
-    has_sentiment,
-    names_feedback,
-    own_case_cued,
-    reference_code,
-    status_cued,
-)
+from bot.engine.intent_model import Progress, SoftmaxClassifier, guess_intent, load_or_fit
+from bot.engine.intents import IntentGuess, asks_question, reference_code, status_cued
 from bot.engine.language import _VIETNAMESE_SYLLABLES, detect_language
 from bot.engine.feedback_dialog import FeedbackDialog, FeedbackPort
 from bot.engine.topic import TopicModel
@@ -90,26 +79,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------
     def classify(self, vector: np.ndarray, text: str) -> IntentGuess:
-        """Classifier probabilities checked against surface evidence.
-
-        The embedding alone confuses a citizen's story that ends in a question ("giấy khai sinh ghi
-        sai ngày sinh, giờ sửa thế nào?") with a complaint. Feedback therefore also needs evidence in
-        the words: it names feedback (phản ánh, góp ý, kiến nghị…), or it does not ask anything and
-        carries words of a judged experience or a proposal. Otherwise it is an information request.
-        """
-        merged, kind = collapse(self.classifier.predict_proba(classifier_input(vector, text)))
-        if files_feedback(text):
-            kind = kind if kind in ("complaint", "suggestion") else "complaint"
-            return IntentGuess(intent="feedback", probability=1.0, probabilities={**merged, "feedback": 1.0}, feedback_kind=kind)
-        evidence = names_feedback(text) or (not asks_question(text) and has_sentiment(text))
-        if merged.get("feedback", 0.0) > 0 and not evidence:
-            merged["info"] = merged.get("info", 0.0) + merged["feedback"]
-            merged["feedback"] = 0.0
-        if merged.get("status", 0.0) > 0 and not own_case_cued(text):
-            merged["info"] = merged.get("info", 0.0) + merged["status"]
-            merged["status"] = 0.0
-        intent = max(merged, key=merged.get)
-        return IntentGuess(intent=intent, probability=merged[intent], probabilities=merged, feedback_kind=kind)
+        return guess_intent(self.classifier, vector, text)
 
     def _group_codes(self, hit: GroupHit) -> list[str]:
         return [i for i in hit.item_ids if not i.startswith("faq:")]
