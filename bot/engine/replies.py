@@ -40,11 +40,6 @@ TEXT = {
             "(ví dụ: “cấp lại căn cước bị mất”, “đăng ký tạm trú”) hoặc tra cứu tại {portal}."
         ),
         "clarify": "Anh/chị đang hỏi về thủ tục nào dưới đây? Vui lòng chọn số:",
-        "feedback_ack": (
-            "Cảm ơn anh/chị đã phản ánh, kiến nghị. Nội dung của anh/chị sẽ được ghi nhận và chuyển đến cán bộ phụ trách "
-            "xem xét, trả lời. Anh/chị cũng có thể gửi phản ánh tại {portal} (mục Phản ánh, kiến nghị)."
-        ),
-        "praise_ack": "Cảm ơn anh/chị đã ghi nhận và đánh giá tốt. Ý kiến của anh/chị sẽ được chuyển đến cơ quan, cán bộ liên quan.",
         "status": (
             "Để tra cứu tiến độ hồ sơ, anh/chị dùng mã hồ sơ trên giấy tiếp nhận, hẹn trả kết quả tại mục “Tra cứu hồ sơ” "
             "của Cổng Dịch vụ công quốc gia {portal} hoặc cổng dịch vụ công của tỉnh, hoặc liên hệ Bộ phận Một cửa nơi đã nộp."
@@ -95,9 +90,7 @@ TEXT = {
         "channel_direct": "nộp trực tiếp",
         "channel_online": "nộp trực tuyến",
         "channel_post": "qua bưu chính",
-        "faq_more": "Anh/chị cần hỏi thêm về thủ tục cụ thể nào không?",
         "helpful": "Thông tin có hữu ích không?",
-        "follow_hint": "Anh/chị có thể hỏi tiếp: giấy tờ, lệ phí, thời gian, nơi nộp, làm online.",
         "error": "Xin lỗi anh/chị, hệ thống đang gặp sự cố khi xử lý tin nhắn này. Anh/chị vui lòng thử lại sau ít phút.",
         "too_long": "Tin nhắn khá dài, tôi xin trả lời theo phần đầu của tin nhắn.",
         "help": (
@@ -173,8 +166,6 @@ TEXT = {
         ),
         "unsure": "Sorry, I could not find a matching procedure. Could you describe what you need to do? You can also search {portal}.",
         "clarify": "Which of these procedures do you mean? Please choose a number:",
-        "feedback_ack": "Thank you for your feedback. It will be recorded and passed to the responsible officers. You can also submit feedback at {portal}.",
-        "praise_ack": "Thank you for your kind feedback; it will be passed on to the agency concerned.",
         "status": (
             "To check the status of an application, use the application code on your receipt in “Tra cứu hồ sơ” through the "
             "National Public Service Portal {portal} or your province's portal, or contact the one-stop shop where you applied."
@@ -225,9 +216,7 @@ TEXT = {
         "channel_direct": "in person",
         "channel_online": "online",
         "channel_post": "by post",
-        "faq_more": "Is there a specific procedure you would like to ask about?",
         "helpful": "Was this helpful?",
-        "follow_hint": "You can ask about documents, fees, time, where to apply, or applying online.",
         "error": "Sorry, something went wrong while handling this message. Please try again in a few minutes.",
         "too_long": "Your message is long; I answered its first part.",
         "help": "Ask in your own words, e.g. “how do I replace a lost ID card”. Commands: /phananh to send feedback; /tracuu CODE to look up feedback you sent.",
