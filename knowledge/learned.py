@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from knowledge import limits
+from knowledge.atomic import write_lines_atomically
 from knowledge.errors import LoadProblem
 from knowledge.safe_read import iter_json_lines
 from knowledge.schema import FaqEntry, Procedure
@@ -147,15 +146,4 @@ def apply_lessons(procedures: dict[str, Procedure], faq: dict[str, FaqEntry], le
 
 def write_lessons(path: Path, lessons: Iterable[Lesson]) -> None:
     """Write the overlay atomically (readers see the old file or the whole new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for lesson in lessons:
-                out.write(json.dumps(lesson.line(), ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_lines_atomically(path, (json.dumps(lesson.line(), ensure_ascii=False) for lesson in lessons))

@@ -15,9 +15,8 @@ is a problem.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from knowledge import limits
+from knowledge.atomic import write_lines_atomically
 from knowledge.errors import CatalogueError, LoadProblem
 from knowledge.learned import LEARNED_FILE, apply_lessons, read_lessons
 from knowledge.safe_read import iter_json_lines, quote, read_json, read_yaml
@@ -201,19 +201,7 @@ def _record_line(kind: str, model: Procedure | FaqEntry) -> str:
 def write_jsonl(path: Path, procedures: Iterable[Procedure], faq: Iterable[FaqEntry] = (),
                 out_of_scope: Iterable[str] = ()) -> None:
     """Write records to `path` atomically: readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for proc in procedures:
-                out.write(_record_line("procedure", proc) + "\n")
-            for entry in faq:
-                out.write(_record_line("faq", entry) + "\n")
-            for question in out_of_scope:
-                out.write(json.dumps({"kind": "out_of_scope", "question": question}, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_lines_atomically(path, itertools.chain(
+        (_record_line("procedure", proc) for proc in procedures),
+        (_record_line("faq", entry) for entry in faq),
+        (json.dumps({"kind": "out_of_scope", "question": q}, ensure_ascii=False) for q in out_of_scope)))
