@@ -132,3 +132,34 @@ def test_choices_offer_the_other_aspects_of_the_same_procedure():
 ])
 def test_short_names_drop_boilerplate_and_move_the_qualifier(name, short):
     assert short_name(name)[0] == short
+
+
+@pytest.mark.model
+def test_answers_to_dev_and_validation_questions_fit_a_phone(tmp_path, monkeypatch):
+    """What `tthc answer` sends for every dev and validation question (shipped sample index, real
+    model): first messages of whole words, one portal link at most, no placeholder wording; median
+    ≤ 450 and max ≤ 700 characters of text (the numbered choices Zalo and the terminal append are
+    counted apart: they are options, not reading)."""
+    import statistics
+    from pathlib import Path
+
+    from bot.app.settings import Settings
+    from bot.app.wiring import create_runtime
+    from bot.tools.evaluation import answer_questions, read_jsonl
+
+    monkeypatch.setenv("TTHC_CACHE_DIR", str(tmp_path))
+    engine = create_runtime(Settings()).engine
+    rows = read_jsonl(shared_path("eval", "dev.jsonl")) + read_jsonl(Path(__file__).parent / "data" / "validation" / "questions.jsonl")
+    answers = answer_questions(engine, rows)
+    lengths = [len(a["answer"]) for a in answers]
+    bad = []
+    for a in answers:
+        text = a["answer"]
+        if len(set(URL.findall(text))) != len(URL.findall(text)):
+            bad.append(f"{a['id']}: a link repeated")
+        if any(p.lower() in text.lower() for p in PLACEHOLDERS):
+            bad.append(f"{a['id']}: placeholder wording")
+        if re.search(r"(?<!\.)\.\s*\.(?!\.)|…\.", text):
+            bad.append(f"{a['id']}: double stop")
+    assert bad == []
+    assert statistics.median(lengths) <= 450 and max(lengths) <= 700, (statistics.median(lengths), max(lengths))
