@@ -13,6 +13,7 @@ from pathlib import Path
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from knowledge.limits import MiB, upload_limit
@@ -60,31 +61,41 @@ def routes(site: Site) -> list[Route]:
             raise HTTPException(404, "không có thao tác này")
         form = await request.form()
         hooks = site.config.admin
-        with site.sessions() as db, db.begin():
-            user = admin_user(request, db)
-            try:
-                if what == "upload":
-                    staged, original = await stage_upload(hooks, form)
-                    plan = hooks.plan(staged)
-                    site.store.update(site.current(request).key, {"admin_plan": {
-                        **{k: v for k, v in plan.items() if k != "changed"},
-                        "changed": dict(list(plan["changed"].items())[:50]), "file": staged.name, "original": original}}, db)
-                    message = "Đã kiểm tra tệp; xem báo cáo bên dưới."
-                elif what == "apply":
-                    choice = parse(ApplyForm, form)
-                    staged = hooks.upload_dir / Path(choice.file).name
-                    if not staged.exists():
-                        raise ValueError("tệp tải lên không còn; vui lòng tải lại")
-                    message = hooks.apply(staged, choice.skip_bad)
-                elif what == "rebuild":
-                    message = hooks.rebuild()
-                else:
-                    message = hooks.reload()
-                db.add(AuditEntry(actor=user.username, action=f"catalogue_{what}", detail=message[:1000]))
-                site.flash(request, message, db=db)
-            except (FormError, ValueError) as exc:
-                db.add(AuditEntry(actor=user.username, action=f"catalogue_{what}_refused", detail=str(exc)[:1000]))
-                site.flash(request, str(exc), kind="error", db=db)
+        try:  # the upload is read here (async); a refused one is reported like any failed action below
+            staged_upload = await stage_upload(hooks, form) if what == "upload" else None
+        except (FormError, ValueError) as exc:
+            staged_upload = exc
+
+        def act() -> None:  # parsing, planning and rebuilding block: a worker thread, not the event loop
+            with site.sessions() as db, db.begin():
+                user = admin_user(request, db)
+                try:
+                    if isinstance(staged_upload, Exception):
+                        raise staged_upload
+                    if what == "upload":
+                        staged, original = staged_upload
+                        plan = hooks.plan(staged)
+                        site.store.update(site.current(request).key, {"admin_plan": {
+                            **{k: v for k, v in plan.items() if k != "changed"},
+                            "changed": dict(list(plan["changed"].items())[:50]), "file": staged.name, "original": original}}, db)
+                        message = "Đã kiểm tra tệp; xem báo cáo bên dưới."
+                    elif what == "apply":
+                        choice = parse(ApplyForm, form)
+                        staged = hooks.upload_dir / Path(choice.file).name
+                        if not staged.exists():
+                            raise ValueError("tệp tải lên không còn; vui lòng tải lại")
+                        message = hooks.apply(staged, choice.skip_bad)
+                    elif what == "rebuild":
+                        message = hooks.rebuild()
+                    else:
+                        message = hooks.reload()
+                    db.add(AuditEntry(actor=user.username, action=f"catalogue_{what}", detail=message[:1000]))
+                    site.flash(request, message, db=db)
+                except (FormError, ValueError) as exc:
+                    db.add(AuditEntry(actor=user.username, action=f"catalogue_{what}_refused", detail=str(exc)[:1000]))
+                    site.flash(request, str(exc), kind="error", db=db)
+
+        await run_in_threadpool(act)
         return site.redirect("/admin")
 
     return [Route("/admin", admin_page, methods=["GET"]), Route("/admin/{what}", admin_action, methods=["POST"])]

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from feedback.auth import authenticate
+from starlette.concurrency import run_in_threadpool
 from feedback.web.forms import FormError, LoginForm, parse
 from feedback.web.site import Site
 
@@ -27,9 +28,13 @@ def routes(site: Site) -> list[Route]:
         except FormError as exc:
             return site.render(request, "login.html", status_code=400, error=str(exc))
         address = request.client.host if request.client else "unknown"
-        with site.sessions() as db, db.begin():
-            result = authenticate(db, form.username, form.password, address=address)
-            token = site.store.create(db, result.user.id) if result.user is not None else None
+
+        def check():  # argon2 costs ~50 ms of CPU on purpose: never on the event loop (webhooks share it)
+            with site.sessions() as db, db.begin():
+                result = authenticate(db, form.username, form.password, address=address)
+                return result, site.store.create(db, result.user.id) if result.user is not None else None
+
+        result, token = await run_in_threadpool(check)
         if token is None:
             return site.render(request, "login.html", status_code=401, error=result.error)
         response = site.redirect("/")
