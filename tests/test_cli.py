@@ -89,7 +89,7 @@ def test_console_script_is_installed():
 def test_import_dry_run_diff_and_xlsx_merge(env):
     from openpyxl import Workbook
 
-    from knowledge.loaders import load_catalogue
+    from knowledge.loaders import bundled_sample_path, load_catalogue
 
     out = env / "catalogue"
     assert runner.invoke(app, ["catalogue", "import", str(TESTS / "data" / "mini.yaml"), "--out", str(out)]).exit_code == 0
@@ -111,7 +111,11 @@ def test_import_dry_run_diff_and_xlsx_merge(env):
     merged = load_catalogue(out).catalogue.by_code()
     assert merged["1.000001"].name == "Thủ tục đăng ký khai sinh (tên mới)" and merged["1.000001"].documents  # details kept
     assert merged["1.009999"].agency == "Sở Tư pháp" and len(merged) == 6
-    assert len(load_catalogue(out).catalogue.faq) == 2  # FAQ entries survive the merge
+    # FAQ entries survive the merge: the imported file's own, over the bundled reform FAQ every import keeps
+    mini_faq = {e.topic: e for e in load_catalogue(TESTS / "data" / "mini.yaml").catalogue.faq}
+    kept = {e.topic: e for e in load_catalogue(out).catalogue.faq}
+    assert len(mini_faq) == 2 and all(kept[topic] == entry for topic, entry in mini_faq.items())
+    assert set(kept) >= {e.topic for e in load_catalogue(bundled_sample_path()).catalogue.faq}
 
 
 def test_ask_output_is_never_hard_wrapped_when_piped(env):
