@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from bot.app.shipped_index import builder_fingerprint, shipped_dir, shipped_for
+from bot.app.shipped_index import builder_fingerprint, sample_files_fingerprint, shipped_dir, shipped_for, shipped_for_bundled_sample
 from bot.engine.intent_model import INTENT_FILE, INTENT_MODEL_VERSION, intent_model_key
 from knowledge.loaders import bundled_sample_path, catalogue_fingerprint, load_catalogue
 
@@ -25,6 +25,9 @@ def test_the_shipped_index_matches_the_sample_catalogue_and_the_code():
     assert manifest["catalogue_hash"] == catalogue_fingerprint(catalogue), STALE
     assert json.loads((shipped_dir() / "ship.json").read_text())["builder"] == builder_fingerprint(), STALE
     assert shipped_for(catalogue_fingerprint(catalogue), EMBEDDER) == shipped_dir()
+    # the start-up path: recognised from the sample's files alone, without parsing them
+    assert json.loads((shipped_dir() / "ship.json").read_text())["sample_files"] == sample_files_fingerprint(), STALE
+    assert shipped_for_bundled_sample(EMBEDDER) == shipped_dir()
 
 
 def test_the_shipped_intent_model_fits_the_shipped_index():

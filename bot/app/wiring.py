@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.app.settings import Settings
-from bot.app.shipped_index import shipped_for
+from bot.app.shipped_index import shipped_for, shipped_for_bundled_sample
 from bot.engine.turn import Engine
 from indexer.build import active_version, build_index
 from indexer.embed import Embedder, make_embedder
@@ -109,13 +109,17 @@ def create_runtime(settings: Settings, catalogue_paths: list[Path] | None = None
                    progress: Callable[..., None] | None = None, sessions: sessionmaker | None = None) -> Runtime:
     """Everything that answers; with `sessions`, captured feedback is stored (else capture ends politely)."""
     paths = catalogue_paths or ([settings.catalogue] if settings.catalogue else None)
-    catalogue, problems = load_catalogue_or_fail(paths)
     embedder: Embedder = make_embedder(settings.embedder, settings.embed_threads)
     if settings.query_cache_size > 0:
         embedder = QueryCache(embedder, settings.query_cache_size)  # shared by every index version served
-    index = ensure_index(settings, catalogue, embedder, progress)
-    index_root = index_root_for(settings, catalogue, embedder)
-    del catalogue  # the index reads its own copy on demand; holding this one costs ~80 MB nationally
+    shipped = shipped_for_bundled_sample(embedder.name) if paths is None and settings.index_dir is None else None
+    if shipped is not None:  # a fresh install on the bundled sample: nothing to parse, embed or fit
+        index, problems, index_root = Index.load(shipped, embedder, settings.query_cache_size), [], shipped
+    else:
+        catalogue, problems = load_catalogue_or_fail(paths)
+        index = ensure_index(settings, catalogue, embedder, progress)
+        index_root = index_root_for(settings, catalogue, embedder)
+        del catalogue  # the index reads its own copy on demand; holding this one costs ~80 MB nationally
     deadlines = None
     if sessions is not None:
         from feedback.deadlines import default_deadlines
