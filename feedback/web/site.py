@@ -14,6 +14,7 @@ from importlib import resources
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -126,16 +127,20 @@ class Site:
 
         async def endpoint(request: Request) -> Response:
             where = back(request) if back else "/"
-            try:
-                form = parse(schema, await request.form()) if schema is not None else None
+            def run(form) -> Outcome:  # database work (and any hashing) off the event loop
                 with self.sessions() as db, db.begin():
                     outcome = handler(request, db, self.user(request, db), form)
                     if outcome.state:
                         self.store.update(self.current(request).key, outcome.state, db)
                     if outcome.message:
                         self.flash(request, outcome.message, db=db)
+                    return outcome
+
+            try:
+                form = parse(schema, await request.form()) if schema is not None else None
+                outcome = await run_in_threadpool(run, form)
             except (FormError, service.FeedbackError, ValueError) as exc:  # rolled back: nothing half-written
-                self.flash(request, str(exc), kind="error")
+                await run_in_threadpool(self.flash, request, str(exc), "error")
                 return self.redirect(where)
             return self.redirect(outcome.target)
 
