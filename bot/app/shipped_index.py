@@ -48,30 +48,26 @@ def sample_files_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def shipped_for_bundled_sample(embedder_name: str) -> Path | None:
-    """The shipped index when the bundled sample's files and the code are those it was built from."""
+def _shipped_if(embedder_name: str, **expected: str) -> Path | None:
+    """The shipped index when it was built with this embedder and the current code, and its records
+    (manifest and ship record) hold the `expected` values."""
     root = shipped_dir()
     try:
-        manifest = json.loads((root / "manifest.json").read_text())
-        ship = json.loads((root / SHIP_FILE).read_text())
+        records = {**json.loads((root / "manifest.json").read_text()), **json.loads((root / SHIP_FILE).read_text())}
     except (OSError, ValueError):
         return None
-    fresh = (manifest.get("embedder") == embedder_name and ship.get("sample_files") == sample_files_fingerprint()
-             and ship.get("builder") == builder_fingerprint())
-    return root if fresh else None
+    wanted = {"embedder": embedder_name, "builder": builder_fingerprint(), **expected}
+    return root if all(records.get(key) == value for key, value in wanted.items()) else None
+
+
+def shipped_for_bundled_sample(embedder_name: str) -> Path | None:
+    """The shipped index when the bundled sample's files and the code are those it was built from."""
+    return _shipped_if(embedder_name, sample_files=sample_files_fingerprint())
 
 
 def shipped_for(catalogue_hash: str, embedder_name: str) -> Path | None:
     """The shipped index directory if it was built from this catalogue, embedder and code."""
-    root = shipped_dir()
-    try:
-        manifest = json.loads((root / "manifest.json").read_text())
-        ship = json.loads((root / SHIP_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    fresh = (manifest.get("catalogue_hash") == catalogue_hash and manifest.get("embedder") == embedder_name
-             and ship.get("builder") == builder_fingerprint())
-    return root if fresh else None
+    return _shipped_if(embedder_name, catalogue_hash=catalogue_hash)
 
 
 def write_ship_record(root: Path) -> None:
