@@ -25,11 +25,14 @@ def utcnow() -> dt.datetime:
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
+    """An engine whose errors never quote their bound parameters (`hide_parameters`): a failed
+    insert of a report would otherwise put the citizen's words, name and phone into the exception
+    text, and from there into logs and tracebacks."""
     if url.startswith("sqlite"):
         # a pool as large as the threads that use it (answer pool, to_thread workers, staff web):
         # with the default 5 + overflow, connections are opened and closed under load, each time
         # paying for the pragmas below
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+        engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_size=20, max_overflow=20)
 
         @event.listens_for(engine, "connect")
@@ -41,7 +44,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "alembic"
