@@ -7,7 +7,8 @@ alone: the groups of `targets.json` are split into folds; for each fold, the pro
 groups lose everything hand-written (the national importer's record is used for them, or, for a
 code the import lacks, the curated record with aliases, summary and English name removed), while
 the rest of the curated overlay stays. The dev questions about the fold's groups are then answered
-through the evaluation contract (`tthc answer`, a subprocess: this module imports nothing of bot/)
+through the evaluation contract (`tthc answer`, a subprocess; the fold plan itself is
+`bot.tools.curation_folds`, shared with the confidence fit)
 and all folds' answers are scored together with the shared `score.py`.
 
     python -m benchmarks.folds --national DIR [--folds 5] [--work DIR]
@@ -23,30 +24,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.tools.curation_folds import fold_of_groups, fold_overlay
 from knowledge.loaders import bundled_sample_path, load_catalogue, write_jsonl
-from knowledge.schema import Procedure
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-HAND_WRITTEN = {"aliases": (), "summary": "", "name_en": ""}
-
-
-def fold_of_groups(groups: list[str], folds: int) -> dict[str, int]:
-    """Group slug -> fold number: sorted slugs dealt round-robin, so folds are stable and even."""
-    return {group: i % folds for i, group in enumerate(sorted(groups))}
-
-
-def stripped(proc: Procedure, imported: Procedure | None) -> Procedure:
-    """What an import alone knows of a curated procedure: the importer's record, else the curated
-    record without its hand-written fields. The curated group is kept: groups are how `targets.json`
-    names what a citizen wants, not something a citizen's question can match."""
-    if imported is not None:
-        return imported.model_copy(update={"group": proc.group})
-    return proc.model_copy(update=HAND_WRITTEN)
-
-
-def fold_overlay(curated: list[Procedure], national: dict[str, Procedure], left_out: set[str]) -> list[Procedure]:
-    """The curated overlay with the procedures of `left_out` groups stripped of hand work."""
-    return [stripped(p, national.get(p.code)) if p.group in left_out else p for p in curated]
 
 
 def prepare(national_dir: Path, work: Path, folds: int, dev: Path, targets: Path) -> list[tuple[Path, Path, Path]]:

@@ -120,17 +120,12 @@ def evaluate(
 
 @app.command()
 def calibrate(out: Annotated[Path, typer.Option(help="where to write the fitted coefficients")] = Path("bot/data/calibration.json"),
-              catalogue: CatalogueOption = None) -> None:
-    """Fit the answer-confidence model on held-out catalogue phrasings (not on evaluation data)."""
-    from bot.tools.calibrate import calibrate as fit
-    from bot.app.wiring import load_catalogue_or_fail
-    from indexer.embed import make_embedder
+              shared: Annotated[Path, typer.Option(help="the shared folder (eval/dev.jsonl, data/)")] = Path("../shared"),
+              precision: Annotated[float, typer.Option(help="confident answers right at least this often, per scope")] = 0.985) -> None:
+    """Fit the answer-confidence model on the dev questions answered in every scope (national, folds, sample)."""
+    from bot.tools.calibrate import main as fit
 
-    settings = _settings()
-    cat, _ = load_catalogue_or_fail(catalogue)
-    result = fit(cat, make_embedder(settings.embedder, settings.embed_threads), settings.cache_dir / "embeddings")
-    out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
-    console.print(json.dumps(result, ensure_ascii=False))
+    raise typer.Exit(fit(["--shared", str(shared), "--out", str(out), "--precision", str(precision)]))
 
 
 @app.command()

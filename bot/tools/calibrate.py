@@ -1,86 +1,199 @@
-"""Fit the confidence model (bot/confidence.py) without touching the evaluation sets.
+"""Fit the confidence model on what the bot will really meet: procedures nobody curated.
 
-Labelled data comes from our own catalogue: for every procedure and FAQ entry about a third of the
-everyday phrasings are held out, an index is built from the rest, and each held-out phrasing is
-searched; the label says whether the top group was right. Out-of-scope and chitchat examples from
-`bot/data/intents.yaml` are negatives (any answer to them is wrong). A logistic regression over the
-retrieval features is fitted by gradient descent and written to `bot/data/calibration.json`.
+The earlier fit used held-out aliases of the curated sample, so it learnt what a *curated* match
+looks like and called national answers confident that were wrong 15-40 % of the time. This fit
+reads the dev questions (the tuning set; validation and portal sets are never read here) answered
+in three scopes:
+
+- the national catalogue as an administrator imports it (no curated overlay);
+- leave-curation-out folds: the national catalogue plus the curated overlay with one fold of
+  groups stripped of hand work (`bot.tools.curation_folds`), asked only about that fold;
+- the curated sample.
+
+Every question's decisive search gives the features (`bot.engine.confidence.features_of`) and the
+label (is the first procedure one of the gold codes); out-of-scope questions are negatives in
+every scope. A scikit-learn logistic regression is fitted on all rows, and the answer threshold
+is the lowest at which the confident answers of *each* scope are right at least `precision` of
+the time (a margin above the product's 97 %, because the fit's own rows flatter it). Written to
+`bot/data/calibration.json`, which `Calibration.bundled()` reads.
+
+    python -m bot.tools.calibrate [--shared ../shared] [--precision 0.985]
 """
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
+import argparse
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
-from bot.engine.confidence import FEATURES, features_of
-from bot.engine.intents import load_examples
-from indexer.build import build_index
-from indexer.embed import Embedder
-from indexer.search import Index
-from knowledge.schema import Catalogue
+from bot.engine.confidence import FEATURES, Calibration, features_of
+from bot.engine.decide import Decision, decide
+from bot.engine.intents import IntentGuess
+from bot.engine.turn import Engine, handle_safely
+from bot.engine.types import ConversationState, Incoming
+from indexer.search import SearchResult
 
-
-def _held_out(text: str) -> bool:
-    return int(hashlib.md5(text.encode()).hexdigest(), 16) % 3 == 0
-
-
-def split_catalogue(catalogue: Catalogue) -> tuple[Catalogue, list[tuple[str, str]]]:
-    """Catalogue without the held-out phrasings, and (phrasing, group) pairs to query with."""
-    queries: list[tuple[str, str]] = []
-    procedures = []
-    for proc in catalogue.procedures:
-        kept = tuple(a for a in proc.aliases if not _held_out(a))
-        queries.extend((a, proc.group) for a in proc.aliases if _held_out(a))
-        procedures.append(proc.model_copy(update={"aliases": kept}))
-    faq = []
-    for entry in catalogue.faq:
-        kept = tuple(q for q in entry.questions if not _held_out(q))
-        queries.extend((q, f"faq:{entry.topic}") for q in entry.questions if _held_out(q))
-        faq.append(entry.model_copy(update={"questions": kept}))
-    return Catalogue(procedures=tuple(procedures), faq=tuple(faq)), list(dict.fromkeys(queries))
+OUT = Path(__file__).resolve().parents[1] / "data" / "calibration.json"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, epochs: int = 4000, lr: float = 0.5) -> tuple[np.ndarray, float]:
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
-    z = (x - mean) / std
-    w = np.zeros(x.shape[1])
-    b = 0.0
-    for _ in range(epochs):
-        p = 1 / (1 + np.exp(-(z @ w + b)))
-        w -= lr * (z.T @ (p - y) / len(y) + l2 * w)
-        b -= lr * float(np.mean(p - y))
-    # fold the standardisation back into raw-feature weights
-    return w / std, b - float(np.sum(w * mean / std))
+@dataclass
+class Observed:
+    """One dev question as the engine saw it in one scope."""
+
+    scope: str
+    result: SearchResult
+    guess: IntentGuess
+    gold: frozenset[str]  # empty: nothing in the catalogue is right (out of scope)
+
+    def features(self) -> list[float]:
+        values = features_of(self.result)
+        return [values[name] for name in FEATURES]
+
+    def top_right(self) -> bool:
+        procedures = self.result.procedures()
+        return bool(self.gold and procedures and procedures[0].item_ids[0] in self.gold)
 
 
-def calibrate(catalogue: Catalogue, embedder: Embedder, cache_dir: Path) -> dict:
-    reduced, queries = split_catalogue(catalogue)
-    negatives = [t for key in ("out_of_scope", "chitchat") for t in load_examples().get(key, [])]
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "calibration-index"
-        build_index(reduced, embedder, root, cache_dir=cache_dir)
-        index = Index.load(root, embedder)
-        rows, labels = [], []
-        for text, group in queries:
-            result = index.search(text)
-            rows.append([features_of(result)[f] for f in FEATURES])
-            labels.append(float(bool(result.hits) and result.hits[0].group == group))
-        for text in negatives:
-            result = index.search(text)
-            rows.append([features_of(result)[f] for f in FEATURES])
-            labels.append(0.0)
-    x, y = np.array(rows), np.array(labels)
-    w, b = fit_logistic(x, y)
-    p = 1 / (1 + np.exp(-(x @ w + b)))
-    return {
-        "weights": {f: round(float(v), 4) for f, v in zip(FEATURES, w, strict=True)},
-        "bias": round(float(b), 4),
-        "decline_below": 0.25,
-        "clarify_below": 0.45,
-        "fitted_on": {"held_out_phrasings": len(queries), "negatives": len(negatives),
-                      "positives_right": int(y[: len(queries)].sum()),
-                      "brier": round(float(np.mean((p - y) ** 2)), 4)},
-    }
+def observe(engine: Engine, scope: str, rows: list[dict]) -> list[Observed]:
+    """Answer each question through the engine and keep the search and intent guess it decided on."""
+    seen: list[tuple[SearchResult, IntentGuess]] = []
+    original = engine.decide
+
+    def recording(result: SearchResult, guess: IntentGuess) -> Decision:
+        seen.append((result, guess))
+        return original(result, guess)
+
+    engine.decide = recording  # type: ignore[method-assign]
+    observed = []
+    try:
+        for row in rows:
+            seen.clear()
+            handle_safely(engine, Incoming("fit", f"fit-{row['id']}", row["question"]), ConversationState())
+            if seen:
+                result, guess = seen[-1]
+                gold = frozenset(row.get("gold") or ()) if row.get("intent") == "procedure" else frozenset()
+                observed.append(Observed(scope, result, guess, gold))
+    finally:
+        engine.decide = original  # type: ignore[method-assign]
+    return observed
+
+
+def confident_answer(calibration: Calibration, seen: Observed) -> tuple[bool, bool]:
+    """(answered confidently as a procedure, and rightly) under `calibration`."""
+    decision = decide(calibration, seen.result, seen.guess)
+    answered = decision.intent == "procedure" and not decision.clarify and not decision.decline and bool(decision.hits)
+    right = answered and bool(seen.gold) and decision.hits[0].item_ids[0] in seen.gold
+    return answered, right
+
+
+def scope_figures(calibration: Calibration, observed: list[Observed]) -> dict[str, dict[str, float]]:
+    """Per scope: share answered confidently, their precision, and confident-wrong over procedure questions."""
+    figures = {}
+    for scope in sorted({o.scope for o in observed}):
+        rows = [o for o in observed if o.scope == scope]
+        outcomes = [confident_answer(calibration, o) for o in rows]
+        answered = sum(a for a, _ in outcomes)
+        right = sum(r for _, r in outcomes)
+        procedure_rows = sum(1 for o in rows if o.gold)
+        wrong_on_procedures = sum(a and not r for (a, r), o in zip(outcomes, rows, strict=True) if o.gold)
+        figures[scope] = {"n": len(rows), "confident": answered / len(rows), "precision": right / answered if answered else 1.0,
+                          "confident_wrong": wrong_on_procedures / max(procedure_rows, 1)}
+    return figures
+
+
+def fit(observed: list[Observed], precision: float) -> Calibration:
+    """Logistic weights on every row, then the lowest answer threshold that keeps every scope's
+    confident answers at `precision` (the decline threshold stays below it)."""
+    x = np.array([o.features() for o in observed])
+    y = np.array([o.top_right() for o in observed], dtype=float)
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=1.0, class_weight=None, max_iter=2000).fit(scaler.transform(x), y)
+    raw_weights = model.coef_[0] / scaler.scale_
+    bias = float(model.intercept_[0] - np.sum(model.coef_[0] * scaler.mean_ / scaler.scale_))
+    weights = {name: round(float(w), 4) for name, w in zip(FEATURES, raw_weights, strict=True)}
+    for threshold in np.arange(0.30, 0.991, 0.01):
+        candidate = Calibration(weights=weights, bias=round(bias, 4), decline_below=0.0, clarify_below=float(threshold))
+        if all(f["precision"] >= precision for f in scope_figures(candidate, observed).values()):
+            break
+    decline = round(min(0.25, float(threshold) / 2), 2)
+    return Calibration(weights=weights, bias=round(bias, 4), decline_below=decline, clarify_below=round(float(threshold), 2))
+
+
+def engines(shared: Path) -> dict[str, Engine]:
+    """The three scopes' engines, built as `tthc eval` builds them (indexes cached)."""
+    from bot.app.settings import Settings
+    from bot.app.wiring import ensure_index
+    from bot.tools.curation_folds import fold_of_groups, fold_overlay
+    from bot.tools.eval_report import faq_only, national_catalogue_dir
+    from indexer.embed import make_embedder
+    from knowledge.loaders import bundled_sample_path, load_catalogue
+    from knowledge.schema import Catalogue
+
+    settings = Settings()
+    embedder = make_embedder(settings.embedder, settings.embed_threads)
+    sample = load_catalogue(bundled_sample_path()).catalogue
+    national = load_catalogue(national_catalogue_dir(settings, shared / "data")).catalogue
+
+    def engine_for(catalogue: Catalogue) -> Engine:
+        return Engine.create(ensure_index(settings, catalogue, embedder), cache_dir=settings.cache_dir / "embeddings")
+
+    built = {"sample": engine_for(sample),
+             "national": engine_for(Catalogue(procedures=national.procedures, faq=faq_only(sample).faq))}
+    groups = [g["group"] for g in json.loads((shared / "eval" / "targets.json").read_text())["procedure_groups"]]
+    by_code = national.by_code()
+    for group, fold in sorted(fold_of_groups(groups, 5).items(), key=lambda item: item[1]):
+        name = f"fold-{fold}"
+        if name in built:
+            continue
+        left_out = {g for g, f in fold_of_groups(groups, 5).items() if f == fold}
+        overlay = {p.code: p for p in fold_overlay(list(sample.procedures), by_code, left_out)}
+        catalogue = Catalogue(procedures=tuple({**by_code, **overlay}.values()), faq=sample.faq)
+        built[name] = engine_for(catalogue)
+        built[name].left_out = left_out  # type: ignore[attr-defined]
+    return built
+
+
+def collect(shared: Path) -> list[Observed]:
+    rows = [json.loads(line) for line in (shared / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    asked = [r for r in rows if r.get("intent") == "out_of_scope" or (r.get("intent") == "procedure" and r.get("gold"))]
+    observed: list[Observed] = []
+    for scope, engine in engines(shared).items():
+        left_out = getattr(engine, "left_out", None)
+        subset = [r for r in asked if left_out is None or r.get("intent") == "out_of_scope" or set(r.get("groups") or ()) & left_out]
+        observed += observe(engine, "folds" if scope.startswith("fold") else scope, subset)
+        print(f"{scope}: {len(subset)} questions observed", flush=True)
+    return observed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--precision", type=float, default=0.985)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    observed = collect(args.shared)
+    before = scope_figures(Calibration.bundled(), observed)
+    calibration = fit(observed, args.precision)
+    after = scope_figures(calibration, observed)
+    for scope in sorted(after):
+        b, a = before[scope], after[scope]
+        print(f"{scope:10} n={a['n']:4}  confident {b['confident']:.3f} -> {a['confident']:.3f}   "
+              f"precision {b['precision']:.3f} -> {a['precision']:.3f}   "
+              f"confident_wrong {b['confident_wrong']:.3f} -> {a['confident_wrong']:.3f}")
+    payload = {"weights": calibration.weights, "bias": calibration.bias, "decline_below": calibration.decline_below,
+               "clarify_below": calibration.clarify_below,
+               "fitted_on": {"dev_rows": len(observed), "scopes": {s: f["n"] for s, f in after.items()},
+                             "precision_target": args.precision}}
+    args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"written {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
