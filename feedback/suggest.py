@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from feedback.models import CLASSIFICATIONS, FeedbackRecord
 
+MIN_EXAMPLES = 3
+
 
 @dataclass(frozen=True)
 class Neighbour:
@@ -45,7 +47,7 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def suggest(session: Session, record: FeedbackRecord, k: int = 5, min_examples: int = 3,
+def suggest(session: Session, record: FeedbackRecord, k: int = 5, min_examples: int = MIN_EXAMPLES,
             pool: int = 2000) -> Suggestion | None:
     """Similarity-weighted vote of the k nearest staff-classified records (the latest `pool` of them)."""
     if record.embedding is None:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from feedback import delivery, service, workflow
 from feedback.models import FeedbackRecord, StaffUser
-from feedback.suggest import suggest
+from feedback.suggest import MIN_EXAMPLES, suggest
 from feedback.web.forms import HandlingForm, NoteForm, PublishForm, path_id
 from feedback.web.site import Outcome, Site
 
@@ -26,6 +26,7 @@ def page_context(db, record: FeedbackRecord) -> dict:
         "deliveries": delivery.deliveries(db, record),
         "notes": list(record.notes),
         "suggestion": suggest(db, record),
+        "min_examples": MIN_EXAMPLES,
         "final": record.status in workflow.FINAL,
         "CLASSIFICATION": workflow.CLASSIFICATION_LABEL,
         # each form with what it applies to, so the choice is made knowingly (set_handling checks it too)
