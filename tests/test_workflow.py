@@ -256,3 +256,16 @@ def test_publishing_a_result_only_when_finished_and_withdrawing_it_are_audited(w
         assert db.get(FeedbackRecord, record_id).published_at is None
         actions = [a.action for a in db.query(AuditEntry).filter_by(record_id=record_id).order_by(AuditEntry.id)]
         assert actions == ["publish", "unpublish"]
+
+
+def test_the_workflow_forms_need_a_session_and_the_csrf_token(web):
+    client, sessions, record_id = web
+    urls = [f"/staff/records/{record_id}/{what}" for what in ("notes", "handling", "publish", "replies/1/retry")]
+    for url in urls:
+        assert client.post(url, data={"text": "x", "publish": "1"}, follow_redirects=False).status_code == 403, url
+    anonymous = TestClient(client.app, base_url="http://testserver")
+    for url in urls:
+        response = anonymous.post(url, data={"csrf": "x"}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/staff/login", url
+    with sessions() as db:
+        assert db.query(InternalNote).count() == 0 and db.query(AuditEntry).count() == 0
