@@ -250,12 +250,14 @@ def test_publishing_a_result_only_when_finished_and_withdrawing_it_are_audited(w
     assert "Đã đánh dấu công khai" in post(client, record_id, "publish", publish="1")
     with sessions() as db:
         assert db.get(FeedbackRecord, record_id).published_at is not None
-    assert "Bỏ công khai" in page(client, record_id)
+    post(client, record_id, "status", to="in_progress", note="Người dân bổ sung chứng cứ mới",
+         version=version(sessions, record_id))
+    assert "Bỏ công khai" in page(client, record_id)  # a reopened record's published result can be withdrawn
     post(client, record_id, "publish", publish="0")
     with sessions() as db:
         assert db.get(FeedbackRecord, record_id).published_at is None
         actions = [a.action for a in db.query(AuditEntry).filter_by(record_id=record_id).order_by(AuditEntry.id)]
-        assert actions == ["publish", "unpublish"]
+        assert actions == ["publish", "reopen", "unpublish"]
 
 
 def test_the_workflow_forms_need_a_session_and_the_csrf_token(web):
