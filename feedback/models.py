@@ -80,6 +80,8 @@ class FeedbackRecord(Base):
     classification: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # when the handling result was made public (công khai kết quả xử lý), None if not
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # the form of handling chosen (NĐ 20/2008 art. 14-15; codes in feedback/workflow.py HANDLING), None if not yet
+    handling: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # the conversation's draft id: a confirmation resent after a crash finds the record it created
     submission_key: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
 
@@ -88,6 +90,7 @@ class FeedbackRecord(Base):
     assignee: Mapped[StaffUser | None] = relationship(foreign_keys=[assignee_id])
     history: Mapped[list[StatusChange]] = relationship(back_populates="record", order_by="StatusChange.id")
     replies: Mapped[list[ReplyMessage]] = relationship(back_populates="record", order_by="ReplyMessage.id")
+    notes: Mapped[list[InternalNote]] = relationship(back_populates="record", order_by="InternalNote.id")
 
 
 class StatusChange(Base):
@@ -125,6 +128,21 @@ class ReplyMessage(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     record: Mapped[FeedbackRecord] = relationship(back_populates="replies")
+
+
+class InternalNote(Base):
+    """A staff member's internal note on a record. A table of its own, not a kind of reply, so nothing
+    that reads replies (the outbox, the citizen's look-up, reports) can ever pick one up by mistake."""
+
+    __tablename__ = "feedback_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("feedback_records.id"), index=True)
+    author: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    record: Mapped[FeedbackRecord] = relationship(back_populates="notes")
 
 
 class ReplyTemplate(Base):

@@ -6,7 +6,7 @@ Workflow (labels in feedback/labels.py):
     new ──▶ accepted ──▶ in_progress ──▶ answered ──▶ closed
      │          │             │              │          │
      └──────────┴─────────────┴──▶ transferred / rejected (with a reason)
-     │          │             │     answered/closed ──▶ in_progress (reopened, with a reason)
+     │          │             │   any final state ──▶ in_progress (reopened, with a reason: feedback/workflow.py)
      └──────────┴─────────────┴──▶ waiting (for the citizen's information, with what is asked)
                                    waiting ──▶ in_progress (information received) / rejected
 
@@ -30,7 +30,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from feedback import labels, outbox
+from feedback import labels, outbox, workflow
 from feedback.deadlines import (  # Deadlines: callers import it from here
     Deadlines,
     default_deadlines,
@@ -70,7 +70,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     WAITING: (IN_PROGRESS, REJECTED),
     ANSWERED: (CLOSED, IN_PROGRESS),
     CLOSED: (IN_PROGRESS,),
-    TRANSFERRED: (),
+    TRANSFERRED: (IN_PROGRESS,),
     REJECTED: (IN_PROGRESS,),
 }
 NEEDS_NOTE = {TRANSFERRED, REJECTED, WAITING}
@@ -194,9 +194,8 @@ def transition(session: Session, record_id: int, to_status: str, actor: str, not
         raise InvalidInput("cần ghi thông tin đề nghị người dân bổ sung")
     if to_status in NEEDS_NOTE and not note:
         raise InvalidInput("cần ghi lý do (không thụ lý) hoặc cơ quan nhận chuyển")
-    if record.status in (ANSWERED, CLOSED, REJECTED) and to_status == IN_PROGRESS and not note:
-        raise InvalidInput("mở lại hồ sơ cần ghi lý do")
     now = now or utcnow()
+    workflow.admit(session, record, to_status, actor, note, now)  # answered only with a reply; reopen audited
     deadlines = deadlines or default_deadlines()
     calendar = calendar or default_calendar()
     session.add(StatusChange(record_id=record.id, actor=actor, at=now, from_status=record.status, to_status=to_status,

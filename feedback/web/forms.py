@@ -134,6 +134,26 @@ class TemplateForm(Schema):
                 "body": f"mẫu cần tiêu đề và nội dung (tối đa {MAX_TEXT} ký tự)"}
 
 
+class NoteForm(Schema):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+    labels = {"text": "nội dung ghi chú"}
+
+
+OptionalCode = Annotated[Short | None, BeforeValidator(_blank_is_none), Field(default=None)]
+
+
+class HandlingForm(Schema):
+    classification: OptionalCode
+    handling: OptionalCode
+    version: Version
+    labels = {"classification": "phân loại", "handling": "hình thức xử lý", "version": "phiên bản hồ sơ"}
+
+
+class PublishForm(Schema):
+    publish: bool = False
+    labels = {"publish": "công khai"}
+
+
 class ApplyForm(Schema):
     file: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     skip_bad: bool = False

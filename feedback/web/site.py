@@ -119,9 +119,11 @@ class Site:
         response.delete_cookie(COOKIE, path=self.prefix or "/")
 
     def action(self, handler: Callable[[Request, Session, StaffUser, object], Outcome], schema=None,
-               back: Callable[[Request], str] | None = None) -> Callable[[Request], Awaitable[Response]]:
+               back: Callable[[Request], str] | None = None,
+               keep: Callable[[Request, object], dict | None] | None = None) -> Callable[[Request], Awaitable[Response]]:
         """POST endpoint: validated form + one transaction; a form or service error is rolled back
-        and comes back as a message on the page the form was on (`back`, default the inbox)."""
+        and comes back as a message on the page the form was on (`back`, default the inbox).
+        `keep`: page state to save when the work is refused (a reply's text), so nothing typed is lost."""
         from feedback import service
         from feedback.web.forms import parse
 
@@ -136,10 +138,14 @@ class Site:
                         self.flash(request, outcome.message, db=db)
                     return outcome
 
+            form = None
             try:
                 form = parse(schema, await request.form()) if schema is not None else None
                 outcome = await run_in_threadpool(run, form)
             except (FormError, service.FeedbackError, ValueError) as exc:  # rolled back: nothing half-written
+                kept = keep(request, form) if keep is not None and form is not None else None
+                if kept and self.current(request) is not None:
+                    await run_in_threadpool(self.store.update, self.current(request).key, kept)
                 await run_in_threadpool(self.flash, request, str(exc), "error")
                 return self.redirect(where)
             return self.redirect(outcome.target)

@@ -18,7 +18,11 @@ from feedback.deadlines import step_deadlines
 from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
 from feedback.web.forms import AssignForm, ReplyForm, StatusForm, TemplateForm, path_id
 from feedback.web.site import Outcome, Site
+from feedback.web.views import workflow as workflow_views
 from feedback.web.views.inbox import active_staff
+
+STALE_REPLY = ("Hồ sơ vừa được người khác cập nhật trong lúc anh/chị soạn trả lời nên trả lời chưa được gửi. "
+               "Nội dung anh/chị đã nhập vẫn được giữ trong ô trả lời bên dưới: vui lòng xem lại hồ sơ rồi bấm “Gửi trả lời”.")
 
 
 def mask_phone(phone: str | None) -> str:
@@ -47,11 +51,14 @@ def routes(site: Site) -> list[Route]:
             if site.current(request).data.get("reveal") == record.id:
                 site.take(request, "reveal")
                 revealed = {"name": record.contact_name, "phone": record.contact_phone}
+            kept = site.take(request, "reply_draft") if "reply_draft" in site.current(request).data else None
+            draft = kept["text"] if kept and kept.get("record") == record.id else ""
             return site.render(request, "record.html", user=user, r=record, staff=active_staff(db), duplicates=duplicates,
                                transitions=service.TRANSITIONS.get(record.status, ()), templates=templates_,
                                masked_phone=mask_phone(record.contact_phone), revealed=revealed,
                                overdue=service.is_overdue(record),
-                               steps=step_deadlines(record) if record.status in ("new", "accepted") else {})
+                               steps=step_deadlines(record) if record.status in ("new", "accepted") else {},
+                               draft=draft, **workflow_views.page_context(db, record))
 
     def back(request: Request) -> str:
         return f"/records/{record_id(request)}"
@@ -66,7 +73,10 @@ def routes(site: Site) -> list[Route]:
         return Outcome(back(request), "Đã giao xử lý")
 
     def send_reply(request: Request, db, user: StaffUser, form: ReplyForm) -> Outcome:
-        service.reply(db, record_id(request), user.username, form.text, form.version)
+        try:
+            service.reply(db, record_id(request), user.username, form.text, form.version)
+        except service.ConcurrentEdit:
+            raise service.ConcurrentEdit(STALE_REPLY) from None
         return Outcome(back(request), "Đã gửi trả lời (đang chuyển đến người dân)")
 
     def reveal(request: Request, db, user: StaffUser, _form) -> Outcome:
@@ -91,6 +101,10 @@ def routes(site: Site) -> list[Route]:
         db.add(AuditEntry(actor=user.username, action="save_template", detail=form.title))
         return Outcome("/templates", "Đã lưu mẫu trả lời")
 
+    def keep_reply(request: Request, form: ReplyForm) -> dict:
+        """A refused reply (stale tab, closed record) comes back in the form, not lost."""
+        return {"reply_draft": {"record": record_id(request), "text": form.text}}
+
     def checked(handler, schema=None):
         return site.action(handler, schema, back=back)
 
@@ -98,8 +112,10 @@ def routes(site: Site) -> list[Route]:
         Route("/records/{record_id:int}", record_page, methods=["GET"]),
         Route("/records/{record_id:int}/status", checked(change_status, StatusForm), methods=["POST"]),
         Route("/records/{record_id:int}/assign", checked(assign_one, AssignForm), methods=["POST"]),
-        Route("/records/{record_id:int}/reply", checked(send_reply, ReplyForm), methods=["POST"]),
+        Route("/records/{record_id:int}/reply", site.action(send_reply, ReplyForm, back=back, keep=keep_reply),
+              methods=["POST"]),
         Route("/records/{record_id:int}/reveal", checked(reveal), methods=["POST"]),
+        *workflow_views.routes(site, back),
         Route("/templates", templates_page, methods=["GET"]),
         Route("/templates", site.action(save_template, TemplateForm, back=lambda r: "/templates"), methods=["POST"]),
     ]
