@@ -128,6 +128,7 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
         throttle.locked_until = now + dt.timedelta(minutes=wait) if wait else None
         return LoginResult(None, WRONG, locked=bool(wait))
     session.delete(throttle)
+    user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return LoginResult(user)

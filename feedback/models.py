@@ -39,6 +39,8 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # shown on the accounts page: an account nobody has used for months is one to disable
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class FeedbackRecord(Base):
