@@ -5,6 +5,7 @@ filters, and the catalogue validation report stays on the server, in Vietnamese,
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from feedback import auth, service
 from feedback.models import AuditEntry, LoginThrottle, StaffSession, StaffUser
 from feedback.web.app import AdminHooks, WebConfig, create_staff_app
 
+TESTS = Path(__file__).parent
 PASSWORD = "mat-khau-rat-dai-1"
 NEW_PASSWORD = "mat-khau-moi-dai-2"
 
@@ -230,3 +232,117 @@ def test_audit_page_filters_pages_and_shows_no_personal_data(site):
     assert "60 mục" in by_action.text and "Trang 2/2" in by_action.text
     assert by_action.text.count("Tải báo cáo</td>") == 10 and "bao-cao-9.xlsx" in by_action.text  # oldest last
     assert admin.get("/staff/audit?page=0").status_code == 400
+
+
+# --- catalogue administration --------------------------------------------------------------------------
+
+@pytest.fixture()
+def catalogue_site(sessions, tmp_path):
+    from types import SimpleNamespace
+
+    from bot.app.catalogue_admin import CatalogueAdmin
+
+    catalogue_dir = tmp_path / "catalogue"
+    catalogue_dir.mkdir()
+    (catalogue_dir / "mini.yaml").write_text((TESTS / "data" / "mini.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    index = SimpleNamespace(version="v-test", manifest={})
+    holder = SimpleNamespace(service=SimpleNamespace(engine=SimpleNamespace(index=index)), last_error=None)
+    admin = CatalogueAdmin(catalogue_dir, tmp_path / "index", embedder=None, holder=holder, cache_dir=tmp_path / "emb")
+    applied = []
+    hooks = AdminHooks(status=admin.status, plan=admin.plan, apply=lambda path, skip: applied.append(path) or "đã áp dụng",
+                       rebuild=admin.rebuild, reload=lambda: "", upload_dir=tmp_path / "uploads")
+    app = Starlette(routes=[Mount("/staff", create_staff_app(sessions, WebConfig(secret_key="k" * 40, admin=hooks, https_only=False)))])
+    with sessions() as db, db.begin():
+        auth.add_user(db, "quantri", PASSWORD, role="admin")
+        auth.add_user(db, "canbo", PASSWORD)
+    return app, sessions, admin, applied, tmp_path
+
+
+def upload(client: TestClient, name: str, body: str):
+    return client.post("/staff/admin/upload", data={"csrf": token(client)}, files={"file": (name, body.encode(), "application/x-yaml")})
+
+
+def test_a_large_report_stays_on_the_server_and_is_paged_in_vietnamese_without_paths(catalogue_site):
+    app, sessions, _, _, tmp_path = catalogue_site
+    client = logged_in(app, "quantri")
+    rows = "".join(f"  - {{code: 'sai-{n}', name: 'Thủ tục thử {n}', group: thu}}\n" for n in range(3000))
+    body = "procedures:\n  - {code: '1.000099', name: 'Đăng ký nuôi chim cảnh thử nghiệm', group: nuoi-chim}\n" + rows
+    response = client.post("/staff/admin/upload", data={"csrf": token(client)}, follow_redirects=False,
+                           files={"file": ("C:\\Users\\lan\\danh-muc.yaml", body.encode(), "application/x-yaml")})
+    assert response.status_code == 303
+    assert len(response.headers.get("set-cookie", "")) == 0  # nothing of the report travels in a cookie
+    assert sum(len(k) + len(v) for k, v in client.cookies.items()) < 200
+    with sessions() as db:
+        data = [s.data for s in db.scalars(select(StaffSession))]
+    assert all(len(str(d)) < 200 for d in data) and any("admin_report" in d for d in data)  # only an id in the session
+    assert len(list((tmp_path / "uploads" / "reports").glob("*.json"))) == 1
+    page = client.get("/staff/admin")
+    assert "Đã kiểm tra tệp «danh-muc.yaml»" in page.text and "lỗi 3000" in page.text
+    assert "Tệp «danh-muc.yaml», dòng 2, trường «code»: mã thủ tục sai định dạng (cần dạng 1.000123)" in page.text
+    assert "Trang lỗi 1/60" in page.text and "dòng 52," not in page.text and "row" not in page.text
+    assert str(tmp_path) not in page.text and "uploads" not in page.text and "Users" not in page.text
+    second = client.get("/staff/admin?page=2")
+    assert "Trang lỗi 2/60" in second.text and "Tệp «danh-muc.yaml», dòng 52," in second.text
+    assert "dòng 2," not in second.text
+    assert client.get("/staff/admin?page=abc").status_code == 400
+    assert "Tệp «danh-muc.yaml», dòng 3001," in client.get("/staff/admin?page=999").text  # past the end: the last page
+
+
+def test_problem_messages_are_vietnamese_by_file_row_and_field(tmp_path):
+    from bot.app.catalogue_messages import describe
+    from knowledge.errors import LoadProblem
+
+    staged = str(tmp_path / "uploads" / "9f3a.jsonl")
+    names = {staged: "ds.jsonl"}
+    lines = [describe(LoadProblem(staged, 3, "name", "Field required"), names),
+             describe(LoadProblem(staged, 0, "-", f"cannot parse YAML: while scanning in {staged}, line 4"), names),
+             describe(LoadProblem(staged, 2, "-", "not valid JSON: Expecting value (line 1, column 1)"), names),
+             describe(LoadProblem(staged, 5, "code", f"code 1.000001 also at {tmp_path}/catalogue/a.jsonl row 7; "
+                                                      "this later one is kept"), names)]
+    assert lines == ["Tệp «ds.jsonl», dòng 3, trường «name»: thiếu giá trị bắt buộc",
+                     "Tệp «ds.jsonl», toàn tệp: không đọc được YAML (sai cú pháp)",
+                     "Tệp «ds.jsonl», dòng 2: không phải JSON hợp lệ (dòng 1, cột 1)",
+                     "Tệp «ds.jsonl», dòng 5, trường «code»: mã 1.000001 cũng có ở tệp a.jsonl dòng 7; giữ bản sau"]
+    unknown = describe(LoadProblem(staged, 1, "x", f"something new at {staged}"), names)
+    assert unknown.startswith("Tệp «ds.jsonl», dòng 1, trường «x»: giá trị không hợp lệ") and str(tmp_path) not in unknown
+
+
+def test_apply_with_no_valid_row_is_refused_with_a_clear_message(catalogue_site):
+    app, sessions, admin, applied, tmp_path = catalogue_site
+    client = logged_in(app, "quantri")
+    before = sorted(p.name for p in (tmp_path / "catalogue").iterdir())
+    page = upload(client, "hong.yaml", "procedures:\n  - {code: 'sai', name: 'Sai', group: x}\n  - 5\n")
+    assert "dòng dùng được 0" in page.text and 'name="report"' not in page.text  # no apply button
+    assert "không có dòng hợp lệ nào nên không thể áp dụng" in page.text
+    with sessions() as db:
+        report_id = next(s.data["admin_report"] for s in db.scalars(select(StaffSession)) if "admin_report" in s.data)
+    refused = client.post("/staff/admin/apply", data={"csrf": token(client), "report": report_id, "skip_bad": "1"})
+    assert "tệp «hong.yaml» không có dòng hợp lệ nào nên không có gì để áp dụng" in refused.text
+    stale = client.post("/staff/admin/apply", data={"csrf": token(client), "report": "0" * 32, "skip_bad": "1"})
+    assert "báo cáo kiểm tra không còn" in stale.text
+    assert applied == [] and sorted(p.name for p in (tmp_path / "catalogue").iterdir()) == before
+    with pytest.raises(ValueError, match="không có dòng hợp lệ nào"):  # the server's own apply refuses too
+        admin.apply(next((tmp_path / "uploads").glob("*.yaml")), skip_bad=True, display_name="hong.yaml")
+    assert audit_actions(sessions) == ["catalogue_upload", "catalogue_apply_refused", "catalogue_apply_refused"]
+    good = upload(client, "tot.yaml", "procedures:\n  - {code: '1.000099', name: 'Đăng ký nuôi chim cảnh', group: chim}\n")
+    report_id = re.search(r'name="report" value="([^"]+)"', good.text).group(1)
+    done = client.post("/staff/admin/apply", data={"csrf": token(client), "report": report_id})
+    assert "đã áp dụng" in done.text and len(applied) == 1
+    assert not list((tmp_path / "uploads" / "reports").glob("*.json"))  # an applied report is removed
+    assert not list((tmp_path / "uploads").glob("*.yaml"))
+
+
+def test_build_states_are_vietnamese_and_non_admins_stage_nothing(catalogue_site):
+    from bot.app.catalogue_admin import STATE_LABELS, BuildStatus
+
+    app, _, admin, _, tmp_path = catalogue_site
+    assert set(STATE_LABELS.values()) == {"đang chờ", "đang xây dựng", "xong", "lỗi"}
+    client = logged_in(app, "quantri")
+    assert "Xây chỉ mục:</strong> đang chờ" in client.get("/staff/admin").text
+    admin.build = BuildStatus(state="failed", message=f"FileNotFoundError: {tmp_path}/index/v2/manifest.json")
+    page = client.get("/staff/admin").text
+    assert "Xây chỉ mục:</strong> lỗi" in page and "manifest.json" in page and str(tmp_path) not in page
+    staff = logged_in(app, "canbo")
+    assert staff.get("/staff/admin").status_code == 403
+    response = upload(staff, "x.yaml", "procedures: []\n")
+    assert response.status_code == 403 and not (tmp_path / "uploads").exists()

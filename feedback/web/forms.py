@@ -191,6 +191,17 @@ class AuditQuery(Schema):
     labels = {"actor": "người thực hiện", "action": "thao tác", "record": "hồ sơ", "page": "số trang"}
 
 
+PageNumber = Annotated[int, BeforeValidator(lambda v: _blank_is_none(v) or 1), Field(ge=1, le=MAX_PAGE)]
+
+
+class AdminQuery(Schema):
+    """The catalogue page: which page of the validation report's problems and of its changes."""
+
+    page: PageNumber = 1
+    changes: PageNumber = 1
+    labels = {"page": "số trang", "changes": "số trang thay đổi"}
+
+
 class ReportQuery(Schema):
     period: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
     agency: Short = ""
