@@ -346,3 +346,58 @@ def test_build_states_are_vietnamese_and_non_admins_stage_nothing(catalogue_site
     assert staff.get("/staff/admin").status_code == 403
     response = upload(staff, "x.yaml", "procedures: []\n")
     assert response.status_code == 403 and not (tmp_path / "uploads").exists()
+
+
+# --- command line --------------------------------------------------------------------------------------
+
+def test_staff_cli_list_add_disable_enable_unlock_reset_password_role(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+    from feedback.db import make_engine, session_factory
+
+    monkeypatch.setenv("TTHC_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("TTHC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("COLUMNS", "200")  # the table unwrapped
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli, ["staff", *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("add", "quantri", "--role", "admin", "--password", PASSWORD)
+    output = run("add", "lan", "--display-name", "Nguyễn Thị Lan", "--generate")
+    generated = re.search(r"chỉ hiện một lần\): (\S+)", output).group(1)
+    sessions = session_factory(make_engine(f"sqlite:///{tmp_path / 'cli.db'}"))
+    with sessions() as db, db.begin():
+        assert auth.authenticate(db, "lan", generated).user is not None
+    listing = run("list")
+    assert "Nguyễn Thị Lan" in listing and "quantri" in listing and "admin" in listing
+    run("disable", "lan")
+    assert "vô hiệu hóa" in run("list")
+    with sessions() as db, db.begin():
+        assert auth.authenticate(db, "lan", generated).user is None
+    run("enable", "lan")
+    run("reset-password", "lan", "--password", NEW_PASSWORD)
+    with sessions() as db, db.begin():
+        assert auth.authenticate(db, "lan", generated).user is None
+        for _ in range(auth.MAX_FAILURES):
+            auth.authenticate(db, "lan", "sai-mat-khau-1")
+    with sessions() as db, db.begin():
+        assert auth.authenticate(db, "lan", NEW_PASSWORD).locked
+    assert "đăng nhập sai" in run("list")
+    run("unlock", "lan")
+    with sessions() as db, db.begin():
+        assert auth.authenticate(db, "lan", NEW_PASSWORD).user is not None
+    run("role", "lan", "editor")
+    assert "vai trò không hợp lệ" in run("role", "lan", "root", code=2)
+    assert "quản trị viên cuối cùng" in run("disable", "quantri", code=2)
+    assert "không có tài khoản" in run("unlock", "khongco", code=2)
+    with sessions() as db:
+        assert db.scalar(select(StaffUser.role).where(StaffUser.username == "lan")) == "editor"
+        rows = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    assert [(a.actor, a.action) for a in rows] == [
+        ("cli", "account_create"), ("cli", "account_create"), ("cli", "account_disable"), ("cli", "account_enable"),
+        ("cli", "account_password_reset"), ("cli", "account_unlock"), ("cli", "account_role")]
+    assert not any(generated in a.detail or NEW_PASSWORD in a.detail for a in rows)
