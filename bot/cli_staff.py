@@ -67,7 +67,7 @@ def staff_add(
     if not generate and password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     user, generated = _run(lambda db: accounts.create(db, ACTOR, username, role, display_name,
-                                                      None if generate else password))
+                                                      None if generate else password, temporary=generate))
     console.print(f"Đã tạo tài khoản {user.username} ({role}).")
     _show_once(user.username, generated)
 
@@ -118,11 +118,13 @@ def staff_unlock(username: str) -> None:
 def staff_reset_password(
     username: str,
     password: Annotated[str | None, typer.Option(help="the temporary password (omit to generate one, printed once)")] = None,
+    temporary: Annotated[bool, typer.Option("--temporary/--no-temporary",
+                                            help="ask for a new password at the next login (default)")] = True,
 ) -> None:
     """Set a temporary password; every session of the account ends."""
     from feedback import accounts
 
-    user, generated = _by_name(accounts.reset_password, username, password)
+    user, generated = _by_name(accounts.reset_password, username, password, temporary)
     console.print(f"Đã đặt mật khẩu tạm cho {user.username}; mọi phiên đăng nhập đã kết thúc.")
     _show_once(user.username, generated)
 

@@ -88,10 +88,12 @@ def _guard_removal(db: Session, actor: str, user: StaffUser, what: str) -> None:
 
 
 def create(db: Session, actor: str, username: str, role: str, display_name: str = "",
-           password: str | None = None) -> tuple[StaffUser, str | None]:
-    """A new account; without a password one is generated and returned (to be shown once)."""
+           password: str | None = None, temporary: bool = True) -> tuple[StaffUser, str | None]:
+    """A new account; without a password one is generated and returned (to be shown once). A
+    `temporary` password must be replaced at the first login (the administrator knows it)."""
     generated = None if password else generate_password()
     user = auth.add_user(db, username, password or generated, role=role, display_name=display_name.strip())
+    user.must_change_password = temporary
     _audit(db, actor, "account_create", f"tài khoản {user.username}, vai trò {role}")
     return user, generated
 
@@ -129,12 +131,14 @@ def unlock(db: Session, actor: str, user_id: int) -> StaffUser:
     return user
 
 
-def reset_password(db: Session, actor: str, user_id: int, password: str | None = None) -> tuple[StaffUser, str | None]:
+def reset_password(db: Session, actor: str, user_id: int, password: str | None = None,
+                   temporary: bool = True) -> tuple[StaffUser, str | None]:
     """Set a temporary password (typed by the administrator, or generated and returned to show once);
-    every session of the account ends."""
+    every session of the account ends, and the next login asks for a new password."""
     user = _get(db, user_id)
     generated = None if password else generate_password()
     auth.set_password(db, user.username, password or generated)
+    user.must_change_password = temporary
     _audit(db, actor, "account_password_reset",
            f"tài khoản {user.username}; mật khẩu tạm {'do hệ thống tạo' if generated else 'do quản trị viên đặt'}")
     return user, generated
@@ -151,4 +155,19 @@ def set_role(db: Session, actor: str, user_id: int, role: str) -> StaffUser:
         _guard_removal(db, actor, user, "bỏ quyền quản trị của")
     before, user.role = user.role, role
     _audit(db, actor, "account_role", f"tài khoản {user.username}: {before} → {role}")
+    return user
+
+
+def change_own_password(db: Session, user: StaffUser, current: str, new: str, repeat: str) -> StaffUser:
+    """A staff member replaces their password (the temporary one included): the current one is asked
+    again, and every session ends (the caller opens a fresh one for the device that asked)."""
+    if not auth.password_matches(user, current):
+        raise InvalidInput("mật khẩu hiện tại không đúng")
+    if new != repeat:
+        raise InvalidInput("hai lần nhập mật khẩu mới không khớp nhau")
+    if new == current:
+        raise InvalidInput("mật khẩu mới cần khác mật khẩu hiện tại")
+    auth.set_password(db, user.username, new)
+    user.must_change_password = False
+    _audit(db, user.username, "account_password_change", f"tài khoản {user.username} tự đổi mật khẩu")
     return user

@@ -134,6 +134,14 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
     return LoginResult(user)
 
 
+def password_matches(user: StaffUser, password: str) -> bool:
+    """Whether `password` is the user's current one (asked again before they change it)."""
+    try:
+        return _hasher.verify(user.password_hash, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def revoke_sessions(session: Session, user_id: int) -> int:
     """End every session of a user (all devices); returns how many there were."""
     return session.execute(delete(StaffSession).where(StaffSession.user_id == user_id)).rowcount or 0

@@ -401,3 +401,35 @@ def test_staff_cli_list_add_disable_enable_unlock_reset_password_role(tmp_path, 
         ("cli", "account_create"), ("cli", "account_create"), ("cli", "account_disable"), ("cli", "account_enable"),
         ("cli", "account_password_reset"), ("cli", "account_unlock"), ("cli", "account_role")]
     assert not any(generated in a.detail or NEW_PASSWORD in a.detail for a in rows)
+
+
+def test_a_temporary_password_must_be_changed_before_any_page(site):
+    app, sessions = site
+    admin = logged_in(app, "quantri")
+    target = uid(sessions, "canbo")
+    desk = logged_in(app, "canbo")
+    admin.post(f"/staff/accounts/{target}/password", data={"csrf": token(admin), "password": NEW_PASSWORD})
+    client = logged_in(app, "canbo", NEW_PASSWORD)
+    for url in ("/staff/", "/staff/templates", "/staff/reports"):
+        page = client.get(url)
+        assert page.url.path == "/staff/account/password" and "mật khẩu tạm" in page.text, url
+    csrf = csrf_of(page.text)
+    blocked = client.post("/staff/bulk-assign", data={"csrf": csrf, "assignee": "1", "ids": ["1"]}, follow_redirects=False)
+    assert blocked.status_code == 303 and blocked.headers["location"] == "/staff/account/password"
+    wrong = client.post("/staff/account/password", data={"csrf": csrf, "current": "sai-mat-khau-9", "new": "mat-khau-cua-toi-3",
+                                                         "repeat": "mat-khau-cua-toi-3"})
+    assert "mật khẩu hiện tại không đúng" in wrong.text
+    mismatch = client.post("/staff/account/password", data={"csrf": csrf, "current": NEW_PASSWORD, "new": "mat-khau-cua-toi-3",
+                                                            "repeat": "mat-khau-cua-toi-4"})
+    assert "không khớp" in mismatch.text
+    other = logged_in(app, "canbo", NEW_PASSWORD)  # a second device with the temporary password
+    done = client.post("/staff/account/password", data={"csrf": csrf, "current": NEW_PASSWORD, "new": "mat-khau-cua-toi-3",
+                                                        "repeat": "mat-khau-cua-toi-3"})
+    assert done.url.path == "/staff/" and "Đã đổi mật khẩu" in done.text  # this device carries on
+    assert client.get("/staff/templates").url.path == "/staff/templates"
+    assert other.get("/staff/").url.path == "/staff/login" and desk.get("/staff/").url.path == "/staff/login"
+    assert login(TestClient(app), "canbo", NEW_PASSWORD).status_code == 401
+    assert login(TestClient(app), "canbo", "mat-khau-cua-toi-3").status_code == 303
+    with sessions() as db:
+        assert not db.get(StaffUser, target).must_change_password
+    assert audit_actions(sessions)[-1] == "account_password_change"

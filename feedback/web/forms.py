@@ -161,6 +161,13 @@ class PasswordForm(Schema):
     labels = {"password": "mật khẩu tạm"}
 
 
+class ChangePasswordForm(Schema):
+    current: OptionalPassword = ""
+    new: OptionalPassword = ""
+    repeat: OptionalPassword = ""
+    labels = {"current": "mật khẩu hiện tại", "new": "mật khẩu mới", "repeat": "mật khẩu mới nhập lại"}
+
+
 class RoleForm(Schema):
     role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
     labels = {"role": "vai trò"}
