@@ -433,3 +433,10 @@ def test_a_temporary_password_must_be_changed_before_any_page(site):
     with sessions() as db:
         assert not db.get(StaffUser, target).must_change_password
     assert audit_actions(sessions)[-1] == "account_password_change"
+    for _ in range(auth.MAX_FAILURES):  # guessing through the form meets the login throttle
+        client.post("/staff/account/password", data={"csrf": token(client), "current": "doan-mat-khau-0",
+                                                      "new": "mat-khau-cua-toi-5", "repeat": "mat-khau-cua-toi-5"})
+    refused = client.post("/staff/account/password", data={"csrf": token(client), "current": "mat-khau-cua-toi-3",
+                                                           "new": "mat-khau-cua-toi-5", "repeat": "mat-khau-cua-toi-5"})
+    assert "đã nhập sai nhiều lần" in refused.text
+    assert login(TestClient(app), "canbo", "mat-khau-cua-toi-5").status_code == 401

@@ -34,7 +34,7 @@ class AdminHooks:
     """Catalogue administration offered by the server (bot.app.catalogue_admin.CatalogueAdmin), as plain callables."""
 
     status: Callable[[], dict]
-    plan: Callable[[Path], dict]
+    plan: Callable[[Path, str], dict]  # (staged upload, the name it was uploaded under) → JSON-ready report
     apply: Callable[[Path, bool], str]
     rebuild: Callable[[], str]
     reload: Callable[[], str]
