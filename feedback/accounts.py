@@ -41,6 +41,7 @@ class AccountRow:
     throttled: bool  # too many wrong passwords from some address: waiting
     last_login_at: dt.datetime | None
     sessions: int
+    must_change: bool = False  # still on a temporary password
 
 
 def generate_password() -> str:
@@ -70,7 +71,7 @@ def list_accounts(db: Session, now: dt.datetime | None = None) -> list[AccountRo
     throttled = set(db.scalars(select(LoginThrottle.username).where(LoginThrottle.locked_until > now)))
     live = dict(db.execute(select(StaffSession.user_id, func.count()).group_by(StaffSession.user_id)).all())
     return [AccountRow(u.id, u.username, u.display_name, u.role, u.active, auth.is_locked(u, now), u.username in throttled,
-                       u.last_login_at, live.get(u.id, 0))
+                       u.last_login_at, live.get(u.id, 0), bool(u.must_change_password))
             for u in db.scalars(select(StaffUser).order_by(StaffUser.username))]
 
 

@@ -139,6 +139,7 @@ def test_reset_password_ends_sessions_old_password_fails_new_one_works(site):
     assert TestClient(app, cookies=copied).get("/staff/").url.path == "/staff/"  # a refused reset changed nothing
     page = admin.post(f"/staff/accounts/{target}/password", data={"csrf": token(admin), "password": NEW_PASSWORD})
     assert "Đã đặt mật khẩu tạm cho canbo" in page.text and NEW_PASSWORD not in page.text
+    assert "Chờ đổi mật khẩu tạm" in page.text
     assert TestClient(app, cookies=copied).get("/staff/").url.path == "/staff/login"
     assert login(TestClient(app), "canbo", PASSWORD).status_code == 401
     assert login(TestClient(app), "canbo", NEW_PASSWORD).status_code == 303

@@ -101,6 +101,7 @@ def routes(site: Site) -> list[Route]:
         what = request.path_params["what"]
         if what not in ACTS:
             raise HTTPException(404, "không có thao tác này")
+
         def check() -> None:
             with site.sessions() as db:
                 admin_user(request, db)
