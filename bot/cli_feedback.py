@@ -1,4 +1,4 @@
-"""`tthc report`, `tthc feedback …`, `tthc staff …`: the feedback side's commands (parse, call, print)."""
+"""`tthc report`, `tthc feedback …`: the feedback side's commands (parse, call, print); `tthc staff …` is in cli_staff.py."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli_common import console, settings as _settings
+from bot.cli_staff import staff_app  # noqa: F401 - `tthc staff …` lives in its own module; bot/cli.py imports it from here
 
 def report(
     period: Annotated[str, typer.Argument(help="2026-10 | 2026-Q3 | 2026-H1 | 2026 | 2026-01-01..2026-01-31 | ky:2026-10 (15th-14th)")],
@@ -73,29 +74,3 @@ def feedback_purge(
         raise typer.Exit(2) from exc
     console.print(f"Đã xóa dữ liệu cá nhân của {result.records} hồ sơ, {result.questions} câu hỏi, "
                   f"{result.rating_reasons} lý do đánh giá (cũ hơn {days} ngày).")
-
-
-staff_app = typer.Typer(help="Staff accounts for the feedback web pages.", no_args_is_help=True)
-
-
-@staff_app.command("add")
-def staff_add(
-    username: str,
-    role: Annotated[str, typer.Option(help="staff | admin")] = "staff",
-    display_name: Annotated[str, typer.Option(help="name shown on pages")] = "",
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          help="at least 10 characters (prompted when omitted)")] = "",
-) -> None:
-    """Create a staff user (argon2-hashed password)."""
-    from bot.app.wiring import open_database
-    from feedback.auth import add_user
-    from feedback.service import InvalidInput
-
-    sessions = open_database(_settings())
-    try:
-        with sessions() as db, db.begin():
-            user = add_user(db, username, password, role=role, display_name=display_name)
-            console.print(f"Đã tạo tài khoản {user.username} ({role}).")
-    except InvalidInput as exc:
-        console.print(f"[red]Lỗi:[/red] {exc}")
-        raise typer.Exit(2) from exc

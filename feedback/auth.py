@@ -128,9 +128,18 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
         throttle.locked_until = now + dt.timedelta(minutes=wait) if wait else None
         return LoginResult(None, WRONG, locked=bool(wait))
     session.delete(throttle)
+    user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return LoginResult(user)
+
+
+def password_matches(user: StaffUser, password: str) -> bool:
+    """Whether `password` is the user's current one (asked again before they change it)."""
+    try:
+        return _hasher.verify(user.password_hash, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def revoke_sessions(session: Session, user_id: int) -> int:

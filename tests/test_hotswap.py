@@ -121,11 +121,12 @@ def test_admin_page_plans_applies_rebuilds_and_swaps(live, tmp_path):
     old_version = parts.holder.version
     upload = "procedures:\n  - {code: '1.000099', name: 'Đăng ký nuôi chim cảnh thử nghiệm', group: nuoi-chim-canh, aliases: ['nuôi chim cảnh']}\n  - {code: 'bad', name: 'Sai', group: x}\n"
     page = client.post("/staff/admin/upload", data={"csrf": token}, files={"file": ("update.yaml", upload.encode(), "application/x-yaml")})
-    assert "Báo cáo kiểm tra" in page.text and "row 2" in page.text and "Thêm: 1.000099" in page.text
-    staged = re.search(r'name="file" value="([^"]+)"', page.text).group(1)
-    refused = client.post("/staff/admin/apply", data={"csrf": token, "file": staged})
+    assert "Báo cáo kiểm tra" in page.text and "Tệp «update.yaml», dòng 2, trường «code»" in page.text
+    assert "Thêm: 1.000099" in page.text
+    report = re.search(r'name="report" value="([^"]+)"', page.text).group(1)
+    refused = client.post("/staff/admin/apply", data={"csrf": token, "report": report})
     assert "dòng lỗi" in refused.text
-    applied = client.post("/staff/admin/apply", data={"csrf": token, "file": staged, "skip_bad": "1"})
+    applied = client.post("/staff/admin/apply", data={"csrf": token, "report": report, "skip_bad": "1"})
     assert "đang xây lại chỉ mục" in applied.text
     assert wait_for(lambda: admin.build.state in ("done", "failed"), timeout=30)
     assert admin.build.state == "done", admin.build.message

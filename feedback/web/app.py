@@ -25,7 +25,7 @@ from feedback.web.errors import error_pages
 from feedback.web.headers import SecurityHeadersMiddleware
 from feedback.web.session import SessionMiddleware, SessionStore
 from feedback.web.site import Site
-from feedback.web.views import admin, auth, inbox, records, reports
+from feedback.web.views import accounts, admin, audit, auth, inbox, password, records, reports
 from feedback.workdays import default_calendar
 
 
@@ -34,7 +34,7 @@ class AdminHooks:
     """Catalogue administration offered by the server (bot.app.catalogue_admin.CatalogueAdmin), as plain callables."""
 
     status: Callable[[], dict]
-    plan: Callable[[Path], dict]
+    plan: Callable[[Path, str], dict]  # (staged upload, the name it was uploaded under) → JSON-ready report
     apply: Callable[[Path, bool], str]
     rebuild: Callable[[], str]
     reload: Callable[[], str]
@@ -61,7 +61,8 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
     page, handlers = error_pages(site)
     report_cache = ReportCache(sessions)
     routes = [*auth.routes(site), *inbox.routes(site), *records.routes(site), *admin.routes(site),
-              *reports.routes(site, report_cache)]
+              *reports.routes(site, report_cache), *accounts.routes(site), *audit.routes(site),
+              *password.routes(site)]
     middleware = [
         Middleware(SecurityHeadersMiddleware),
         Middleware(SessionMiddleware, store=store, login_url=site.login_url),

@@ -155,9 +155,42 @@ class PublishForm(Schema):
 
 
 class ApplyForm(Schema):
-    file: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    report: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     skip_bad: bool = False
-    messages = {"file": "tệp tải lên không còn; vui lòng tải lại"}
+    messages = {"report": "báo cáo kiểm tra không còn; vui lòng tải lại tệp"}
+
+
+Username = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+                     StringConstraints(min_length=1, max_length=60, pattern=r"^[a-z0-9._-]+$")]
+OptionalPassword = Annotated[str, StringConstraints(max_length=1024)]
+
+
+class AccountForm(Schema):
+    """A new account; an empty password means: generate one and show it once."""
+
+    username: Username
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
+    role: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10)] = "staff"
+    password: OptionalPassword = ""
+    labels = {"display_name": "tên hiển thị", "role": "vai trò", "password": "mật khẩu"}
+    messages = {"username": "tên đăng nhập cần 1–60 ký tự: chữ không dấu, số, dấu chấm, gạch ngang, gạch dưới"}
+
+
+class PasswordForm(Schema):
+    password: OptionalPassword = ""
+    labels = {"password": "mật khẩu tạm"}
+
+
+class ChangePasswordForm(Schema):
+    current: OptionalPassword = ""
+    new: OptionalPassword = ""
+    repeat: OptionalPassword = ""
+    labels = {"current": "mật khẩu hiện tại", "new": "mật khẩu mới", "repeat": "mật khẩu mới nhập lại"}
+
+
+class RoleForm(Schema):
+    role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
+    labels = {"role": "vai trò"}
 
 
 # --- query strings ---------------------------------------------------------------------------------
@@ -175,6 +208,25 @@ class InboxQuery(Schema):
     page: Annotated[int, BeforeValidator(lambda v: _blank_is_none(v) or 1), Field(ge=1, le=MAX_PAGE)] = 1
     labels = {"assignee": "cán bộ", "from": "từ ngày", "to": "đến ngày", "page": "số trang", "agency": "cơ quan",
               "procedure": "thủ tục", "status": "trạng thái", "kind": "loại", "channel": "kênh", "q": "từ khóa tìm"}
+
+
+class AuditQuery(Schema):
+    actor: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
+    action: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
+    record: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] = ""
+    page: Annotated[int, BeforeValidator(lambda v: _blank_is_none(v) or 1), Field(ge=1, le=MAX_PAGE)] = 1
+    labels = {"actor": "người thực hiện", "action": "thao tác", "record": "hồ sơ", "page": "số trang"}
+
+
+PageNumber = Annotated[int, BeforeValidator(lambda v: _blank_is_none(v) or 1), Field(ge=1, le=MAX_PAGE)]
+
+
+class AdminQuery(Schema):
+    """The catalogue page: which page of the validation report's problems and of its changes."""
+
+    page: PageNumber = 1
+    changes: PageNumber = 1
+    labels = {"page": "số trang", "changes": "số trang thay đổi"}
 
 
 class ReportQuery(Schema):

@@ -31,6 +31,7 @@ LOGIN_CSRF_COOKIE = "tthc_staff_login"
 MAX_AGE_HOURS = 8  # a session ends after a working day however active it is
 TOUCH_SECONDS = 60  # last_seen is written at most this often: one write per minute, not per request
 PUBLIC = ("/login",)
+CHANGE_PASSWORD = "/account/password"  # the one page (with logout) open to someone whose password is temporary
 
 
 def token_hash(token: str) -> str:
@@ -45,6 +46,7 @@ class Current:
     user_id: int
     csrf: str
     data: dict = field(default_factory=dict)
+    must_change: bool = False  # the password is temporary (set by an administrator): replace it first
 
 
 class SessionStore:
@@ -80,7 +82,7 @@ class SessionStore:
                 return None
             if (now - row.last_seen).total_seconds() > TOUCH_SECONDS:
                 row.last_seen = now
-            return Current(row.token_hash, row.user_id, row.csrf, dict(row.data or {}))
+            return Current(row.token_hash, row.user_id, row.csrf, dict(row.data or {}), bool(user.must_change_password))
 
     def end(self, key: str) -> None:
         with self.sessions() as db, db.begin():
@@ -118,7 +120,8 @@ def route_path(scope: Scope) -> str:
 
 class SessionMiddleware:
     """Loads the session; anything but the login page without one gets a redirect to the login page
-    (also POSTs: nothing of an anonymous request reaches a view)."""
+    (also POSTs: nothing of an anonymous request reaches a view). With a temporary password, anything
+    but the change-password page and logout redirects there."""
 
     def __init__(self, app: ASGIApp, store: SessionStore, login_url: Callable[[], str]) -> None:
         self.app, self.store, self.login_url = app, store, login_url
@@ -130,8 +133,13 @@ class SessionMiddleware:
         request = Request(scope)
         current = self.store.load(request.cookies.get(COOKIE))
         scope.setdefault("state", {})["staff"] = current
-        if current is None and route_path(scope) not in PUBLIC:
+        path = route_path(scope)
+        if current is None and path not in PUBLIC:
             response: Response = RedirectResponse(self.login_url(), status_code=303)
             await response(scope, receive, send)
+            return
+        if current is not None and current.must_change and path not in (*PUBLIC, CHANGE_PASSWORD, "/logout"):
+            target = self.login_url().removesuffix(PUBLIC[0]) + CHANGE_PASSWORD
+            await RedirectResponse(target, status_code=303)(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -1,8 +1,11 @@
 """Catalogue administration (admin role only): upload a catalogue file to validate and diff it,
 apply it, rebuild the index, reload the newest version. Every act is audited, refusals too.
 
-An upload is read at most `upload_limit + 1` bytes (a huge file is refused, not held), staged under
-a random name, and only that name goes back to the browser; the plan lives in the server-side session.
+An upload is read at most `upload_limit + 1` bytes (a huge file is refused, not held) and staged under
+a random name. Its validation report is a file on the server (feedback/web/catalogue_reports.py); the
+server-side session holds only the report's id, and the page shows the report a page at a time. The
+apply form names the report it was shown with: a report replaced in another tab is not applied, and
+neither is one with no usable row (refused with the reason, and audited like every refusal).
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from starlette.routing import Route
 
 from knowledge.limits import MiB, upload_limit
 from feedback.models import AuditEntry
-from feedback.web.forms import ApplyForm, FormError, parse
+from feedback.web.catalogue_reports import ReportStore, page_of
+from feedback.web.forms import AdminQuery, ApplyForm, FormError, bad_request, parse
 from feedback.web.site import Site
 
 SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".xlsx")
 ACTS = ("upload", "apply", "rebuild", "reload")
+REPORT = "admin_report"  # session key: the id of the current validation report
+GONE = "báo cáo kiểm tra không còn (đã áp dụng, đã quá một ngày, hoặc đã có tệp mới hơn); vui lòng tải tệp lên lại"
 
 
 async def stage_upload(hooks, form) -> tuple[Path, str]:
@@ -39,7 +45,7 @@ async def stage_upload(hooks, form) -> tuple[Path, str]:
     hooks.upload_dir.mkdir(parents=True, exist_ok=True)
     staged = hooks.upload_dir / f"{secrets.token_hex(8)}{suffix}"
     staged.write_bytes(data)
-    return staged, upload.filename[:120]
+    return staged, Path(upload.filename.replace("\\", "/")).name[:120]  # a browser may send the client's path
 
 
 def routes(site: Site) -> list[Route]:
@@ -49,16 +55,58 @@ def routes(site: Site) -> list[Route]:
             raise HTTPException(403, "chỉ quản trị viên được vào trang này")
         return user
 
+    def store() -> ReportStore:
+        return ReportStore(site.config.admin.upload_dir)
+
     async def admin_page(request: Request) -> Response:
         with site.sessions() as db:
             user = admin_user(request, db)
-            plan = site.take(request, "admin_plan")
-            return site.render(request, "admin.html", user=user, status=site.config.admin.status(), plan=plan)
+            query = bad_request(AdminQuery, dict(request.query_params))
+        report_id = site.current(request).data.get(REPORT)
+        report = await run_in_threadpool(store().load, report_id)
+        view = None
+        if report is not None:
+            problems, page, pages = page_of(report["problems"], query.page)
+            changed, cpage, cpages = page_of(sorted(report["changed"].items()), query.changes)
+            view = {"id": report_id, "report": report, "problems": problems, "page": page, "pages": pages,
+                    "changed": changed, "cpage": cpage, "cpages": cpages}
+        return site.render(request, "admin.html", user=user, status=site.config.admin.status(), view=view)
+
+    def upload(request: Request, db, staged: Path, original: str) -> str:
+        plan = site.config.admin.plan(staged, original)
+        reports = store()
+        current = site.current(request)
+        reports.discard(current.data.get(REPORT))  # the previous report and its upload: replaced
+        report_id = reports.save({**plan, "file": staged.name, "original": original})
+        site.store.update(current.key, {REPORT: report_id}, db)
+        return f"Đã kiểm tra tệp «{original}»; xem báo cáo bên dưới."
+
+    def apply(request: Request, db, form) -> str:
+        choice = parse(ApplyForm, form)
+        current = site.current(request)
+        reports = store()
+        report = reports.load(choice.report) if choice.report == current.data.get(REPORT) else None
+        staged = reports.staged(report) if report is not None else None
+        if staged is None:
+            raise ValueError(GONE)
+        if not report.get("usable"):
+            raise ValueError(f"tệp «{report['original']}» không có dòng hợp lệ nào nên không có gì để áp dụng; "
+                             "anh/chị vui lòng sửa các lỗi trong báo cáo kiểm tra rồi tải tệp lên lại")
+        message = site.config.admin.apply(staged, choice.skip_bad)
+        reports.discard(choice.report)
+        site.store.update(current.key, {REPORT: None}, db)
+        return message
 
     async def admin_action(request: Request) -> Response:
         what = request.path_params["what"]
         if what not in ACTS:
             raise HTTPException(404, "không có thao tác này")
+
+        def check() -> None:
+            with site.sessions() as db:
+                admin_user(request, db)
+
+        await run_in_threadpool(check)  # 403 before a byte of an upload is staged
         form = await request.form()
         hooks = site.config.admin
         try:  # the upload is read here (async); a refused one is reported like any failed action below
@@ -73,18 +121,9 @@ def routes(site: Site) -> list[Route]:
                     if isinstance(staged_upload, Exception):
                         raise staged_upload
                     if what == "upload":
-                        staged, original = staged_upload
-                        plan = hooks.plan(staged)
-                        site.store.update(site.current(request).key, {"admin_plan": {
-                            **{k: v for k, v in plan.items() if k != "changed"},
-                            "changed": dict(list(plan["changed"].items())[:50]), "file": staged.name, "original": original}}, db)
-                        message = "Đã kiểm tra tệp; xem báo cáo bên dưới."
+                        message = upload(request, db, *staged_upload)
                     elif what == "apply":
-                        choice = parse(ApplyForm, form)
-                        staged = hooks.upload_dir / Path(choice.file).name
-                        if not staged.exists():
-                            raise ValueError("tệp tải lên không còn; vui lòng tải lại")
-                        message = hooks.apply(staged, choice.skip_bad)
+                        message = apply(request, db, form)
                     elif what == "rebuild":
                         message = hooks.rebuild()
                     else:
