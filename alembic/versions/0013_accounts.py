@@ -1,7 +1,7 @@
 """accounts: when each staff account last logged in (shown on the accounts page), temporary passwords
 
 Revision ID: 0013_accounts
-Revises: 0010_learning_decisions
+Revises: 0012_workflow
 Create Date: 2026-12-05 00:00:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013_accounts'
-down_revision = '0010_learning_decisions'
+down_revision = '0012_workflow'
 branch_labels = None
 depends_on = None
 
