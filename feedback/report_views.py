@@ -79,7 +79,8 @@ class ReportCache:
                     self._items.move_to_end(key)
                     return self._items[key]
             label = "" if within is None else ", ".join(
-                db.scalars(select(Unit.name).where(Unit.id.in_(sorted(within.unit_ids))).order_by(Unit.name)))
+                db.scalars(select(Unit.name).where(Unit.id.in_(sorted(within.unit_ids))).order_by(Unit.name))
+            ) or "(chưa thuộc đơn vị nào)"
             report = build_report(db, period, unit=unit, names=names, now=now, within=within, within_label=label)
         computed = Computed(report, tables(report))
         with self._lock:

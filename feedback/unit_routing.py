@@ -18,6 +18,7 @@ Phú Lâm", one typo in a long name still matches, and "xã An" does not match i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -57,10 +58,15 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def aliases(unit: Unit) -> list[str]:
+def aliases(unit: Unit) -> tuple[str, ...]:
     """The unit's name and keywords, normalised, without the "ubnd" every commune shares."""
-    names = [unit.name, *_SPLIT.split(unit.keywords or "")]
-    out = []
+    return _aliases(unit.name, unit.keywords or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _aliases(name_: str, keywords: str) -> tuple[str, ...]:
+    names = [name_, *_SPLIT.split(keywords)]
+    out: list[str] = []
     for name in names:
         words = normalise(name).split()
         while words and words[0] in ("ubnd", "hdnd"):
@@ -68,7 +74,7 @@ def aliases(unit: Unit) -> list[str]:
         alias = " ".join(words)
         if len(alias) >= MIN_ALIAS and alias not in out:
             out.append(alias)
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True)
