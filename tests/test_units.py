@@ -317,3 +317,28 @@ def test_bulk_status_change_needs_a_reason_and_reports_each_record(two_units):
         assert note.note == "Đã xem xét, thụ lý" and note.actor == "an"
         assert db.scalar(select(AuditEntry).where(AuditEntry.action == "bulk_status")).detail == f"accepted: {ids['ra']}"
         assert db.scalar(select(UnitMember).where(UnitMember.user_id == user_id(db, "an"))).role == "tiep_nhan"
+
+
+def test_cli_adds_units_and_grants_and_revokes_roles(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+    from feedback.db import make_engine, session_factory
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("TTHC_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    runner = CliRunner()
+    assert runner.invoke(cli, ["unit", "add", "UBND xã Phú Lâm", "--kind", "xa", "--keywords", "Phú Lâm cũ"]).exit_code == 0
+    assert runner.invoke(cli, ["unit", "add", "UBND xã Phú Lâm"]).exit_code == 2  # the same code twice
+    assert runner.invoke(cli, ["staff", "add", "minh", "--password", PASSWORD]).exit_code == 0
+    assert runner.invoke(cli, ["staff", "grant", "minh", "ubnd-xa-phu-lam", "xu_ly"]).exit_code == 0
+    assert runner.invoke(cli, ["staff", "grant", "minh", "ubnd-xa-phu-lam", "giam_doc"]).exit_code == 2
+    assert runner.invoke(cli, ["staff", "revoke", "minh", COORDINATOR]).exit_code == 0
+    listing = runner.invoke(cli, ["unit", "list"])
+    assert listing.exit_code == 0 and "ubnd-xa-phu-lam" in listing.output
+    engine = make_engine(url)
+    with session_factory(engine)() as db:
+        user = db.scalar(select(StaffUser).where(StaffUser.username == "minh"))
+        assert [(u.code, role) for u, role in units.memberships(db, user.id)] == [("ubnd-xa-phu-lam", "xu_ly")]
+    engine.dispose()
