@@ -16,6 +16,7 @@ from bot.cli_common import progress as _progress
 from bot.cli_common import settings as _settings
 from bot.cli_feedback import feedback_app, report, staff_app
 from bot.cli_learn import learn_app
+from bot.cli_units import unit_app  # also adds `staff grant` / `staff revoke`
 from knowledge.errors import CatalogueError
 
 app = typer.Typer(help="Trợ lý thủ tục hành chính — citizen assistant for Vietnamese administrative procedures.",
@@ -26,6 +27,7 @@ app.command()(report)
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(staff_app, name="staff")
 app.add_typer(learn_app, name="learn")
+app.add_typer(unit_app, name="unit")
 
 
 def _runtime(catalogue: list[Path] | None, quiet: bool = False, store_feedback: bool = False):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from feedback.db import utcnow
 from feedback.models import ROLES, LoginThrottle, StaffSession, StaffUser
 from feedback.service import InvalidInput
+from feedback.units import join_coordinator
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15  # the longest wait one address is given between tries once throttled
@@ -57,7 +58,10 @@ def _check_password(password: str) -> None:
         raise InvalidInput(f"mật khẩu cần ít nhất {MIN_PASSWORD} ký tự")
 
 
-def add_user(session: Session, username: str, password: str, role: str = "staff", display_name: str = "") -> StaffUser:
+def add_user(session: Session, username: str, password: str, role: str = "staff", display_name: str = "",
+             coordinator_desk: bool = True) -> StaffUser:
+    """`coordinator_desk`: start as tiếp nhận of the coordinator queue, as every account did before
+    units (feedback/units.py); `tthc staff grant/revoke` then sets the account's own units."""
     username = username.strip().lower()
     if not username or len(username) > 60:
         raise InvalidInput("tên đăng nhập không hợp lệ")
@@ -69,6 +73,8 @@ def add_user(session: Session, username: str, password: str, role: str = "staff"
     user = StaffUser(username=username, password_hash=_hasher.hash(password), role=role, display_name=display_name or username)
     session.add(user)
     session.flush()
+    if coordinator_desk:
+        join_coordinator(session, user)
     return user
 
 

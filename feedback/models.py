@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.db import Base
@@ -25,6 +25,10 @@ PRAISE = "khen"  # praise is not a PAKN: reported apart, never counted as one re
 # NĐ 20/2008/NĐ-CP: a PAKN is about an administrative regulation or about how officials behaved
 CLASSIFICATIONS = ("quy_dinh", "hanh_vi")
 ROLES = ("staff", "admin", "editor")  # editor (biên tập): teaches the bot from its misses
+# a staff member's role in one unit (feedback/units.py says what each may do)
+UNIT_ROLES = ("tiep_nhan", "xu_ly", "lanh_dao", "quan_tri")
+UNIT_KINDS = ("co_quan", "xa", "dieu_phoi")  # cơ quan, xã/phường, the coordinator queue
+COORDINATOR = "chua-phan-loai"  # code of the coordinator queue: records no unit was found for
 
 
 class StaffUser(Base):
@@ -45,6 +49,42 @@ class StaffUser(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class Unit(Base):
+    """A cơ quan or xã that handles records; `keywords` are other names it is known by (one per line or
+    comma-separated), matched against a record's agency and text at intake (feedback/unit_routing.py)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(12), default="co_quan")
+    keywords: Mapped[str] = mapped_column(String(1000), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UnitMember(Base):
+    """A staff member's place in a unit, with one role there; a person may belong to several units."""
+
+    __tablename__ = "unit_members"
+    __table_args__ = (UniqueConstraint("unit_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(12))
+
+    unit: Mapped[Unit] = relationship()
+    user: Mapped[StaffUser] = relationship()
+
+
+def _coordinator_id():
+    """Column default of a record's unit: the coordinator queue, so a row written without routing
+    (an import, a test fixture) still belongs to exactly one unit."""
+    return select(Unit.id).where(Unit.code == COORDINATOR).scalar_subquery()
+
+
 class FeedbackRecord(Base):
     __tablename__ = "feedback_records"
     __table_args__ = (UniqueConstraint("reference"),)
@@ -62,6 +102,8 @@ class FeedbackRecord(Base):
     chat_id: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(12), default=NEW, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True, index=True)
+    # the unit whose staff handle the record (and the only ones, with province admins, who see it)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True, default=_coordinator_id())
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     # deadlines: naive UTC instants at the end of a working day in Vietnam (feedback/workdays.py)
     due_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -92,6 +134,7 @@ class FeedbackRecord(Base):
     __mapper_args__ = {"version_id_col": version}
 
     assignee: Mapped[StaffUser | None] = relationship(foreign_keys=[assignee_id])
+    unit: Mapped[Unit] = relationship()
     history: Mapped[list[StatusChange]] = relationship(back_populates="record", order_by="StatusChange.id")
     replies: Mapped[list[ReplyMessage]] = relationship(back_populates="record", order_by="ReplyMessage.id")
     notes: Mapped[list[InternalNote]] = relationship(back_populates="record", order_by="InternalNote.id")

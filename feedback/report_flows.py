@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from feedback.models import ANSWERED, CLOSED, PRAISE, REJECTED, TRANSFERRED, WAITING, FeedbackRecord, StatusChange
 from feedback.periods import Period, to_utc
 from feedback.service import OPEN
+from feedback.units import Scope, scoped
 
 RECEIVED, REOPENED, ANSWER, REFUSED, TRANSFER = "received", "reopened", "answered", "refused", "transferred"
 EXITS = (ANSWER, REFUSED, TRANSFER)
@@ -154,18 +155,21 @@ def unit_key(agency: str | None) -> str:
     return agency or UNCLASSIFIED
 
 
-def _scoped(query, unit: str | None):
-    """PAKN only (praise is not one), of the unit asked for."""
+def _scoped(query, unit: str | None, within: Scope | None = None):
+    """PAKN only (praise is not one), of the unit asked for, within the reader's units (`within`)."""
     query = query.where(FeedbackRecord.kind != PRAISE)
+    query = query if within is None else scoped(query, within)
     return query if unit is None else query.where(FeedbackRecord.agency == unit)
 
 
 def feedback_tables(session: Session, period: Period, unit: str | None, as_of_utc: dt.datetime,
-                    buckets: list[tuple[str, dt.datetime, dt.datetime]] | None = None) -> tuple[FeedbackTables, list[TrendPoint]]:
+                    buckets: list[tuple[str, dt.datetime, dt.datetime]] | None = None,
+                    within: Scope | None = None) -> tuple[FeedbackTables, list[TrendPoint]]:
     """The period's figures per unit and in total, plus the trend per sub-period (`buckets`, local bounds).
 
     `unit`: None = every unit, "" = records with no agency, else the exact agency name.
     `as_of_utc`: when "overdue" is judged for records still open (the period's end, or now if earlier).
+    `within`: the reader's units (feedback/units.py); None = every record.
     """
     start, end = period.start_utc, period.end_utc
     buckets = buckets or [(period.label, period.start, period.end)]
@@ -181,7 +185,7 @@ def feedback_tables(session: Session, period: Period, unit: str | None, as_of_ut
     units: dict[str, Flows] = defaultdict(Flows)
     trend = [TrendPoint(label) for label, _, _ in buckets]
     before = 0
-    for b, agency, ev, ok, n in session.execute(_scoped(query, unit)):
+    for b, agency, ev, ok, n in session.execute(_scoped(query, unit, within)):
         if ev is None:
             continue
         flows, sign = units[unit_key(agency)], (1 if ev in (RECEIVED, REOPENED) else -1)
@@ -210,11 +214,11 @@ def feedback_tables(session: Session, period: Period, unit: str | None, as_of_ut
         running += point.received + point.reopened - point.answered - point.other_handled
         point.open_at_end = running
 
-    _open_at_end(session, unit, end, as_of_utc, units)
+    _open_at_end(session, unit, end, as_of_utc, units, within)
     total = FeedbackTables()
-    _received_details(session, unit, start, end, units, total)
+    _received_details(session, unit, start, end, units, total, within)
     published = _scoped(select(FeedbackRecord.agency, func.count()).where(
-        FeedbackRecord.published_at >= start, FeedbackRecord.published_at < end).group_by(FeedbackRecord.agency), unit)
+        FeedbackRecord.published_at >= start, FeedbackRecord.published_at < end).group_by(FeedbackRecord.agency), unit, within)
     for agency, n in session.execute(published):
         units[unit_key(agency)].published += n
 
@@ -222,11 +226,12 @@ def feedback_tables(session: Session, period: Period, unit: str | None, as_of_ut
         total.add(units[name])
     total.by_unit = {name: units[name] for name in sorted(units, key=lambda u: (u == UNCLASSIFIED, u))
                      if any(v for k, v in vars(units[name]).items() if k != "by_channel")}
-    _answer_days(session, unit, start, end, total)
+    _answer_days(session, unit, start, end, total, within)
     return total, trend
 
 
-def _open_at_end(session: Session, unit: str | None, end: dt.datetime, as_of: dt.datetime, units: dict[str, Flows]) -> None:
+def _open_at_end(session: Session, unit: str | None, end: dt.datetime, as_of: dt.datetime, units: dict[str, Flows],
+                 within: Scope | None = None) -> None:
     """Records open at `end` (their entries minus exits before it is 1), split by whether they are past due."""
     entry = case((or_(StatusChange.from_status.is_(None), not_(_is_open(StatusChange.from_status))), 1), else_=-1)
     balance = (select(StatusChange.record_id.label("rid"))
@@ -237,7 +242,7 @@ def _open_at_end(session: Session, unit: str | None, end: dt.datetime, as_of: dt
     overdue = case((and_(FeedbackRecord.due_at < as_of, FeedbackRecord.status != WAITING), 1), else_=0)
     query = (select(FeedbackRecord.agency, overdue.label("late"), func.count())
              .join(balance, balance.c.rid == FeedbackRecord.id).group_by(FeedbackRecord.agency, "late"))
-    for agency, late, n in session.execute(_scoped(query, unit)):
+    for agency, late, n in session.execute(_scoped(query, unit, within)):
         flows = units[unit_key(agency)]
         if late:
             flows.open_overdue += n
@@ -250,7 +255,7 @@ def _received_in(start: dt.datetime, end: dt.datetime):
 
 
 def _received_details(session: Session, unit: str | None, start: dt.datetime, end: dt.datetime,
-                      units: dict[str, Flows], total: FeedbackTables) -> None:
+                      units: dict[str, Flows], total: FeedbackTables, within: Scope | None = None) -> None:
     """Newly received PAKN by unit × channel × classification × kind × field × procedure, and praise, in one scan."""
     columns = (FeedbackRecord.agency, FeedbackRecord.channel, FeedbackRecord.classification, FeedbackRecord.kind,
                FeedbackRecord.field, FeedbackRecord.procedure_name)
@@ -258,6 +263,7 @@ def _received_details(session: Session, unit: str | None, start: dt.datetime, en
              .join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id).where(_received_in(start, end))
              .group_by(*columns))
     query = query if unit is None else query.where(FeedbackRecord.agency == unit)
+    query = query if within is None else scoped(query, within)
     for agency, channel, classification, kind, field_, procedure, n in session.execute(query):
         if kind == PRAISE:
             total.praise += n
@@ -275,10 +281,11 @@ def _received_details(session: Session, unit: str | None, start: dt.datetime, en
         total.by_procedure[procedure or "(không gắn thủ tục)"] += n
 
 
-def _answer_days(session: Session, unit: str | None, start: dt.datetime, end: dt.datetime, total: FeedbackTables) -> None:
+def _answer_days(session: Session, unit: str | None, start: dt.datetime, end: dt.datetime, total: FeedbackTables,
+                 within: Scope | None = None) -> None:
     answered = (select(StatusChange.at, FeedbackRecord.received_at).select_from(StatusChange)
                 .join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id)
                 .where(StatusChange.at >= start, StatusChange.at < end, _is_open(StatusChange.from_status),
                        StatusChange.to_status.in_((ANSWERED, CLOSED))))
-    rows = session.execute(_scoped(answered, unit))
+    rows = session.execute(_scoped(answered, unit, within))
     total.days_to_answer = [round((at - received).total_seconds() / 86400, 2) for at, received in rows]

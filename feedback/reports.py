@@ -27,6 +27,7 @@ from feedback.db import utcnow
 from feedback.periods import Period, to_local
 from feedback.report_flows import UNCLASSIFIED, FeedbackTables, Flows, TrendPoint, feedback_tables
 from feedback.service import OPEN
+from feedback.units import Scope, scoped
 
 __all__ = ["Period", "Report", "build_report", "resolve_unit", "UnknownUnit", "FeedbackTables", "Flows", "UNCLASSIFIED"]
 
@@ -38,11 +39,13 @@ class UnknownUnit(ValueError):
     """A unit name no record carries: a typo must not produce an all-zero report without a word."""
 
 
-def known_units(session: Session) -> list[str]:
-    return sorted(a for a in session.scalars(select(FeedbackRecord.agency).distinct()) if a)
+def known_units(session: Session, within: Scope | None = None) -> list[str]:
+    """The agencies records carry (within the reader's units when `within` is given)."""
+    query = select(FeedbackRecord.agency).distinct()
+    return sorted(a for a in session.scalars(query if within is None else scoped(query, within)) if a)
 
 
-def resolve_unit(session: Session, text: str | None) -> str | None:
+def resolve_unit(session: Session, text: str | None, within: Scope | None = None) -> str | None:
     """None → every unit; 'chưa phân loại' → records with no agency (""); else an agency some record has.
 
     An explicitly empty name is refused rather than read as 'every unit', and an unknown one is
@@ -56,7 +59,7 @@ def resolve_unit(session: Session, text: str | None) -> str | None:
                           "cho hồ sơ chưa rõ đơn vị")
     if wanted.casefold().strip("()") == UNCLASSIFIED:
         return ""
-    units = known_units(session)
+    units = known_units(session, within)
     for unit in units:
         if unit.casefold() == wanted.casefold():
             return unit
@@ -122,24 +125,28 @@ class Report:
     satisfaction: Satisfaction
     answer_ratings: AnswerRatings | None  # province-wide reports only
     usage: Usage | None  # province-wide reports only
+    within_label: str = ""  # the reader's units when the report is limited to them
 
     @property
     def unit_label(self) -> str:
-        return "Toàn bộ các đơn vị" if self.unit is None else (self.unit or UNCLASSIFIED.capitalize())
+        if self.unit is None:
+            return f"Các đơn vị: {self.within_label}" if self.within_label else "Toàn bộ các đơn vị"
+        return self.unit or UNCLASSIFIED.capitalize()
 
     @property
     def agency(self) -> str | None:  # the name the staff page and older callers use
         return self.unit
 
 
-def case_satisfaction(session: Session, period: Period, unit: str | None, as_of_utc: dt.datetime) -> Satisfaction:
+def case_satisfaction(session: Session, period: Period, unit: str | None, as_of_utc: dt.datetime,
+                      within: Scope | None = None) -> Satisfaction:
     start, end = period.start_utc, period.end_utc
-    scoped = [] if unit is None else [FeedbackRecord.agency == unit]
+    narrowed = ([] if unit is None else [FeedbackRecord.agency == unit]) + ([] if within is None else [within.clause()])
     result = Satisfaction()
     for agency, score, n in session.execute(
             select(FeedbackRecord.agency, SatisfactionRating.score, func.count())
             .join(FeedbackRecord, FeedbackRecord.id == SatisfactionRating.record_id)
-            .where(SatisfactionRating.subject == "feedback", SatisfactionRating.at >= start, SatisfactionRating.at < end, *scoped)
+            .where(SatisfactionRating.subject == "feedback", SatisfactionRating.at >= start, SatisfactionRating.at < end, *narrowed)
             .group_by(FeedbackRecord.agency, SatisfactionRating.score)):
         level = min(5, max(1, int(score)))
         result.levels[level] += n
@@ -148,7 +155,7 @@ def case_satisfaction(session: Session, period: Period, unit: str | None, as_of_
     answered = (select(StatusChange.record_id).select_from(StatusChange)
                 .join(FeedbackRecord, FeedbackRecord.id == StatusChange.record_id)
                 .where(StatusChange.at >= start, StatusChange.at < end, StatusChange.from_status.in_(OPEN),
-                       StatusChange.to_status.in_((ANSWERED, CLOSED)), *scoped).distinct().subquery())
+                       StatusChange.to_status.in_((ANSWERED, CLOSED)), *narrowed).distinct().subquery())
     rated = (select(SatisfactionRating.record_id)
              .where(SatisfactionRating.subject == "feedback", SatisfactionRating.at < as_of_utc)
              .distinct().subquery())
@@ -195,17 +202,20 @@ def usage(session: Session, period: Period, names: dict[str, str], top: int = 10
 
 
 def build_report(session: Session, period: Period, agency: str | None = None, names: dict[str, str] | None = None,
-                 now: dt.datetime | None = None, unit: str | None = None) -> Report:
+                 now: dt.datetime | None = None, unit: str | None = None, within: Scope | None = None,
+                 within_label: str = "") -> Report:
     """One computation of everything a report shows. `unit`/`agency`: an already resolved unit (see
-    `resolve_unit`); `now`: naive UTC, defaults to the current time."""
+    `resolve_unit`); `now`: naive UTC, defaults to the current time; `within`: the reader's units
+    (feedback/units.py), None or a province-wide scope for every record."""
     scope = unit if unit is not None else agency
+    within = None if within is None or within.everywhere else within
     now = now or utcnow()
     as_of_utc = min(period.end_utc, now)
-    tables, trend = feedback_tables(session, period, scope, as_of_utc, period.buckets())
-    province = scope is None
+    tables, trend = feedback_tables(session, period, scope, as_of_utc, period.buckets(), within)
+    province = scope is None and within is None
     return Report(period=period, unit=scope, generated_at=to_local(now), as_of=to_local(as_of_utc), feedback=tables,
-                  trend=trend, praise=tables.praise,
-                  satisfaction=case_satisfaction(session, period, scope, as_of_utc),
+                  trend=trend, praise=tables.praise, within_label=within_label if within is not None else "",
+                  satisfaction=case_satisfaction(session, period, scope, as_of_utc, within),
                   answer_ratings=answer_ratings(session, period) if province else None,
                   usage=usage(session, period, names or {}) if province else None)
 

@@ -56,6 +56,7 @@ from feedback.models import (
     StatusChange,
 )
 from feedback.db import utcnow
+from feedback.unit_routing import suggest_unit
 from feedback.errors import (  # noqa: F401 - FeedbackError is part of the service API (callers catch service.FeedbackError)
     ConcurrentEdit, FeedbackError, FeedbackNotFound, InvalidInput, InvalidTransition)
 from feedback.workdays import WorkCalendar, default_calendar, local_day_bounds_utc
@@ -129,6 +130,7 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines | None = 
     reference = new_reference(now.year)
     while session.scalar(select(FeedbackRecord.id).where(FeedbackRecord.reference == reference)) is not None:
         reference = new_reference(now.year)
+    unit = suggest_unit(session, draft.agency, draft.procedure_code, content)  # feedback/unit_routing.py
     record = FeedbackRecord(
         reference=reference, kind=draft.kind, content=content, procedure_code=draft.procedure_code,
         procedure_name=draft.procedure_name[:400], field=draft.field[:200], agency=draft.agency[:200],
@@ -138,13 +140,13 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines | None = 
         contact_consent=draft.contact_consent, contact_name=draft.contact_name if draft.contact_consent else None,
         contact_phone=draft.contact_phone if draft.contact_consent else None,
         embedding=np.asarray(draft.embedding, dtype=np.float32).tobytes() if draft.embedding is not None else None,
-        submission_key=draft.submission_key, classification=draft.classification,
+        submission_key=draft.submission_key, classification=draft.classification, unit_id=unit.unit_id,
     )
     session.add(record)
     session.flush()
     record.duplicate_of_id = likely_duplicate(session, record)
     session.add(StatusChange(record_id=record.id, actor="citizen", at=now, from_status=None, to_status=NEW,
-                             note=f"tiếp nhận qua {draft.channel}"))
+                             note=f"tiếp nhận qua {draft.channel}; đơn vị: {unit.why}"[:1000]))
     session.flush()
     return record
 

@@ -13,6 +13,7 @@ than a confident guess from nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -48,15 +49,18 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 
 def suggest(session: Session, record: FeedbackRecord, k: int = 5, min_examples: int = MIN_EXAMPLES,
-            pool: int = 2000) -> Suggestion | None:
-    """Similarity-weighted vote of the k nearest staff-classified records (the latest `pool` of them)."""
+            pool: int = 2000, visible: Any = None) -> Suggestion | None:
+    """Similarity-weighted vote of the k nearest staff-classified records (the latest `pool` of them).
+
+    `visible` (a SQL clause, the staff member's unit scope) limits the examples to records the reader
+    may open: the page names and links every neighbour it compared with."""
     if record.embedding is None:
         return None
     vector = _unit(np.frombuffer(record.embedding, dtype=np.float32))
     rows = session.execute(
         select(FeedbackRecord.id, FeedbackRecord.reference, FeedbackRecord.classification, FeedbackRecord.embedding)
         .where(FeedbackRecord.id != record.id, FeedbackRecord.classification.in_(CLASSIFICATIONS),
-               FeedbackRecord.embedding.is_not(None))
+               FeedbackRecord.embedding.is_not(None), *(() if visible is None else (visible,)))
         .order_by(FeedbackRecord.id.desc()).limit(pool)).all()
     examples = [(rid, ref, label, np.frombuffer(blob, dtype=np.float32)) for rid, ref, label, blob in rows]
     examples = [e for e in examples if e[3].shape == vector.shape]  # vectors of another embedder do not compare

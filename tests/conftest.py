@@ -75,6 +75,7 @@ def sessions(request, tmp_path):
             cursor = dbapi_connection.cursor()
             cursor.execute(f'SET search_path TO "{schema}"')
             cursor.close()
+            dbapi_connection.commit()  # else the first rollback on this connection undoes the SET
 
     init_db(engine)
     yield session_factory(engine)

@@ -239,7 +239,7 @@ def test_one_report_computation_per_page_view(sessions):
 
     with sessions() as db, db.begin():
         seed(db)
-        add_user(db, "baocao", "mat-khau-bao-cao")
+        add_user(db, "baocao", "mat-khau-bao-cao", role="admin")  # province-wide: the assistant's usage charts too
     app = create_staff_app(sessions, WebConfig(secret_key="r" * 40, prefix="", https_only=False))
     client = TestClient(app)
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)

@@ -1,7 +1,7 @@
 """workflow: internal notes (feedback_notes) apart from replies; the form of handling on a record
 
 Revision ID: 0012_workflow
-Revises: 0010_learning_decisions
+Revises: 0011_units
 Create Date: 2026-12-04 23:50:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012_workflow'
-down_revision = '0010_learning_decisions'
+down_revision = '0011_units'
 branch_labels = None
 depends_on = None
 

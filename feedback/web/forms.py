@@ -121,6 +121,22 @@ class BulkAssignForm(Schema):
     messages = {"ids": "chưa chọn hồ sơ nào (hoặc chọn quá 500 hồ sơ)"}
 
 
+class BulkStatusForm(Schema):
+    ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
+    to: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    labels = {"to": "trạng thái mới"}
+    messages = {"ids": "chưa chọn hồ sơ nào (hoặc chọn quá 500 hồ sơ)", "note": "đổi trạng thái hàng loạt cần ghi lý do"}
+
+
+class TransferForm(Schema):
+    unit: Id
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=1000)]
+    version: Version
+    labels = {"unit": "đơn vị nhận", "version": "phiên bản hồ sơ"}
+    messages = {"reason": "chuyển đơn vị cần ghi lý do (5 đến 1000 ký tự)"}
+
+
 class ReplyForm(Schema):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     version: Version
@@ -205,9 +221,12 @@ class InboxQuery(Schema):
     to: OptionalDate
     overdue: Annotated[str, StringConstraints(max_length=5)] = ""
     q: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    view: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(|overdue|due_soon|unassigned|mine|update_due)$")] = ""
+    sort: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(|due|received)$")] = ""
     page: Annotated[int, BeforeValidator(lambda v: _blank_is_none(v) or 1), Field(ge=1, le=MAX_PAGE)] = 1
     labels = {"assignee": "cán bộ", "from": "từ ngày", "to": "đến ngày", "page": "số trang", "agency": "cơ quan",
-              "procedure": "thủ tục", "status": "trạng thái", "kind": "loại", "channel": "kênh", "q": "từ khóa tìm"}
+              "procedure": "thủ tục", "status": "trạng thái", "kind": "loại", "channel": "kênh", "q": "từ khóa tìm",
+              "view": "bộ lọc", "sort": "cách sắp xếp"}
 
 
 class AuditQuery(Schema):

@@ -21,8 +21,11 @@ from starlette.templating import Jinja2Templates
 
 from feedback import labels
 from feedback.deadlines import STEPS
-from feedback.models import StaffUser
-from feedback.web.forms import FormError
+from feedback.models import FeedbackRecord, StaffUser
+from feedback.units import Scope, scope_of, visible
+from feedback.errors import FeedbackNotFound
+from feedback.web.forms import FormError, path_id
+from feedback.worklist import counters
 from feedback.web.headers import nonce_of
 from feedback.web.session import COOKIE, LOGIN_CSRF_COOKIE, Current, SessionStore
 from feedback.workdays import format_local_date, format_local_datetime
@@ -68,6 +71,18 @@ class Site:
             raise HTTPException(403)
         return user
 
+    @staticmethod
+    def scope(db: Session, user: StaffUser) -> Scope:
+        """The units the user works in (feedback/units.py): every query of every view goes through it."""
+        return scope_of(db, user)
+
+    def record(self, db: Session, user: StaffUser, record_id: int) -> FeedbackRecord:
+        """A record the user may see, else 404: one outside their units is as absent as a wrong number."""
+        try:
+            return visible(db, self.scope(db, user), record_id)
+        except FeedbackNotFound:
+            raise HTTPException(404, "không có hồ sơ này") from None
+
     def take(self, request: Request, name: str, db: Session | None = None):
         """Read page state once (a flash message, an upload plan, a revealed record id)."""
         current = self.current(request)
@@ -93,6 +108,9 @@ class Site:
         else:
             csrf = login_token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
         flash = self.take(request, "flash") if name != "error.html" else None
+        if context.get("user") is not None and "counters" not in context:  # the navigation's work counters
+            with self.sessions() as db:
+                context["counters"] = counters(db, self.scope(db, context["user"]))
         if flash and not context.get("message") and not context.get("error"):
             context["error" if flash["kind"] == "error" else "message"] = flash["text"]
         response = self.templates.TemplateResponse(
@@ -131,7 +149,10 @@ class Site:
             where = back(request) if back else "/"
             def run(form) -> Outcome:  # database work (and any hashing) off the event loop
                 with self.sessions() as db, db.begin():
-                    outcome = handler(request, db, self.user(request, db), form)
+                    user = self.user(request, db)
+                    if "record_id" in request.path_params:  # an act on one record: only within the user's units
+                        self.record(db, user, path_id(request.path_params["record_id"]))
+                    outcome = handler(request, db, user, form)
                     if outcome.state:
                         self.store.update(self.current(request).key, outcome.state, db)
                     if outcome.message:

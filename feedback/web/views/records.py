@@ -1,4 +1,5 @@
-"""A record's page and what staff do on it: assign, change status, reply, reveal the contact; reply templates.
+"""A record's page and what staff do on it: assign, change status, reply, reveal the contact, transfer to
+another unit; reply templates. Every record is fetched through the user's units (`Site.record`): outside them, 404.
 
 The citizen's contact is masked until a staff member asks for it ("Xem liên hệ", audited); the
 session then remembers only *which* record was revealed, and the page reads name and phone from
@@ -8,7 +9,6 @@ the database once: personal data is never put in a cookie or a URL.
 from __future__ import annotations
 
 from sqlalchemy import select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,10 +16,13 @@ from starlette.routing import Route
 from feedback import service
 from feedback.deadlines import step_deadlines
 from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
-from feedback.web.forms import AssignForm, ReplyForm, StatusForm, TemplateForm, path_id
+from feedback.unit_routing import transfer
+from feedback.units import active_units, require_distribute, scoped
+from feedback.web.forms import AssignForm, ReplyForm, StatusForm, TemplateForm, TransferForm, path_id
 from feedback.web.site import Outcome, Site
 from feedback.web.views import workflow as workflow_views
 from feedback.web.views.inbox import active_staff
+from feedback.worklist import check_assignee
 
 STALE_REPLY = ("Hồ sơ vừa được người khác cập nhật trong lúc anh/chị soạn trả lời nên trả lời chưa được gửi. "
                "Nội dung anh/chị đã nhập vẫn được giữ trong ô trả lời bên dưới: vui lòng xem lại hồ sơ rồi bấm “Gửi trả lời”.")
@@ -41,11 +44,10 @@ def routes(site: Site) -> list[Route]:
         rid = record_id(request)
         with site.sessions() as db:
             user = site.user(request, db)
-            record = db.get(FeedbackRecord, rid)
-            if record is None:
-                raise HTTPException(404, "không có hồ sơ này")
-            duplicates = list(db.scalars(select(FeedbackRecord).where(
-                (FeedbackRecord.duplicate_of_id == record.id) | (FeedbackRecord.id == (record.duplicate_of_id or -1)))))
+            scope = site.scope(db, user)
+            record = site.record(db, user, rid)
+            duplicates = list(db.scalars(scoped(select(FeedbackRecord).where(
+                (FeedbackRecord.duplicate_of_id == record.id) | (FeedbackRecord.id == (record.duplicate_of_id or -1))), scope)))
             templates_ = list(db.scalars(select(ReplyTemplate).order_by(ReplyTemplate.title)))
             revealed = None
             if site.current(request).data.get("reveal") == record.id:
@@ -53,12 +55,13 @@ def routes(site: Site) -> list[Route]:
                 revealed = {"name": record.contact_name, "phone": record.contact_phone}
             kept = site.take(request, "reply_draft") if "reply_draft" in site.current(request).data else None
             draft = kept["text"] if kept and kept.get("record") == record.id else ""
-            return site.render(request, "record.html", user=user, r=record, staff=active_staff(db), duplicates=duplicates,
+            return site.render(request, "record.html", user=user, r=record, staff=active_staff(db, scope, [record.unit_id]),
+                               units=active_units(db), may_distribute=scope.may_distribute(record.unit_id), duplicates=duplicates,
                                transitions=service.TRANSITIONS.get(record.status, ()), templates=templates_,
                                masked_phone=mask_phone(record.contact_phone), revealed=revealed,
                                overdue=service.is_overdue(record),
                                steps=step_deadlines(record) if record.status in ("new", "accepted") else {},
-                               draft=draft, **workflow_views.page_context(db, record))
+                               draft=draft, **workflow_views.page_context(db, record, scope.clause()))
 
     def back(request: Request) -> str:
         return f"/records/{record_id(request)}"
@@ -69,8 +72,17 @@ def routes(site: Site) -> list[Route]:
         return Outcome(back(request), "Đã cập nhật trạng thái")
 
     def assign_one(request: Request, db, user: StaffUser, form: AssignForm) -> Outcome:
-        service.assign(db, [record_id(request)], form.assignee, user.username)
+        record = site.record(db, user, record_id(request))
+        require_distribute(site.scope(db, user), record)
+        check_assignee(db, record, form.assignee)
+        service.assign(db, [record.id], form.assignee, user.username)
         return Outcome(back(request), "Đã giao xử lý")
+
+    def transfer_unit(request: Request, db, user: StaffUser, form: TransferForm) -> Outcome:
+        record = transfer(db, site.scope(db, user), record_id(request), form.unit, form.reason, user.username, form.version)
+        # after the move the record may be outside the user's units: then back to the inbox
+        target = back(request) if site.scope(db, user).sees(record) else "/"
+        return Outcome(target, "Đã chuyển hồ sơ sang đơn vị khác và báo cho người dân")
 
     def send_reply(request: Request, db, user: StaffUser, form: ReplyForm) -> Outcome:
         try:
@@ -115,6 +127,7 @@ def routes(site: Site) -> list[Route]:
         Route("/records/{record_id:int}/reply", site.action(send_reply, ReplyForm, back=back, keep=keep_reply),
               methods=["POST"]),
         Route("/records/{record_id:int}/reveal", checked(reveal), methods=["POST"]),
+        Route("/records/{record_id:int}/transfer", checked(transfer_unit, TransferForm), methods=["POST"]),
         *workflow_views.routes(site, back),
         Route("/templates", templates_page, methods=["GET"]),
         Route("/templates", site.action(save_template, TemplateForm, back=lambda r: "/templates"), methods=["POST"]),

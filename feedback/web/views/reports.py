@@ -29,13 +29,14 @@ def routes(site: Site, cache: ReportCache) -> list[Route]:
         query = params(request)
         with site.sessions() as db:
             user = site.user(request, db)
+            scope = site.scope(db, user)  # a report covers the reader's units only
             context = dict(user=user, period=query.period, agency=query.agency, report=None, tables=[], charts=[])
             try:
                 check_period(query.period)
             except HTTPException as exc:  # the page again, with the form to correct it
-                return site.render(request, "reports.html", status_code=400, error=exc.detail, units=known_units(db),
-                                   query="", **context)
-        data = await run_in_threadpool(cache.page, query.period or None, query.agency or None)
+                return site.render(request, "reports.html", status_code=400, error=exc.detail,
+                                   units=known_units(db, None if scope.everywhere else scope), query="", **context)
+        data = await run_in_threadpool(cache.page, query.period or None, query.agency or None, scope)
         computed = data.computed
         if computed is not None:
             context.update(report=computed.report, tables=computed.tables, charts=chart_names(computed.report))
@@ -48,11 +49,12 @@ def routes(site: Site, cache: ReportCache) -> list[Route]:
         check_period(query.period)
         with site.sessions() as db, db.begin():
             user = site.user(request, db)
+            scope = site.scope(db, user)
             if not what.endswith(".png"):
                 detail = " ".join([what, query.period, query.agency])
                 db.add(AuditEntry(actor=user.username, action="report_download", detail=detail[:1000]))
         try:
-            found = await run_in_threadpool(cache.file, query.period or None, query.agency or None, what)
+            found = await run_in_threadpool(cache.file, query.period or None, query.agency or None, what, scope)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         if found is None:

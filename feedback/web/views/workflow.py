@@ -20,12 +20,12 @@ from feedback.web.site import Outcome, Site
 _SHORT = {"quy_dinh": "quy định", "hanh_vi": "hành vi"}
 
 
-def page_context(db, record: FeedbackRecord) -> dict:
+def page_context(db, record: FeedbackRecord, visible=None) -> dict:
     """What the record page shows of the workflow (read in the page's own session)."""
     return {
         "deliveries": delivery.deliveries(db, record),
         "notes": list(record.notes),
-        "suggestion": suggest(db, record),
+        "suggestion": suggest(db, record, visible=visible),
         "min_examples": MIN_EXAMPLES,
         "final": record.status in workflow.FINAL,
         "CLASSIFICATION": workflow.CLASSIFICATION_LABEL,
