@@ -211,6 +211,9 @@ def transition(session: Session, record_id: int, to_status: str, actor: str, not
                        labels.INFO_REQUEST.format(reference=record.reference, text=note))
     elif to_status in NEEDS_NOTE:
         record.outcome_note = note[:1000]
+        # the citizen learns where the record went (or why it was not taken up), in the same transaction
+        template = labels.TRANSFERRED_MESSAGE if to_status == TRANSFERRED else labels.REJECTED_MESSAGE
+        outbox.enqueue(session, record.channel, record.chat_id, template.format(reference=record.reference, text=note))
     if to_status == ANSWERED:
         record.answered_at = now
     if to_status in (CLOSED, TRANSFERRED, REJECTED):
