@@ -166,6 +166,7 @@ def test_migrations_match_the_models(sessions):
 
     import bot.app.channel_tokens  # noqa: F401 - its table is one of the models
     import bot.app.inbox  # noqa: F401
+    import feedback.attachments  # noqa: F401
     from bot.app.conversations import ConversationBase
     from feedback.db import Base
 
