@@ -33,7 +33,8 @@ def telegram_files(message: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(photo, list) and photo:
         sizes = [p for p in photo if isinstance(p, dict) and p.get("file_id")]
         if sizes:
-            best = max(sizes, key=lambda p: (_size(p.get("file_size")) or 0, (p.get("width") or 0) * (p.get("height") or 0)))
+            best = max(sizes, key=lambda p: ((_size(p.get("width")) or 0) * (_size(p.get("height")) or 0),
+                                             _size(p.get("file_size")) or 0))
             return [{"channel": "telegram", "kind": "photo", "file_id": str(best["file_id"])[:300], "mime": "image/jpeg",
                      "size": _size(best.get("file_size"))}]
     if isinstance(document, dict) and document.get("file_id"):
