@@ -55,10 +55,13 @@ class CueList:
         return any(p.search(target) for p in patterns)
 
 
+_PUNCTUATION = re.compile(r"[.,;:!?…\"“”()]+")
+
+
 class WholeMessageCue:
     """Phrases that must be the whole message (a capture-flow answer such as "hủy"), matched by the
     same rule as `CueList`: with marks when the message has them (so "đúng" is not "dừng"), folded
-    when it was typed without; surrounding punctuation and spacing do not count."""
+    when it was typed without; punctuation and spacing do not count ("Thôi, không gửi nữa.")."""
 
     def __init__(self, items: tuple[str, ...]):
         self.accented = frozenset(" ".join(unicodedata.normalize("NFC", p).lower().split()) for p in items)
@@ -69,7 +72,7 @@ class WholeMessageCue:
         return cls(phrases(name))
 
     def matches(self, text: str) -> bool:
-        lowered = " ".join(unicodedata.normalize("NFC", text).lower().strip(" .!?,;:…").split())
+        lowered = " ".join(_PUNCTUATION.sub(" ", unicodedata.normalize("NFC", text).lower()).split())
         return lowered in (self.folded if fold(lowered) == lowered else self.accented)
 
 
