@@ -37,7 +37,7 @@ def test_references_are_unique_and_unguessable(sessions):
     assert len({r[-6:] for r in refs}) == 50
 
 
-@pytest.mark.parametrize("bad", [dict(content=""), dict(content="x" * 6000), dict(kind="khieu_nai"),
+@pytest.mark.parametrize("bad", [dict(content=""), dict(content="x" * (service.MAX_STORY + 1)), dict(kind="khieu_nai"),
                                  dict(contact_phone="0912345678")])
 def test_bad_drafts_are_refused_and_nothing_is_written(sessions, bad):
     with pytest.raises(service.InvalidInput):
