@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feedback.db import Base, utcnow
@@ -88,3 +89,20 @@ def mark_failed(session: Session, attachment_id: int, error: str, permanent: boo
         return True
     row.next_attempt_at = utcnow() + dt.timedelta(minutes=2 ** (row.attempts - 1))
     return False
+
+
+def forget(session: Session, record_ids: list[int], directory: Path | None) -> int:
+    """Delete the attachments of these records, rows and stored files (retention: a photo is
+    personal data). Files go first: a file whose row survives a failed transaction is a 404, never
+    a photo kept past its time. Returns how many attachments were removed."""
+    if not record_ids:
+        return 0
+    from feedback.attachment_files import stored_path
+
+    rows = list(session.scalars(select(Attachment).where(Attachment.record_id.in_(record_ids))))
+    for row in rows:
+        path = stored_path(directory, row.stored_name) if directory is not None else None
+        if path is not None:
+            path.unlink(missing_ok=True)
+    session.execute(delete(Attachment).where(Attachment.record_id.in_(record_ids)))
+    return len(rows)

@@ -101,3 +101,26 @@ def test_a_photo_alone_in_the_flow_is_kept_and_the_step_asked_again(engine):
     assert len(again.state.draft["attachments"]) == 1
     outside = say(engine, "", None, files=photo)
     assert "chỉ đọc được tin nhắn chữ" in outside.text and outside.state.flow is None
+
+
+def test_retention_deletes_attachments_with_the_personal_data(sessions, tmp_path):
+    import datetime as dt
+
+    from feedback import attachments, service
+    from feedback.attachment_files import store
+    from feedback.retention import purge
+
+    name = store(tmp_path, "%PDF-1.4 giấy hẹn".encode(), "application/pdf")
+    with sessions() as db, db.begin():
+        old = service.create_record(db, service.Draft(kind="phan_anh", content="hồ sơ chậm", channel="zalo", chat_id="1"))
+        open_ = service.create_record(db, service.Draft(kind="phan_anh", content="đang xử lý", channel="zalo", chat_id="2"))
+        [row] = attachments.attach(db, old, [{"kind": "file", "url": "https://x/1", "file_id": "m1:0"}])
+        attachments.mark_stored(db, row.id, name, "application/pdf", 20)
+        attachments.attach(db, open_, [{"kind": "file", "url": "https://x/2", "file_id": "m2:0"}])
+        service.transition(db, old.id, "rejected", "canbo", "trùng phản ánh khác")
+        db.get(FeedbackRecord, old.id).updated_at = dt.datetime(2020, 1, 1)
+    with sessions() as db, db.begin():
+        result = purge(db, 365, attachment_dir=tmp_path)
+    assert result.attachments == 1 and not (tmp_path / name).exists()
+    with sessions() as db:
+        assert attachments.for_record(db, old.id) == [] and len(attachments.for_record(db, open_.id)) == 1
