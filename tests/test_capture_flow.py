@@ -124,3 +124,20 @@ def test_retention_deletes_attachments_with_the_personal_data(sessions, tmp_path
     assert result.attachments == 1 and not (tmp_path / name).exists()
     with sessions() as db:
         assert attachments.for_record(db, old.id) == [] and len(attachments.for_record(db, open_.id)) == 1
+
+
+def test_more_of_the_story_after_it_was_taken_is_added_not_dropped(engine):
+    engine, sessions = engine
+    state = say(engine, "Tôi muốn phản ánh").state
+    state = say(engine, STORY, state).state
+    more = say(engine, "Hôm đó là thứ Hai, cán bộ nói đã hết giờ tiếp nhận dù mới ba giờ chiều", state)
+    assert "ghi thêm đoạn này" in more.text and more.state.step == "contact"
+    assert more.state.draft["content"] == STORY + "\nHôm đó là thứ Hai, cán bộ nói đã hết giờ tiếp nhận dù mới ba giờ chiều"
+    name_only = say(engine, "Nguyễn Văn An", more.state)  # a name without a phone: asked again, not taken as story
+    assert name_only.state.step == "contact" and "Nguyễn Văn An" not in name_only.state.draft["content"]
+    summary = say(engine, "không", name_only.state)
+    later = say(engine, "Ngoài ra nhà vệ sinh ở bộ phận một cửa bị khóa cả buổi sáng hôm đó", summary.state)
+    assert later.state.step == "confirm" and "nhà vệ sinh" in later.state.draft["content"] and "1. Gửi" in later.text
+    say(engine, "1", later.state)
+    with sessions() as db:
+        assert "nhà vệ sinh" in db.query(FeedbackRecord).one().content

@@ -110,6 +110,12 @@ def is_yes(text: str) -> bool:
     return _YES.matches(text)
 
 
+def continues_story(text: str) -> bool:
+    """A message after the story that answers nothing and reads as more of it: long, or a sentence
+    rather than a name (a name is at most six words). It is added to the story, never dropped."""
+    return len(text.strip()) >= CONTINUATION_CHARS or len(text.split()) > 6
+
+
 def _number(text: str) -> str:
     return " ".join(fold(text).strip(" .!?,;:…").split())
 
@@ -243,7 +249,7 @@ class FeedbackDialog:
                 return note + self._summary(draft, language, t), {"step": "confirm", "draft": draft}
             return note + t(language, "fb_ask_contact"), {"step": "contact", "draft": draft}
         if state.step == "contact":
-            if not is_no(text) and PHONE.search(text) is None and len(text.strip()) >= CONTINUATION_CHARS:
+            if not is_no(text) and PHONE.search(text) is None and continues_story(text):
                 note = self._more_story(text, draft, language, t)
                 return note + "\n" + t(language, "fb_ask_contact"), {"draft": draft}
             draft["contact_asked"] = True
@@ -257,7 +263,7 @@ class FeedbackDialog:
             return self._summary(draft, language, t), {"step": "confirm", "draft": draft}
         if state.step == "confirm":
             choice = self.confirm_choice(text)
-            if choice is None and len(text.strip()) >= CONTINUATION_CHARS:
+            if choice is None and continues_story(text):
                 note = self._more_story(text, draft, language, t)
                 return note + "\n" + self._summary(draft, language, t), {"draft": draft}
             if choice == EDIT:
