@@ -15,6 +15,7 @@ import feedback.models  # noqa: F401 - registers feedback tables
 import feedback.outbox  # noqa: F401 - registers the outbox
 import bot.app.channel_tokens  # noqa: F401 - registers the channel token table
 import feedback.learning  # noqa: F401 - registers staff teaching decisions
+import feedback.attachments  # noqa: F401 - registers the files citizens attach to reports
 from bot.app.conversations import ConversationBase
 from feedback.db import Base
 

@@ -54,7 +54,7 @@ feedback_app = typer.Typer(help="Feedback records: retention.", no_args_is_help=
 def feedback_purge(
     older_than: Annotated[str, typer.Option("--older-than", help="retention period, e.g. 365d, 24m, 2y")] = "730d",
 ) -> None:
-    """Remove personal data (content, chat id, contact) from finished records older than the period; keep statistics."""
+    """Remove personal data (content, chat id, contact, attachments) from finished records older than the period; keep statistics."""
     import re as _re
 
     from bot.app.wiring import open_database
@@ -65,12 +65,13 @@ def feedback_purge(
         console.print("[red]Sai định dạng thời hạn[/red] (ví dụ 365d, 24m, 2y).")
         raise typer.Exit(2)
     days = int(match.group(1)) * {"d": 1, "m": 30, "y": 365}[match.group(2)]
-    sessions = open_database(_settings())
+    settings = _settings()
+    sessions = open_database(settings)
     try:
         with sessions() as db, db.begin():
-            result = purge(db, days)
+            result = purge(db, days, attachment_dir=settings.attachment_dir)
     except ValueError as exc:
         console.print(f"[red]Lỗi:[/red] {exc}")
         raise typer.Exit(2) from exc
     console.print(f"Đã xóa dữ liệu cá nhân của {result.records} hồ sơ, {result.questions} câu hỏi, "
-                  f"{result.rating_reasons} lý do đánh giá (cũ hơn {days} ngày).")
+                  f"{result.rating_reasons} lý do đánh giá, {result.attachments} tệp đính kèm (cũ hơn {days} ngày).")

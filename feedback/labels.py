@@ -20,3 +20,8 @@ INFO_REQUEST = ("Để giải quyết phản ánh {reference}, cơ quan đề ng
                 "Thời hạn giải quyết tạm dừng cho đến khi cơ quan nhận được thông tin bổ sung.")
 RATE_INVITE = ("Anh/chị vui lòng cho biết mức độ hài lòng với việc giải quyết: nhắn một số từ 1 (rất không hài lòng) "
                "đến 5 (rất hài lòng), có thể kèm lý do ngắn.")
+# A record closed without an answer from this agency: the citizen is told where it went and why.
+TRANSFERRED_MESSAGE = ("Phản ánh {reference} của anh/chị đã được chuyển đến cơ quan có thẩm quyền giải quyết:\n{text}\n"
+                       "Cơ quan tiếp nhận sẽ trả lời anh/chị. Xin cảm ơn anh/chị đã phản ánh.")
+REJECTED_MESSAGE = ("Rất tiếc, phản ánh {reference} của anh/chị không được thụ lý với lý do:\n{text}\n"
+                    "Nếu có thêm thông tin, anh/chị có thể gửi phản ánh mới. Xin cảm ơn anh/chị.")

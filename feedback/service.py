@@ -61,7 +61,8 @@ from feedback.errors import (  # noqa: F401 - FeedbackError is part of the servi
     ConcurrentEdit, FeedbackError, FeedbackNotFound, InvalidInput, InvalidTransition)
 from feedback.workdays import WorkCalendar, default_calendar, local_day_bounds_utc
 
-MAX_CONTENT = 5000
+MAX_CONTENT = 5000  # a staff reply
+MAX_STORY = 12_000  # a citizen's report, possibly sent in several messages (bot.engine.feedback_dialog.MAX_STORY)
 OPEN = (NEW, ACCEPTED, IN_PROGRESS, WAITING)
 CLOCK_RUNNING = (NEW, ACCEPTED, IN_PROGRESS)  # open and not paused: these can be overdue
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -113,8 +114,8 @@ def create_record(session: Session, draft: Draft, deadlines: Deadlines | None = 
     content = (draft.content or "").strip()
     if not content:
         raise InvalidInput("nội dung trống")
-    if len(content) > MAX_CONTENT:
-        raise InvalidInput(f"nội dung dài quá {MAX_CONTENT} ký tự")
+    if len(content) > MAX_STORY:
+        raise InvalidInput(f"nội dung dài quá {MAX_STORY} ký tự")
     if draft.kind not in KINDS:
         raise InvalidInput(f"loại không hợp lệ: {draft.kind}")
     if draft.classification is not None and draft.classification not in CLASSIFICATIONS:
@@ -212,6 +213,9 @@ def transition(session: Session, record_id: int, to_status: str, actor: str, not
                        labels.INFO_REQUEST.format(reference=record.reference, text=note))
     elif to_status in NEEDS_NOTE:
         record.outcome_note = note[:1000]
+        # the citizen learns where the record went (or why it was not taken up), in the same transaction
+        template = labels.TRANSFERRED_MESSAGE if to_status == TRANSFERRED else labels.REJECTED_MESSAGE
+        outbox.enqueue(session, record.channel, record.chat_id, template.format(reference=record.reference, text=note))
     if to_status == ANSWERED:
         record.answered_at = now
     if to_status in (CLOSED, TRANSFERRED, REJECTED):

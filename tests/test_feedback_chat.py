@@ -106,7 +106,9 @@ def test_a_citizen_can_leave_an_unfinished_report(engine_with_port):
     state = say(engine, "/phananh").state
     state = say(engine, "Cán bộ một cửa phường Bình Minh trả hồ sơ chậm 2 tuần so với giấy hẹn", state).state
     assert state.step == "contact"
-    moved_on = say(engine, "làm giấy khai sinh cho con cần giấy tờ gì?", state)
+    asked = say(engine, "làm giấy khai sinh cho con cần giấy tờ gì?", state)  # a question: ask which it is
+    assert "muốn hỏi thủ tục này, hay tiếp tục phản ánh" in asked.text and asked.state.step == "ask_or_continue"
+    moved_on = say(engine, "1", asked.state)
     assert moved_on.intent == "procedure" and moved_on.state.flow is None and moved_on.procedures[0] == "1.000001"
     with sessions() as db:
         assert db.query(FeedbackRecord).count() == 0

@@ -37,7 +37,7 @@ def test_references_are_unique_and_unguessable(sessions):
     assert len({r[-6:] for r in refs}) == 50
 
 
-@pytest.mark.parametrize("bad", [dict(content=""), dict(content="x" * 6000), dict(kind="khieu_nai"),
+@pytest.mark.parametrize("bad", [dict(content=""), dict(content="x" * (service.MAX_STORY + 1)), dict(kind="khieu_nai"),
                                  dict(contact_phone="0912345678")])
 def test_bad_drafts_are_refused_and_nothing_is_written(sessions, bad):
     with pytest.raises(service.InvalidInput):
@@ -166,6 +166,7 @@ def test_migrations_match_the_models(sessions):
 
     import bot.app.channel_tokens  # noqa: F401 - its table is one of the models
     import bot.app.inbox  # noqa: F401
+    import feedback.attachments  # noqa: F401
     from bot.app.conversations import ConversationBase
     from feedback.db import Base
 

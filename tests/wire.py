@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -63,7 +63,17 @@ class FakeBotApi:
         self.message_id = 100
         self.pending_updates: list[dict] = []  # served once by getUpdates (polling mode)
         self.fail_next = 0  # answer this many sendMessage calls with HTTP 502
-        self.app = Starlette(routes=[Route("/bot{token}/{method}", self.handle, methods=["POST", "GET"])])
+        self.files: dict[str, bytes] = {}  # file_id → content, served by getFile and the file URL
+        self.fail_get_file = 0  # answer this many getFile calls with a 500
+        self.app = Starlette(routes=[Route("/bot{token}/{method}", self.handle, methods=["POST", "GET"]),
+                                     Route("/file/bot{token}/{path:path}", self.file, methods=["GET"])])
+
+    async def file(self, request: Request):
+        self.calls.append(("file", {"path": request.path_params["path"]}))
+        content = self.files.get(request.path_params["path"].rsplit("/", 1)[-1])
+        if content is None:
+            return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404)
+        return Response(content, media_type="application/octet-stream")
 
     async def handle(self, request: Request):
         method = request.path_params["method"]
@@ -74,6 +84,18 @@ class FakeBotApi:
         if method == "getUpdates":
             updates, self.pending_updates = self.pending_updates, []
             return JSONResponse({"ok": True, "result": updates})
+        if method == "getFile":
+            params = params or dict(request.query_params)
+            if self.fail_get_file:
+                self.fail_get_file -= 1
+                return JSONResponse({"ok": False, "error_code": 500, "description": "Internal"}, status_code=500)
+            file_id = str(params.get("file_id", ""))
+            if file_id not in self.files:
+                return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                                    status_code=400)
+            return JSONResponse({"ok": True, "result": {"file_id": file_id, "file_unique_id": f"u-{file_id}",
+                                                        "file_size": len(self.files[file_id]),
+                                                        "file_path": f"photos/{file_id}"}})
         if method == "sendMessage" and self.fail_next:
             self.fail_next -= 1
             return JSONResponse({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status_code=502)
@@ -96,10 +118,18 @@ class FakeZaloApi:
         self.refreshes: list[dict] = []
         self.expire_next = False
         self.fail_next = 0
+        self.files: dict[str, bytes] = {}  # name → content, served at /files/{name} (Zalo gives such URLs)
         self.app = Starlette(routes=[
             Route("/v3.0/oa/message/cs", self.send, methods=["POST"]),
             Route("/v4/oa/access_token", self.refresh, methods=["POST"]),
+            Route("/files/{name}", self.file, methods=["GET"]),
         ])
+
+    async def file(self, request: Request):
+        content = self.files.get(request.path_params["name"])
+        if content is None:
+            return JSONResponse({"error": 404}, status_code=404)
+        return Response(content, media_type="application/octet-stream")
 
     async def send(self, request: Request):
         token = request.headers.get("access_token")

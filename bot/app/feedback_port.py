@@ -1,7 +1,7 @@
 """The database-backed `FeedbackPort`: what the capture flow hands to feedback.service.
 
-Each submission is one transaction: the record, its first history row and nothing else, or
-nothing at all. The content is embedded (the index's embedder) for duplicate suggestions.
+Each submission is one transaction: the record, its first history row and the rows of its
+attachments (file ids; the files are fetched afterwards), or nothing at all. The content is embedded (the index's embedder) for duplicate suggestions.
 While the inbox worker processes a message it binds its session (`bound_session`): the record is
 then written in the transaction that also marks the message done and queues the reply, so a crash
 leaves either all of them or none.
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine.feedback_dialog import StatusView, Submitted
-from feedback import labels, service
+from feedback import attachments, labels, service
 from feedback.deadlines import Deadlines, default_deadlines
 from feedback.models import FeedbackRecord
 from feedback.workdays import default_calendar, format_local_date
@@ -73,6 +73,8 @@ class DatabaseFeedbackPort:
         try:
             with _transaction(self.sessions, write=True) as session:
                 record = service.create_record(session, record_draft, self.deadlines)
+                # files sent during the capture: rows now, downloaded by the attachment worker
+                attachments.attach(session, record, draft.get("attachments") or ())
                 return Submitted(reference=record.reference, due_date=format_local_date(record.due_at))
         except service.InvalidInput as exc:
             raise ValueError(str(exc)) from exc

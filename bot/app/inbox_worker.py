@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import inbox
 from bot.app.service import ConversationService
+from bot.channels.media import DEFAULT_MAX_BYTES, with_refusals
 from bot.engine import replies
 from bot.engine.types import ConversationState, Incoming, Reply
 from feedback import outbox
@@ -39,13 +40,15 @@ def _notice(key: str) -> Reply:
 
 
 def replies_for(service: ConversationService, session: Session, channel: str, event: dict[str, Any],
-                received: float) -> list[Reply]:
-    """What one event asks of the bot, as replies (effects go through `session`)."""
+                received: float, max_file_bytes: int = DEFAULT_MAX_BYTES) -> list[Reply]:
+    """What one event asks of the bot, as replies (effects go through `session`). A photo or
+    document is a message whose text is its caption and which carries the file's description."""
     kind, user = event.get("kind"), str(event.get("user", ""))
-    if kind in ("text", "choice"):
+    if kind in ("text", "choice", "attachment"):
         text = str(event.get("text", ""))
-        reply = service.respond_in(session, Incoming(channel, user, text, choice=text if kind == "choice" else None),
-                                   now=received)
+        files = with_refusals(list(event.get("files") or []), max_file_bytes) if kind == "attachment" else ()
+        reply = service.respond_in(session, Incoming(channel, user, text, choice=text if kind == "choice" else None,
+                                                     attachments=files), now=received)
         return [reply] if reply is not None else []
     if kind == "command":
         name, args = event.get("name"), str(event.get("args", "")).strip()
@@ -73,8 +76,9 @@ def _options(reply: Reply) -> str | None:
 class InboxWorker:
     def __init__(self, service: ConversationService, sessions: sessionmaker, deliver: Deliver,
                  workers: int | None = None, lease_seconds: float = 60.0, poll_seconds: float = 0.5,
-                 after: After | None = None):
+                 after: After | None = None, max_file_bytes: int = DEFAULT_MAX_BYTES):
         self.service = service
+        self.max_file_bytes = max_file_bytes
         self.sessions = sessions
         self.deliver = deliver
         self.workers = workers or max(4, 2 * service.concurrency)
@@ -157,7 +161,8 @@ class InboxWorker:
         event: dict[str, Any] = json.loads(opened) if opened else {}
         try:
             with self.sessions() as session, session.begin():
-                found = replies_for(self.service, session, row.channel, event, row.received_at.timestamp()) if event else []
+                found = (replies_for(self.service, session, row.channel, event, row.received_at.timestamp(),
+                                     self.max_file_bytes) if event else [])
                 ids = [self._enqueue(session, row, event, i, reply) for i, reply in enumerate(found)]
                 if not inbox.finish(session, row):
                     raise _LostClaim()

@@ -20,6 +20,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
@@ -31,6 +32,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import inbox, logsafe
+from bot.app.attachment_fetch import AttachmentFetcher
 from bot.app.hotswap import EngineHolder
 from bot.app.inbox_worker import InboxWorker
 from bot.app.service import ConversationService
@@ -40,6 +42,7 @@ from bot.channels.base import Channel
 from bot.channels.zalo import ZaloConfig
 from bot.engine.types import Option, Reply
 from feedback import outbox
+from feedback.attachment_files import DEFAULT_MAX_BYTES
 from feedback.db import utcnow
 from feedback.web.app import WebConfig, create_staff_app
 
@@ -64,6 +67,10 @@ class ServerParts:
     telegram_ready: bool = False  # set once getMe (and setWebhook) succeeded
     background: set[asyncio.Task] = field(default_factory=set)
     worker: InboxWorker | None = None
+    # files citizens attach to reports: where they are stored (None: not fetched), the size limit
+    attachment_dir: Path | None = None
+    attachment_max_bytes: int = DEFAULT_MAX_BYTES
+    attachment_poll_seconds: float = 5.0
 
     def channels(self) -> list[Channel]:
         """The configured channels, as the outbox worker sees them."""
@@ -78,7 +85,8 @@ class ServerParts:
     def inbox_worker(self) -> InboxWorker:
         if self.worker is None:
             self.worker = InboxWorker(self.service, self.sessions, lambda ids: deliver_messages(self, ids),
-                                      workers=self.inbox_workers, after=self._after)
+                                      workers=self.inbox_workers, after=self._after,
+                                      max_file_bytes=self.attachment_max_bytes)
         return self.worker
 
     async def _after(self, channel: str, event: dict[str, Any]) -> None:
@@ -255,6 +263,10 @@ def create_app(parts: ServerParts, webhook_url: str | None = None, staff: WebCon
                  asyncio.create_task(_housekeeping(parts))]
         if parts.telegram is not None:
             tasks.append(asyncio.create_task(_telegram_connect(parts, webhook_url)))
+        if parts.attachment_dir is not None:
+            fetcher = AttachmentFetcher(parts.sessions, parts.attachment_dir, parts.attachment_max_bytes,
+                                        telegram=lambda: parts.telegram)
+            tasks.append(asyncio.create_task(fetcher.run(parts.attachment_poll_seconds)))
         if parts.holder is not None:
             tasks.append(asyncio.create_task(parts.holder.watch(parts.index_poll_seconds)))
             with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not in the main thread

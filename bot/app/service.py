@@ -14,6 +14,7 @@ cleaned at the edge here too (NUL, lone surrogates), for channels that do not cl
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import threading
@@ -162,4 +163,4 @@ def _cleaned(incoming: Incoming) -> Incoming:
     text, choice = clean_text(incoming.text or ""), clean_text(incoming.choice) if incoming.choice else incoming.choice
     if text == incoming.text and choice == incoming.choice:
         return incoming
-    return Incoming(incoming.channel, incoming.user_id, text, choice=choice)
+    return dataclasses.replace(incoming, text=text, choice=choice)  # attachments kept

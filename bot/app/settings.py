@@ -64,6 +64,12 @@ class Settings(BaseSettings):
                                         "(default: a key file created once in the cache directory)")
     inbox_workers: int | None = Field(None, description="inbox workers (default: twice the answering threads)")
     outbox_claim_seconds: float = Field(120.0, description="a claimed outbox message unsent after this long is retried")
+
+    # attachments (photos and PDFs citizens send with a report)
+    attachment_dir: Path = Field(Path("attachments"), description="where the files citizens attach to reports are "
+                                 "stored (photos without EXIF/location); back it up with the database, readable by "
+                                 "the server only")
+    attachment_max_bytes: int = Field(10 * 2**20, description="largest attachment accepted, in bytes (JPEG, PNG or PDF)")
     # the feedback deadlines (TTHC_FEEDBACK_*_DAYS, in working days) are read by feedback.deadlines.Deadlines
 
     @field_validator("telegram_webhook_secret", "zalo_oa_secret_key", "staff_secret_key")

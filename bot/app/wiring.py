@@ -167,10 +167,12 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
     holder = EngineHolder(service, runtime.index_root, runtime.embedder,
                           lambda index: runtime.make_engine(index, settings.cache_dir / "embeddings"))
     parts = ServerParts(service=service, sessions=sessions, holder=holder, index_poll_seconds=settings.index_poll_seconds,
-                        outbox_claim_seconds=settings.outbox_claim_seconds, inbox_workers=settings.inbox_workers)
+                        outbox_claim_seconds=settings.outbox_claim_seconds, inbox_workers=settings.inbox_workers,
+                        attachment_dir=settings.attachment_dir, attachment_max_bytes=settings.attachment_max_bytes)
     if "telegram" in channels and settings.telegram_enabled():
         parts.telegram = build_application(secret(settings.telegram_token), service, base_url=settings.telegram_api_base,
-                                           with_updater=polling, max_rate=settings.telegram_max_rate)
+                                           with_updater=polling, max_rate=settings.telegram_max_rate,
+                                           max_file_bytes=settings.attachment_max_bytes)
         parts.telegram_secret = secret(settings.telegram_webhook_secret) or None
     if "zalo" in channels and settings.zalo_enabled():
         from bot.app.channel_tokens import TokenStore
@@ -199,7 +201,8 @@ def staff_config(settings: Settings, parts: ServerParts | None = None, runtime: 
                            reload=admin.reload, upload_dir=settings.cache_dir / "uploads")
     embed = (lambda texts: runtime.embedder.encode(list(texts), is_query=True)) if runtime is not None else None
     return WebConfig(secret_key=secret(settings.staff_secret_key), https_only=settings.staff_https_only, admin=hooks,
-                     embed=embed, learning=learning_hooks(admin) if hooks is not None else None)
+                     embed=embed, learning=learning_hooks(admin) if hooks is not None else None,
+                     attachment_dir=settings.attachment_dir)
 
 
 def learning_hooks(admin):

@@ -37,6 +37,7 @@ from telegram.request import BaseRequest
 
 from bot.channels.base import ConversationPort
 from bot.channels.edge import clean_text
+from bot.channels.media import DEFAULT_MAX_BYTES, telegram_files, with_refusals
 from bot.channels.render import choice_options, split_text
 from bot.engine import replies
 from bot.engine.types import Incoming, Reply
@@ -123,15 +124,17 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
 
 class TelegramHandlers:
-    def __init__(self, service: ConversationPort):
+    def __init__(self, service: ConversationPort, max_file_bytes: int = DEFAULT_MAX_BYTES):
         self.service = service
+        self.max_file_bytes = max_file_bytes
 
-    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, choice: str | None = None) -> None:
+    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, choice: str | None = None,
+                      files: tuple[dict[str, Any], ...] = ()) -> None:
         chat = update.effective_chat
         user = update.effective_user
         if chat is None:
             return
-        incoming = Incoming(CHANNEL, str(user.id if user else chat.id), text, choice=choice)
+        incoming = Incoming(CHANNEL, str(user.id if user else chat.id), text, choice=choice, attachments=files)
         reply = await self.service.respond_async(incoming)
         if reply is not None:
             key = f"telegram-reply:{update.update_id}"
@@ -165,6 +168,11 @@ class TelegramHandlers:
             await self._answer(update, context, update.effective_message.text)
 
     async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is not None and (files := telegram_files(message.to_dict())):
+            await self._answer(update, context, clean_text(message.caption or ""),
+                               files=with_refusals(files, self.max_file_bytes))
+            return
         if update.effective_chat:
             await context.bot.send_message(update.effective_chat.id, replies.t("vi", "non_text"))
 
@@ -200,6 +208,7 @@ def build_application(
     with_updater: bool = False,
     max_rate: float = 30.0,
     concurrent_updates: int = 256,
+    max_file_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Application:
     """`max_rate`: overall messages/s to the Bot API (0: no limiter); `concurrent_updates`: updates
     in progress at once (waiting on the engine, the database or Telegram; one chat stays ordered)."""
@@ -214,7 +223,7 @@ def build_application(
     if max_rate > 0:
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
     app = builder.build()
-    handlers = TelegramHandlers(service)
+    handlers = TelegramHandlers(service, max_file_bytes)
     app.add_handler(CommandHandler("start", handlers.start))
     app.add_handler(CommandHandler("help", handlers.help))
     app.add_handler(CommandHandler("phananh", handlers.feedback))
@@ -294,6 +303,10 @@ def update_event(data: Any) -> tuple[str, str, dict[str, Any]] | None:
             name = text[1:command["length"]].split("@")[0].lower()
             return update_id, user, {**event, "kind": "command", "name": name, "args": text[command["length"]:].strip()[:200]}
         return update_id, user, {**event, "kind": "text", "text": text}
+    if files := telegram_files(message):  # a photo or document; its caption is read as any text
+        caption = message.get("caption")
+        return update_id, user, {**event, "kind": "attachment", "files": files,
+                                 "text": clean_text(caption) if isinstance(caption, str) else ""}
     if _NON_TEXT & message.keys():
         return update_id, user, {**event, "kind": "non_text"}
     return None

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from bot.channels.base import ConversationPort
 from bot.channels.edge import clean_text
+from bot.channels.media import zalo_files
 from bot.channels.render import split_text, with_numbered_choices
 from bot.engine import replies
 from bot.engine.types import Reply
@@ -57,6 +58,7 @@ class ZaloEvent:
     event_id: str
     text: str | None
     timestamp_ms: int
+    files: tuple[dict[str, Any], ...] = ()  # images and files of user_send_image / user_send_file
 
 
 def expected_signature(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
@@ -95,9 +97,10 @@ def to_event(data: dict) -> ZaloEvent | None:
     if not name or not user_id:
         return None
     message = data.get("message") if isinstance(data.get("message"), dict) else {}
-    text = message.get("text") if name == "user_send_text" else None
     event_id = str(message.get("msg_id") or f"{name}:{user_id}:{data.get('timestamp', '')}")
-    return ZaloEvent(name=name, user_id=user_id, event_id=event_id,
+    files = tuple(zalo_files(message, event_id)) if name in ("user_send_image", "user_send_file") else ()
+    text = message.get("text") if name == "user_send_text" or files else None  # an image's caption is text too
+    return ZaloEvent(name=name, user_id=user_id, event_id=event_id, files=files,
                      text=str(text) if text is not None else None, timestamp_ms=int(str(data.get("timestamp", "0")) or 0))
 
 
@@ -227,6 +230,8 @@ def handle_event(event: ZaloEvent) -> dict[str, Any] | None:
     base = {"user": event.user_id, "chat": event.user_id}
     if event.name in ("follow", "unfollow"):
         return {**base, "kind": event.name}
+    if event.files:
+        return {**base, "kind": "attachment", "files": list(event.files), "text": clean_text(event.text or "")}
     if event.name == "user_send_text" and event.text is not None:
         return {**base, "kind": "text", "text": clean_text(event.text)}
     if event.name.startswith("user_send_"):

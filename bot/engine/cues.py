@@ -8,6 +8,7 @@ without touching Python, and keeps every list matched the same way (see `CueList
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -52,6 +53,27 @@ class CueList:
         patterns = self.folded if fold(lowered) == " ".join(lowered.split()) else self.accented
         target = fold(lowered) if patterns is self.folded else lowered
         return any(p.search(target) for p in patterns)
+
+
+_PUNCTUATION = re.compile(r"[.,;:!?…\"“”()]+")
+
+
+class WholeMessageCue:
+    """Phrases that must be the whole message (a capture-flow answer such as "hủy"), matched by the
+    same rule as `CueList`: with marks when the message has them (so "đúng" is not "dừng"), folded
+    when it was typed without; punctuation and spacing do not count ("Thôi, không gửi nữa.")."""
+
+    def __init__(self, items: tuple[str, ...]):
+        self.accented = frozenset(" ".join(unicodedata.normalize("NFC", p).lower().split()) for p in items)
+        self.folded = frozenset(fold(p) for p in items)
+
+    @classmethod
+    def named(cls, name: str) -> WholeMessageCue:
+        return cls(phrases(name))
+
+    def matches(self, text: str) -> bool:
+        lowered = " ".join(_PUNCTUATION.sub(" ", unicodedata.normalize("NFC", text).lower()).split())
+        return lowered in (self.folded if fold(lowered) == lowered else self.accented)
 
 
 def small_talk_key(text: str) -> str:

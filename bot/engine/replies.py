@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.engine.capture_replies import CAPTURE_TEXT
 from knowledge.current import duration_today, fee_today
 from knowledge.schema import Channel, FaqEntry, Procedure
 from knowledge.textfit import SEE_MORE, fit, shorten
@@ -252,6 +253,8 @@ TEXT = {
         "fb_status_reply": "The agency's answer: {reply}",
     },
 }
+for _lang, _table in CAPTURE_TEXT.items():  # the capture flow's wording: bot/engine/capture_replies.py
+    TEXT[_lang].update(_table)
 
 LEVEL_NAMES = {
     "vi": {"Cấp xã": "cấp xã", "Cấp tỉnh": "cấp tỉnh", "Cấp bộ": "cấp trung ương (bộ)", "Cơ quan khác": "cơ quan khác"},

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine import answer_layout, followups, replies
+from bot.engine import answer_layout, capture_turn, followups, replies
 from bot.engine.decide import Decision, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.cues import folded_set, small_talk_key
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.intent_model import Progress, SoftmaxClassifier, guess_intent, load_or_fit
-from bot.engine.intents import IntentGuess, asks_question, reference_code, status_cued
+from bot.engine.intents import IntentGuess, reference_code, status_cued
 from bot.engine.language import _VIETNAMESE_SYLLABLES, detect_language
 from bot.engine.feedback_dialog import FeedbackDialog, FeedbackPort
 from bot.engine.topic import TopicModel
@@ -103,7 +103,7 @@ class Engine:
         text = (incoming.choice or incoming.text or "").strip()[:MAX_INPUT_CHARS]
         if (repeat := self._repeat_of_flow_turn(text, state, now)) is not None:
             return repeat
-        reply = self._respond(incoming, text, state, now)
+        reply = capture_turn.with_new_flow_files(self, self._respond(incoming, text, state, now), incoming, state)
         if reply.intent == "feedback" and "feedback" in (state.flow, reply.state.flow):
             memory = {"hash": _message_hash(text), "at": now, "reply": reply.text}
             return replace(reply, state=reply.state.evolve(last_flow_turn=memory))
@@ -111,8 +111,7 @@ class Engine:
             return replace(reply, state=reply.state.evolve(last_flow_turn=None))
         return reply
 
-    @staticmethod
-    def _repeat_of_flow_turn(text: str, state: ConversationState, now: float) -> Reply | None:
+    def _repeat_of_flow_turn(self, text: str, state: ConversationState, now: float) -> Reply | None:
         """The message that produced the last capture-flow reply, sent again, gets that reply again.
 
         Why: a reply can be lost after the turn's state was saved (a crash, a network error), and
@@ -126,23 +125,21 @@ class Engine:
             return None
         if memory.get("hash") != _message_hash(text):
             return None
-        return Reply(text=str(memory.get("reply", "")), intent="feedback", state=state.evolve(updated_at=now),
-                     language=state.language)
+        return capture_turn.flow_reply(self, str(memory.get("reply", "")), state.evolve(updated_at=now))
 
     def _respond(self, incoming: Incoming, text: str, state: ConversationState, now: float) -> Reply:
         if state.expired(now):
             state = ConversationState()
         language = detect_language(text, self.syllables) if text else state.language
         state = state.evolve(turns=state.turns + 1, updated_at=now, language=language)
+        if state.flow == "feedback":
+            handled, state = capture_turn.flow_turn(self, incoming, text, state, now)
+            if handled is not None:
+                return handled
+        elif text.startswith("fb:"):  # a capture button pressed after the flow ended
+            return Reply(text=replies.t(language, "fb_stale_choice"), intent="feedback", state=state, language=language)
         if not re.search(r"\w", text):
             return Reply(text=replies.t(language, "empty"), intent="chitchat", state=state, language=language)
-
-        if state.flow == "feedback" and not self.dialog.answers_step(text, state.step) and self._moves_on(text):
-            state = state.evolve(flow=None, step=None, draft={})  # the citizen left the report unfinished
-        if state.flow == "feedback":
-            message, changes = self.dialog.step(text, state, incoming.channel, incoming.user_id,
-                                                suggest=self._suggest_procedure, t=replies.t)
-            return Reply(text=message, intent="feedback", state=state.evolve(**changes), language=language)
         if fold(text).strip(" !.") in _START_FEEDBACK:
             message, changes = self.dialog.start("", None, None, language, replies.t)
             return Reply(text=message, intent="feedback", state=state.evolve(**changes), language=language)
@@ -187,7 +184,7 @@ class Engine:
                 reply = self._answer_group(group, aspect, state.evolve(options=()), language,
                                            context=context, confidence=0.8, result=combined)
                 if guess.intent == "feedback" and guess.probability >= 0.4:
-                    return self._feedback_reply(reply, guess, language, text, combined)
+                    return self._feedback_reply(reply, guess, language, capture_turn.story_of(incoming), combined)
                 return reply
 
         decision = self.decide(result, guess)
@@ -201,7 +198,7 @@ class Engine:
             base = Reply(text="", intent="feedback", state=state, language=language,
                          procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
                          aspect=aspect, confidence=decision.confidence)
-            return self._feedback_reply(base, guess, language, text, result)
+            return self._feedback_reply(base, guess, language, capture_turn.story_of(incoming), result)
         if decision.intent == "status":
             return self._status_reply(text, state, language, incoming)
         if not decision.hits:
@@ -248,19 +245,14 @@ class Engine:
         return None
 
     def _feedback_reply(self, base: Reply, guess: IntentGuess, language: str, text: str, result: SearchResult) -> Reply:
-        """Start capturing: the message is the content; the procedure it concerns stays cited."""
+        """Start capturing: the message (whole, not the part searched) is the content; the procedure
+        it concerns stays cited."""
         codes = [c for c in base.procedures] or self._procedure_codes(result)
         confident = self.calibration.probability(features_of(result)) >= self.calibration.clarify_below
         message, changes = self.dialog.start(text, guess.feedback_kind, codes[0] if codes and confident else None,
                                              language, replies.t)
         return replace(base, text=message, intent="feedback", feedback_kind=guess.feedback_kind, confident=False,
                        aspect="general", options=(), state=base.state.evolve(**changes))
-
-    def _moves_on(self, text: str) -> bool:
-        """A message in the middle of a report that is chitchat or a new question, not an answer."""
-        result = self.index.search(text)
-        guess = self.classify(result.query_vector, text)
-        return guess.intent in ("chitchat", "status") or (guess.intent == "info" and asks_question(text))
 
     def _suggest_procedure(self, text: str) -> str | None:
         result = self.index.search(text)

@@ -19,6 +19,9 @@ class Incoming:
     user_id: str
     text: str
     choice: str | None = None  # payload of a pressed button, when the channel has buttons
+    # photos and documents sent with the message (the text is their caption): the channel's file id,
+    # kind, name, type and size, and "refused" ("type"/"size") when the channel's metadata rules them out
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

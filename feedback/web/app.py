@@ -25,7 +25,7 @@ from feedback.web.errors import error_pages
 from feedback.web.headers import SecurityHeadersMiddleware
 from feedback.web.session import SessionMiddleware, SessionStore
 from feedback.web.site import Site
-from feedback.web.views import accounts, admin, audit, auth, inbox, password, records, reports
+from feedback.web.views import accounts, admin, attachments, audit, auth, inbox, password, records, reports
 from feedback.workdays import default_calendar
 
 
@@ -52,6 +52,7 @@ class WebConfig:
     admin: AdminHooks | None = None
     embed: Callable | None = None  # unused by reports since they count unanswered questions instead of clustering them
     learning: object | None = None  # feedback.web.learning.LearningHooks: the 'Câu hỏi cần xử lý' page's index access
+    attachment_dir: Path | None = None  # where citizens' attachments are stored (TTHC_ATTACHMENT_DIR)
 
 
 def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
@@ -60,7 +61,7 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
     site = Site(sessions, config, store)
     page, handlers = error_pages(site)
     report_cache = ReportCache(sessions)
-    routes = [*auth.routes(site), *inbox.routes(site), *records.routes(site), *admin.routes(site),
+    routes = [*auth.routes(site), *inbox.routes(site), *records.routes(site), *attachments.routes(site), *admin.routes(site),
               *reports.routes(site, report_cache), *accounts.routes(site), *audit.routes(site),
               *password.routes(site)]
     middleware = [

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from feedback import service
+from feedback import attachments, service
 from feedback.deadlines import step_deadlines
 from feedback.models import AuditEntry, FeedbackRecord, ReplyTemplate, StaffUser
 from feedback.unit_routing import transfer
@@ -59,7 +59,8 @@ def routes(site: Site) -> list[Route]:
                                units=active_units(db), may_distribute=scope.may_distribute(record.unit_id), duplicates=duplicates,
                                transitions=service.TRANSITIONS.get(record.status, ()), templates=templates_,
                                masked_phone=mask_phone(record.contact_phone), revealed=revealed,
-                               overdue=service.is_overdue(record),
+                               overdue=service.is_overdue(record), files=attachments.for_record(db, record.id),
+                               FILE_STATUS=attachments.STATUS_LABEL,
                                steps=step_deadlines(record) if record.status in ("new", "accepted") else {},
                                draft=draft, **workflow_views.page_context(db, record, scope.clause()))
 
