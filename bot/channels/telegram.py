@@ -87,12 +87,11 @@ async def register_commands(bot: Any) -> None:
 
 def identity(bot: Any) -> BotIdentity:
     """This bot's id (from the token, known before getMe) and username (once getMe has answered)."""
-    head = str(bot.token).split(":", 1)[0]
     try:
-        username = bot.username
-    except RuntimeError:  # not initialised yet (the Bot API unreachable so far)
-        username = None
-    return BotIdentity(int(head) if head.isdigit() else None, username)
+        return BotIdentity(bot.id, bot.username)
+    except RuntimeError:  # not initialised yet (the Bot API unreachable so far): the token names the id
+        head = str(bot.token).split(":", 1)[0]
+        return BotIdentity(int(head) if head.isdigit() else None, None)
 
 
 def _username(bot: Any) -> str | None:

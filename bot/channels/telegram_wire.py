@@ -52,7 +52,9 @@ def _entity_text(text: str, entity: dict) -> str:
 
 def _without(text: str, entity: dict) -> str:
     raw, offset, length = _utf16(text), int(entity["offset"]), int(entity["length"])
-    return (raw[:offset * 2] + raw[(offset + length) * 2:]).decode("utf-16-le", errors="ignore")
+    before = raw[:offset * 2].decode("utf-16-le", errors="ignore").rstrip()
+    after = raw[(offset + length) * 2:].decode("utf-16-le", errors="ignore").lstrip()
+    return f"{before} {after}".strip()
 
 
 def _addressed(message: dict, text: str, me: BotIdentity) -> tuple[bool, str]:
@@ -65,7 +67,7 @@ def _addressed(message: dict, text: str, me: BotIdentity) -> tuple[bool, str]:
     for entity in (e for e in entities if isinstance(e, dict)):
         spelled = _entity_text(text, entity)
         if entity.get("type") == "mention" and me.username and spelled.lower() == "@" + me.username.lower():
-            return True, _without(text, entity).strip()
+            return True, _without(text, entity)
         user = entity.get("user") if isinstance(entity.get("user"), dict) else {}
         if entity.get("type") == "text_mention" and me.id is not None and user.get("id") == me.id:
             return True, text
