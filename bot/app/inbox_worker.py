@@ -139,10 +139,10 @@ class InboxWorker:
                 done = await loop.run_in_executor(self.service._pool, self.process, row)
                 if done is not None:
                     ids, event = done
+                    if self.after is not None:  # e.g. close a pressed button's spinner before the answer arrives
+                        await self.after(row.channel, event)
                     if ids:
                         await self.deliver(ids)
-                    if self.after is not None:
-                        await self.after(row.channel, event)
         except Exception:  # noqa: BLE001 - delivery is retried by the outbox worker
             log.exception("inbox delivery step failed (channel=%s)", row.channel)
         finally:
