@@ -361,3 +361,22 @@ def test_an_edit_replaces_only_a_waiting_unclaimed_message(sessions):
         inbox.finish(session, claimed[0])
         assert inbox.replace_pending(session, "telegram", "m1:1", "again") == "answered"  # answered
         assert inbox.replace_pending(session, "telegram", "m1:2", "second, edited") == "replaced"
+
+
+def test_commands_in_the_engine_without_a_channel(mini_engine):
+    from bot.engine.types import ConversationState, Incoming
+
+    def turn(state=None, text="", **kw):
+        return mini_engine.handle(Incoming("telegram", "u1", text, **kw), state)
+
+    assert "/tracuu PA-2026-7K3F9Q" in turn(command="tracuu").text  # no code, no records: how to look one up
+    assert turn(command="khongco").text == turn(command="help").text  # an unknown command gets the help
+    assert "/huy" in turn(command="help").text
+    clarifying = ConversationState(options=("g1", "g2"))
+    assert turn(clarifying, command="huy").state.options == ()
+    in_flow = turn(command="phananh").state.evolve(answered_question=5)
+    stale = turn(in_flow, "aspect:fee", choice="aspect:fee", answer_id=4)
+    assert stale.text == "Lựa chọn này đã hết hạn." and stale.options == () and stale.state.step == "content"
+    # in a group nothing is captured, whatever the words
+    group = turn(text="tôi muốn phản ánh cán bộ xã gây khó dễ khi làm giấy khai sinh", group=True)
+    assert group.state.flow is None and [o.payload for o in group.options] == ["private:phananh"]

@@ -126,6 +126,8 @@ def stale_reply(engine: Engine, state: ConversationState, now: float) -> Reply:
         state = ConversationState()
     language = state.language
     text = replies.t(language, "stale_choice")
+    if state.flow:  # a report is being written: its own question stands, no choices of an answer
+        return Reply(text=text, intent="chitchat", state=state.evolve(updated_at=now), language=language)
     groups = [g for g in state.options if not g.startswith("aspect:")]
     options: list[Option] = []
     if groups:
