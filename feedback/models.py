@@ -201,7 +201,12 @@ class ReplyTemplate(Base):
 
 
 class SatisfactionRating(Base):
+    """A 1-5 score. For a bot answer (👍 = 5, 👎 = 1) it names the question-log row it rates and a
+    keyed digest of who rated (never the user id): one rating per answer and person, changed in
+    place when the person changes their mind, so a double tap or 👍 then 👎 is one opinion."""
+
     __tablename__ = "satisfaction_ratings"
+    __table_args__ = (UniqueConstraint("question_id", "rater", name="uq_rating_answer_rater"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[str] = mapped_column(String(12))  # "answer" (a bot answer) | "feedback" (a closed record)
@@ -210,6 +215,9 @@ class SatisfactionRating(Base):
     score: Mapped[int] = mapped_column(Integer)  # 1-5; 👍 = 5, 👎 = 1
     reason: Mapped[str] = mapped_column(String(300), default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_log.id", ondelete="SET NULL", name="fk_rating_question"), nullable=True)
+    rater: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditEntry(Base):

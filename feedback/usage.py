@@ -2,14 +2,15 @@
 
 The bot decides *what* to log (intent, decision, redacted text); this module owns *how* it is
 stored, so every table of the feedback side is written by the feedback side. No user id is kept:
-a rating finds its question through the row id the conversation state remembers.
+a rating names its question by row id (the button carries it) and its rater by a keyed digest.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from feedback.db import utcnow
 from feedback.models import QuestionLog, SatisfactionRating
 
 MAX_LOGGED_TEXT = 500
@@ -23,9 +24,25 @@ def log_question(session: Session, *, channel: str, text: str, intent: str, deci
     return session.execute(insert(QuestionLog).values(**values).returning(QuestionLog.id)).scalar_one()
 
 
-def rate_answer(session: Session, *, channel: str, helpful: bool, question_id: int | None) -> None:
-    """A satisfaction rating (5 or 1) with no rater, and a mark on the question it answered so
-    unhelpful answers show up among the questions to review."""
-    session.add(SatisfactionRating(subject="answer", channel=channel, score=5 if helpful else 1))
-    if question_id is not None and (entry := session.get(QuestionLog, question_id)) is not None:
+def rate_answer(session: Session, *, channel: str, helpful: bool, question_id: int | None,
+                rater: str | None = None) -> str:
+    """Rate an answer: "new", "changed" (👍 then 👎: the same row takes the new score), "same" (a
+    repeated tap), or "unknown" when `question_id` names no logged answer (a stale button; nothing
+    is stored). `rater` is a keyed digest of who rated, so one person has one rating per answer
+    without their id being kept. The question is marked helpful or not for the catalogue-gap report."""
+    score = 5 if helpful else 1
+    entry = session.get(QuestionLog, question_id) if question_id is not None else None
+    if question_id is not None and entry is None:
+        return "unknown"
+    if entry is not None:
         entry.helpful = helpful
+    if entry is not None and rater:
+        existing = session.scalar(select(SatisfactionRating).where(SatisfactionRating.question_id == question_id,
+                                                                   SatisfactionRating.rater == rater))
+        if existing is not None:
+            outcome = "same" if existing.score == score else "changed"
+            existing.score, existing.at = score, utcnow()
+            return outcome
+    session.add(SatisfactionRating(subject="answer", channel=channel, score=score, question_id=question_id,
+                                   rater=rater if entry is not None else None))
+    return "new"

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from bot.engine.types import split_payload
 from bot.app.conversations import ConversationStore
 from bot.app.feedback_port import DatabaseFeedbackPort
 from bot.app.server import ServerParts, ZaloConfig, create_app
@@ -133,7 +134,8 @@ def tg_say(wire, chat: int, text: str | None = None, press: str | None = None, *
 def buttons(message: dict) -> list[str]:
     markup = message.get("reply_markup")
     markup = json.loads(markup) if isinstance(markup, str) else (markup or {})
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+    # each button names the answer it belongs to ("…#42", bot.engine.types.stamp_payload): compare the choice
+    return [split_payload(b["callback_data"])[0] for row in markup.get("inline_keyboard", []) for b in row]
 
 
 def zalo_say(wire, user: str, text: str | None, event_name: str = "user_send_text", attachments_: list | None = None) -> str:

@@ -119,6 +119,7 @@ class FakeZaloApi:
         self.expire_next = False
         self.fail_next = 0
         self.files: dict[str, bytes] = {}  # name → content, served at /files/{name} (Zalo gives such URLs)
+        self.answers: list[dict] = []  # documented OA API bodies to answer the next sends with, in order
         self.app = Starlette(routes=[
             Route("/v3.0/oa/message/cs", self.send, methods=["POST"]),
             Route("/v4/oa/access_token", self.refresh, methods=["POST"]),
@@ -133,6 +134,8 @@ class FakeZaloApi:
 
     async def send(self, request: Request):
         token = request.headers.get("access_token")
+        if self.answers:
+            return JSONResponse(self.answers.pop(0))
         if self.fail_next:
             self.fail_next -= 1
             return JSONResponse({"error": -32, "message": "rate limit"}, status_code=200)

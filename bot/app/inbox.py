@@ -134,3 +134,18 @@ def purge(session: Session, days: int = RETENTION_DAYS) -> int:
     """Finished rows older than the retention period (they only keep the id of a handled event)."""
     cutoff = utcnow() - dt.timedelta(days=days)
     return session.execute(delete(InboxRow).where(InboxRow.status != PENDING, InboxRow.received_at < cutoff)).rowcount
+
+
+def replace_pending(session: Session, channel: str, event_id: str, payload: str) -> str:
+    """An edited message: "replaced" when its original waits unclaimed (the edit is what gets
+    answered), "answered" when the original is done or being processed now (the edit only gets a
+    note), "unknown" when the original was never stored (the edit is then a message of its own).
+    The update's condition (pending, no claim) and a worker's claim exclude each other: whichever
+    commits first wins, on SQLite (one writer) and PostgreSQL (row lock, condition re-checked)."""
+    replaced = session.execute(update(InboxRow).where(InboxRow.channel == channel, InboxRow.event_id == event_id[:120],
+                                                      InboxRow.status == PENDING, InboxRow.claim_token.is_(None))
+                               .values(payload=payload)).rowcount
+    if replaced:
+        return "replaced"
+    known = session.scalar(select(InboxRow.id).where(InboxRow.channel == channel, InboxRow.event_id == event_id[:120]))
+    return "answered" if known is not None else "unknown"

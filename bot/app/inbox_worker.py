@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import inbox
 from bot.app.service import ConversationService
-from bot.channels.media import DEFAULT_MAX_BYTES, with_refusals
+from bot.channels.base import incoming_of
+from bot.channels.media import DEFAULT_MAX_BYTES
 from bot.engine import replies
-from bot.engine.types import ConversationState, Incoming, Reply
+from bot.engine.types import ConversationState, Reply
 from feedback import outbox
 
 log = logging.getLogger(__name__)
@@ -41,25 +42,22 @@ def _notice(key: str) -> Reply:
 
 def replies_for(service: ConversationService, session: Session, channel: str, event: dict[str, Any],
                 received: float, max_file_bytes: int = DEFAULT_MAX_BYTES) -> list[Reply]:
-    """What one event asks of the bot, as replies (effects go through `session`). A photo or
-    document is a message whose text is its caption and which carries the file's description."""
+    """What one event asks of the bot, as replies (effects go through `session`). Every message,
+    command, button and photo/document (its caption as text) goes to the engine as an `Incoming`
+    (bot.channels.base.incoming_of)."""
     kind, user = event.get("kind"), str(event.get("user", ""))
-    if kind in ("text", "choice", "attachment"):
-        text = str(event.get("text", ""))
-        files = with_refusals(list(event.get("files") or []), max_file_bytes) if kind == "attachment" else ()
-        reply = service.respond_in(session, Incoming(channel, user, text, choice=text if kind == "choice" else None,
-                                                     attachments=files), now=received)
-        return [reply] if reply is not None else []
-    if kind == "command":
-        name, args = event.get("name"), str(event.get("args", "")).strip()
-        if name == "tracuu" and args:
-            reply = service.respond_in(session, Incoming(channel, user, f"tra cứu mã {args[:40]} đến đâu rồi"), now=received)
-            return [reply] if reply is not None else []
-        notices = {"start": "greeting", "help": "help", "phananh": "feedback_start", "tracuu": "lookup_prompt"}
-        return [_notice(notices.get(str(name), "help"))]
     if kind == "rating":
-        service.rate_answer(channel, bool(event.get("helpful")), user, session=session)
-        return [_notice("rated")]
+        answer = event.get("answer")
+        outcome = service.rate_answer(channel, bool(event.get("helpful")), user, session=session,
+                                      answer_id=int(answer) if answer is not None else None)
+        if outcome == "unknown":  # a button of an answer no longer on record
+            return [service.stale_in(session, channel, user)]
+        return [_notice("rating_changed" if outcome == "changed" else "rated")]
+    if kind == "edited":  # an edit of a message already answered (or being answered): a note, not a second answer
+        return [_notice("edit_answered")]
+    if (incoming := incoming_of(channel, event, max_file_bytes)) is not None:
+        reply = service.respond_in(session, incoming, now=received)
+        return [reply] if reply is not None else []
     if kind == "non_text":
         return [_notice("non_text")]
     if kind == "follow":
@@ -144,10 +142,10 @@ class InboxWorker:
                 done = await loop.run_in_executor(self.service._pool, self.process, row)
                 if done is not None:
                     ids, event = done
+                    if self.after is not None:  # e.g. close a pressed button's spinner before the answer arrives
+                        await self.after(row.channel, event)
                     if ids:
                         await self.deliver(ids)
-                    if self.after is not None:
-                        await self.after(row.channel, event)
         except Exception:  # noqa: BLE001 - delivery is retried by the outbox worker
             log.exception("inbox delivery step failed (channel=%s)", row.channel)
         finally:

@@ -38,7 +38,7 @@ from bot.app.inbox_worker import InboxWorker
 from bot.app.service import ConversationService
 from bot.channels import telegram as telegram_channel
 from bot.channels import zalo as zalo_channel
-from bot.channels.base import Channel
+from bot.channels.base import Channel, Undeliverable
 from bot.channels.zalo import ZaloConfig
 from bot.engine.types import Option, Reply
 from feedback import outbox
@@ -113,11 +113,21 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes |
 
 def channel_routes(parts: ServerParts) -> list[Route]:
     async def accept(channel: str, event_id: str, chat_key: str, event: dict[str, Any]) -> bool:
-        payload = parts.service.store.cipher.seal(json.dumps(event, ensure_ascii=False))
+        seal = parts.service.store.cipher.seal
+        original = event.pop("replaces", None)  # an edited message (bot.channels.telegram_wire)
+        payload = seal(json.dumps(event, ensure_ascii=False))
 
         def write() -> bool:
             with parts.sessions() as session, session.begin():
-                return inbox.accept(session, channel, event_id, chat_key, payload)
+                if original is None:
+                    return inbox.accept(session, channel, event_id, chat_key, payload)
+                outcome = inbox.replace_pending(session, channel, original, payload)
+                if outcome == "replaced":  # the edit is answered in the original's place
+                    return False
+                if outcome == "answered":  # at most one short note per edited message
+                    note = seal(json.dumps({"user": event["user"], "chat": event["chat"], "kind": "edited"}))
+                    return inbox.accept(session, channel, event_id, chat_key, note)
+                return inbox.accept(session, channel, original, chat_key, payload)  # never seen: a new message
 
         new = await asyncio.to_thread(write)
         if new:
@@ -166,6 +176,10 @@ async def _deliver_one(parts: ServerParts, channel: Channel, message_id: int, ch
     buttons = tuple(Option(label=label, payload=payload) for label, payload in json.loads(options)) if options else ()
     try:
         await channel.send(chat_id, Reply(text=text, intent="reply", state=None, options=buttons))  # type: ignore[arg-type]
+    except Undeliverable as refused:  # the platform says it cannot be sent now: held with the reason
+        why = refused.reason
+        await asyncio.to_thread(_write, parts, lambda s: outbox.hold(s, message_id, why))
+        return False
     except Exception as exc:  # noqa: BLE001 - retried with backoff, never dropped
         failure = type(exc).__name__
         await asyncio.to_thread(_write, parts, lambda s: outbox.mark_retry(s, message_id, failure))
@@ -238,12 +252,13 @@ async def _outbox_worker(parts: ServerParts) -> None:
 
 
 async def _telegram_connect(parts: ServerParts, webhook_url: str | None, max_wait: float = 60.0) -> None:
-    """getMe and setWebhook, retried with backoff while the Bot API is unreachable."""
+    """getMe, setMyCommands and setWebhook, retried with backoff while the Bot API is unreachable."""
     assert parts.telegram is not None
     wait = 1.0
     while True:
         try:
             await parts.telegram.initialize()
+            await telegram_channel.register_commands(parts.telegram.bot)
             if webhook_url:
                 await parts.telegram.bot.set_webhook(url=webhook_url, secret_token=parts.telegram_secret,
                                                      allowed_updates=Update.ALL_TYPES)

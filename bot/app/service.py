@@ -14,21 +14,20 @@ cleaned at the edge here too (NUL, lone surrogates), for channels that do not cl
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import threading
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from bot.engine import replies
+from bot.engine import commands, replies
 from bot.engine.turn import Engine, handle_safely
 from bot.app.conversations import ConversationStore
-from bot.engine.types import ConversationState, Incoming, Reply
+from bot.engine.types import ConversationState, Incoming, Reply, stamp_payload
 from bot.app.feedback_port import bound_session
 from bot.app.logsafe import redact
 from bot.channels.edge import clean_text
@@ -95,8 +94,9 @@ class ConversationService:
             state = self.store.load_in(session, *key)
             with bound_session(session):
                 reply = handle_safely(self.engine, incoming, state)
-            self.store.save_in(session, *key, reply.state, also=lambda s: self._log_question(s, incoming, reply))
-            return reply
+            logged: list[int | None] = []
+            self.store.save_in(session, *key, reply.state, also=lambda s: self._log_question(s, incoming, reply, logged))
+            return stamped(reply, logged[0] if logged else None)
 
     def respond(self, incoming: Incoming) -> Reply | None:
         """The reply to send, or None when flood protection drops the message silently."""
@@ -112,39 +112,51 @@ class ConversationService:
         with self._locks[key]:
             state = self.store.load(*key)
             reply = handle_safely(engine, incoming, state)
+            logged: list[int | None] = []
             try:
-                self.store.save(*key, reply.state, also=lambda session: self._log_question(session, incoming, reply))
+                self.store.save(*key, reply.state, also=lambda session: self._log_question(session, incoming, reply, logged))
             except Exception:  # noqa: BLE001 - a storage hiccup must not cost the citizen the answer
                 log.exception("could not save conversation state (channel=%s)", incoming.channel)
-            return reply
+            return stamped(reply, logged[0] if logged else None)
 
     @staticmethod
-    def _log_question(session: Session, incoming: Incoming, reply: Reply) -> ConversationState:
+    def _log_question(session: Session, incoming: Incoming, reply: Reply, logged: list[int | None]) -> ConversationState:
         """Usage statistics: text only for information requests, redacted; no user id. Returns the
-        state to store, pointing at the new row (for a later 👍/👎)."""
+        state to store, pointing at the new row (for a later 👍/👎); the row id goes into `logged`."""
         informative = reply.intent in ("procedure", "faq", "out_of_scope") and not reply.state.flow
         row_id = usage.log_question(
             session, channel=incoming.channel, text=redact(incoming.text[:2000]) if informative else "",
             intent=reply.intent, decision=reply.decision, confidence=reply.confidence,
             procedure_code=reply.procedures[0] if reply.procedures and reply.intent == "procedure" else None)
+        logged.append(row_id)
         return reply.state.evolve(answered_question=row_id)
 
     async def respond_async(self, incoming: Incoming) -> Reply | None:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self.respond, incoming)
 
-    def rate_answer(self, channel: str, helpful: bool, user_id: str | None = None, session: Session | None = None) -> None:
-        """👍/👎 on an answer: a satisfaction rating (5 or 1) without who gave it, and a mark on
-        the question it answered so unhelpful answers show up in the catalogue-gap report."""
-        if session is not None:
-            question_id = self.store.load_in(session, channel, user_id).answered_question if user_id else None
-            usage.rate_answer(session, channel=channel, helpful=helpful, question_id=question_id)
-            return
-        question_id = self.store.load(channel, user_id).answered_question if user_id else None
-        with self.store.sessions() as own, own.begin():
-            usage.rate_answer(own, channel=channel, helpful=helpful, question_id=question_id)
+    def rate_answer(self, channel: str, helpful: bool, user_id: str | None = None, session: Session | None = None,
+                    answer_id: int | None = None) -> str:
+        """👍/👎 on an answer: a satisfaction rating (5 or 1) and a mark on the question it answered
+        (unhelpful answers show up in the catalogue-gap report). The button names the answer
+        (`answer_id`; an old button without one rates the latest answer); one rating per answer and
+        person, changeable. Returns "new", "changed", "same", or "unknown" for a stale button."""
+        if session is None:
+            with self.store.sessions() as own, own.begin():
+                return self.rate_answer(channel, helpful, user_id, own, answer_id)
+        if answer_id is None:
+            answer_id = self.store.load_in(session, channel, user_id).answered_question if user_id else None
+        rater = self.store.cipher.tag(f"{channel}:{user_id}") if user_id else None
+        return usage.rate_answer(session, channel=channel, helpful=helpful, question_id=answer_id, rater=rater)
 
-    async def rate_answer_async(self, channel: str, helpful: bool, user_id: str | None = None) -> None:
-        await asyncio.to_thread(self.rate_answer, channel, helpful, user_id)
+    async def rate_answer_async(self, channel: str, helpful: bool, user_id: str | None = None,
+                                answer_id: int | None = None) -> str:
+        return await asyncio.to_thread(self.rate_answer, channel, helpful, user_id, None, answer_id)
+
+    def stale_in(self, session: Session | None, channel: str, user_id: str) -> Reply:
+        """"This choice has expired" with the current choices, for a button that names no answer."""
+        state = self.store.load_in(session, channel, user_id) if session is not None else self.store.load(channel, user_id)
+        reply = commands.stale_reply(self.engine, state, time.time())
+        return stamped(reply, state.answered_question)
 
     def queue(self, channel: str, chat_id: str, text: str, key: str) -> None:
         """Put an unsent reply in the outbox (delivered with retries by the server's worker)."""
@@ -163,4 +175,11 @@ def _cleaned(incoming: Incoming) -> Incoming:
     text, choice = clean_text(incoming.text or ""), clean_text(incoming.choice) if incoming.choice else incoming.choice
     if text == incoming.text and choice == incoming.choice:
         return incoming
-    return dataclasses.replace(incoming, text=text, choice=choice)  # attachments kept
+    return replace(incoming, text=text, choice=choice)
+
+
+def stamped(reply: Reply, answer_id: int | None) -> Reply:
+    """The reply with its buttons naming the answer they belong to (see bot.engine.types.stamp_payload)."""
+    if answer_id is None or not reply.options:
+        return reply
+    return replace(reply, options=tuple(replace(o, payload=stamp_payload(o.payload, answer_id)) for o in reply.options))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -22,7 +23,14 @@ _PREFIX = "f1:"
 
 class StateCipher:
     def __init__(self, key: bytes | str | None = None):
-        self._fernet = Fernet(derive_key(key) if key is not None else Fernet.generate_key())
+        fernet_key = derive_key(key) if key is not None else Fernet.generate_key()
+        self._fernet = Fernet(fernet_key)
+        self._tag_key = hashlib.sha256(b"tthc-tag:" + fernet_key).digest()
+
+    def tag(self, text: str) -> str:
+        """A keyed digest (HMAC-SHA256) of `text`: the same person rating twice gives the same tag,
+        while a copied database cannot turn tags back into user ids without the deployment's key."""
+        return hmac.new(self._tag_key, text.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, text: str) -> str:
         return _PREFIX + self._fernet.encrypt(text.encode()).decode("ascii")

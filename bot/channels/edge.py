@@ -19,3 +19,16 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     """NFC text without NUL, other control characters (tab and newlines kept) or lone surrogates."""
     return unicodedata.normalize("NFC", _UNSAFE.sub("", text[: limit * 2]))[:limit]
+
+
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?=\s|$)\s*(.*)$", re.DOTALL)
+
+
+def split_command(text: str) -> tuple[str, str | None, str] | None:
+    """(command, addressed bot or None, argument) of a "/command@bot argument" text, else None.
+    Zalo has no command entities, and a Telegram client may send "/phananh" as plain text: both
+    are read as the command they spell."""
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    return match.group(1).lower(), match.group(2), match.group(3).strip()

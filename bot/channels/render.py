@@ -35,8 +35,8 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 def choice_options(reply: Reply) -> list[tuple[str, str]]:
-    """(label, payload) of the clarifying choices (not the 👍/👎 rating buttons)."""
-    return [(o.label, o.payload) for o in reply.options if not o.payload.startswith("helpful:")]
+    """(label, payload) of the clarifying choices (not the 👍/👎 rating buttons, nor a private-chat link)."""
+    return [(o.label, o.payload) for o in reply.options if not o.payload.startswith(("helpful:", "private:"))]
 
 
 

@@ -1,8 +1,9 @@
 """Telegram channel (python-telegram-bot v22): translates updates to `Incoming`, renders `Reply`.
 
 Dialogue state lives in our engine and store, not in PTB's ConversationHandler, so Telegram, Zalo
-and the terminal behave alike. Handlers: /start, /help, /phananh, /tracuu, text, callback queries
-(clarifying choices and 👍/👎), and an error handler. Outgoing calls go through PTB's
+and the terminal behave alike. Commands, groups, edits and buttons are translated once, in
+bot.channels.telegram_wire, for the webhook and for polling alike; the command menu is registered
+with setMyCommands at start-up. Outgoing calls go through PTB's
 AIORateLimiter (Telegram's global and per-chat limits); per-user flood protection is in the service.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
@@ -27,20 +28,18 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
-    CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
-    MessageHandler,
-    filters,
+    TypeHandler,
 )
 from telegram.request import BaseRequest
 
-from bot.channels.base import ConversationPort
-from bot.channels.edge import clean_text
-from bot.channels.media import DEFAULT_MAX_BYTES, telegram_files, with_refusals
+from bot.channels.base import ConversationPort, incoming_of
+from bot.channels.media import DEFAULT_MAX_BYTES
 from bot.channels.render import choice_options, split_text
+from bot.channels.telegram_wire import BotIdentity, update_event
 from bot.engine import replies
-from bot.engine.types import Incoming, Reply
+from bot.engine.commands import COMMANDS
+from bot.engine.types import Reply, split_payload
 from bot.engine.display_name import button_label
 
 log = logging.getLogger(__name__)
@@ -58,14 +57,46 @@ def render_html(reply: Reply) -> list[str]:
     return split_text(body, TEXT_LIMIT - 96)  # room for tags that a split could otherwise break
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """One row per choice (labels cut at a word to fit a button), then the 👍/👎 row."""
-    rows = [[InlineKeyboardButton(button_label(label), callback_data=f"choice:{payload}")]
+def _callback(data: str) -> str:
+    """Callback data within Telegram's 64 bytes: a stamp that would not fit is left off."""
+    return data if len(data.encode()) <= 64 else split_payload(data)[0][:64]
+
+
+def keyboard(reply: Reply, username: str | None = None) -> InlineKeyboardMarkup | None:
+    """One row per choice (labels cut at a word to fit a button), a private-chat link (deep link to
+    this bot, its /start payload continuing the flow there), then the 👍/👎 row. Every payload
+    carries the answer it belongs to (stamped by the service), so a press on an old message is seen."""
+    rows = [[InlineKeyboardButton(button_label(label), callback_data=_callback(f"choice:{payload}"))]
             for label, payload in choice_options(reply)]
-    if any(o.payload.startswith("helpful:") for o in reply.options):
-        rows.append([InlineKeyboardButton(replies.t(reply.language, "button_helpful"), callback_data="helpful:yes"),
-                     InlineKeyboardButton(replies.t(reply.language, "button_not_helpful"), callback_data="helpful:no")])
+    for option in reply.options:
+        if option.payload.startswith("private:") and username:
+            link = f"https://t.me/{username}?start={option.payload.removeprefix('private:')}"
+            rows.append([InlineKeyboardButton(button_label(option.label), url=link)])
+    ratings = {split_payload(o.payload)[0]: o.payload for o in reply.options if o.payload.startswith("helpful:")}
+    if ratings:
+        rows.append([InlineKeyboardButton(replies.t(reply.language, "button_helpful"),
+                                          callback_data=_callback(ratings.get("helpful:yes", "helpful:yes"))),
+                     InlineKeyboardButton(replies.t(reply.language, "button_not_helpful"),
+                                          callback_data=_callback(ratings.get("helpful:no", "helpful:no")))])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def register_commands(bot: Any) -> None:
+    """The command menu (setMyCommands), in Vietnamese, from the engine's list of commands."""
+    await bot.set_my_commands([BotCommand(name, description[:256]) for name, description in COMMANDS.items()])
+
+
+def identity(bot: Any) -> BotIdentity:
+    """This bot's id (from the token, known before getMe) and username (once getMe has answered)."""
+    try:
+        return BotIdentity(bot.id, bot.username)
+    except RuntimeError:  # not initialised yet (the Bot API unreachable so far): the token names the id
+        head = str(bot.token).split(":", 1)[0]
+        return BotIdentity(int(head) if head.isdigit() else None, None)
+
+
+def _username(bot: Any) -> str | None:
+    return identity(bot).username
 
 
 async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int | str, reply: Reply,
@@ -73,7 +104,7 @@ async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int | str, rep
     """Send; if Telegram fails (5xx, network, repeated 429 after the rate limiter's retries), hand
     the unsent text to `fallback` (the outbox), which retries with backoff: nothing is dropped."""
     parts = render_html(reply)
-    markup = keyboard(reply)
+    markup = keyboard(reply, _username(context.bot))
     for i, part in enumerate(parts):
         try:
             await context.bot.send_message(chat_id=chat_id, text=part, parse_mode=ParseMode.HTML,
@@ -124,71 +155,37 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
 
 class TelegramHandlers:
+    """Polling mode (development): every update goes through the webhook's translation
+    (bot.channels.telegram_wire) and the same `Incoming` as the inbox workers build; answered at once."""
+
     def __init__(self, service: ConversationPort, max_file_bytes: int = DEFAULT_MAX_BYTES):
         self.service = service
         self.max_file_bytes = max_file_bytes
 
-    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, choice: str | None = None,
-                      files: tuple[dict[str, Any], ...] = ()) -> None:
-        chat = update.effective_chat
-        user = update.effective_user
-        if chat is None:
+    async def update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        found = update_event(update.to_dict(), identity(context.bot))
+        if found is None:
             return
-        incoming = Incoming(CHANNEL, str(user.id if user else chat.id), text, choice=choice, attachments=files)
-        reply = await self.service.respond_async(incoming)
-        if reply is not None:
-            key = f"telegram-reply:{update.update_id}"
-            await send_reply(context, chat.id, reply,
-                             fallback=lambda chat_id, body: self.service.queue(CHANNEL, chat_id, body, key))
-
-    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/start: greeting and what the bot can do."""
-        if update.effective_chat:
-            await context.bot.send_message(update.effective_chat.id, replies.t("vi", "greeting"))
-
-    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.effective_chat:
-            await context.bot.send_message(update.effective_chat.id, replies.t("vi", "help"))
-
-    async def feedback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/phananh: start a feedback report."""
-        if update.effective_chat:
-            await context.bot.send_message(update.effective_chat.id, replies.t("vi", "feedback_start"))
-
-    async def lookup(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/tracuu CODE: look up a feedback reference (or explain how)."""
-        if not context.args:
-            if update.effective_chat:
-                await context.bot.send_message(update.effective_chat.id, replies.t("vi", "lookup_prompt"))
-            return
-        await self._answer(update, context, f"tra cứu mã {' '.join(context.args)[:40]} đến đâu rồi")
-
-    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.effective_message and update.effective_message.text:
-            await self._answer(update, context, update.effective_message.text)
-
-    async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        if message is not None and (files := telegram_files(message.to_dict())):
-            await self._answer(update, context, clean_text(message.caption or ""),
-                               files=with_refusals(files, self.max_file_bytes))
-            return
-        if update.effective_chat:
-            await context.bot.send_message(update.effective_chat.id, replies.t("vi", "non_text"))
-
-    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        if query is None:
-            return
-        await query.answer()
-        data = query.data or ""
-        if data.startswith("helpful:"):
-            user = update.effective_user
-            await self.service.rate_answer_async(CHANNEL, data == "helpful:yes", str(user.id) if user else None)
-            if update.effective_chat:
-                await context.bot.send_message(update.effective_chat.id, replies.t("vi", "rated"))
-        elif data.startswith("choice:"):
-            await self._answer(update, context, data.split(":", 1)[1], choice=data.split(":", 1)[1])
+        _, _, event = found
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        chat, user, kind = event["chat"], event["user"], event.get("kind")
+        if event.get("replaces"):  # processed in order: the original has been answered already
+            await context.bot.send_message(chat, replies.t("vi", "edit_answered"))
+        elif kind == "rating":
+            outcome = await self.service.rate_answer_async(CHANNEL, event["helpful"], user, event.get("answer"))
+            if outcome == "unknown":
+                await send_reply(context, chat, await asyncio.to_thread(self.service.stale_in, None, CHANNEL, user))
+            else:
+                await context.bot.send_message(chat, replies.t("vi", "rating_changed" if outcome == "changed" else "rated"))
+        elif (incoming := incoming_of(CHANNEL, event, self.max_file_bytes)) is not None:
+            reply = await self.service.respond_async(incoming)
+            if reply is not None:
+                key = f"telegram-reply:{update.update_id}"
+                await send_reply(context, chat, reply,
+                                 fallback=lambda chat_id, body: self.service.queue(CHANNEL, chat_id, body, key))
+        elif kind == "non_text":
+            await context.bot.send_message(chat, replies.t("vi", "non_text"))
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log without message content; tell the citizen politely when we know the chat."""
@@ -222,15 +219,10 @@ def build_application(
         builder = builder.updater(None)
     if max_rate > 0:
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
+    builder = builder.post_init(lambda application: register_commands(application.bot))  # run_polling calls it
     app = builder.build()
     handlers = TelegramHandlers(service, max_file_bytes)
-    app.add_handler(CommandHandler("start", handlers.start))
-    app.add_handler(CommandHandler("help", handlers.help))
-    app.add_handler(CommandHandler("phananh", handlers.feedback))
-    app.add_handler(CommandHandler("tracuu", handlers.lookup))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text))
-    app.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, handlers.non_text))
-    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(TypeHandler(Update, handlers.update))
     app.add_error_handler(handlers.error)
     return app
 
@@ -244,7 +236,7 @@ class TelegramChannel:
         self.application = application
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        parts, markup = render_html(reply), keyboard(reply)
+        parts, markup = render_html(reply), keyboard(reply, _username(self.application.bot))
         for i, part in enumerate(parts):
             await self.application.bot.send_message(chat_id=chat_id, text=part, parse_mode=ParseMode.HTML,
                                                     disable_web_page_preview=True,
@@ -254,69 +246,12 @@ class TelegramChannel:
         return None  # a bot may write to its chats at any time
 
 
-_NON_TEXT = {"photo", "sticker", "document", "voice", "video", "audio", "animation", "location", "contact",
-             "video_note", "poll", "dice", "venue", "story"}
-
-
-def _id(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("an id must be an integer")
-    return str(value)
-
-
-def update_event(data: Any) -> tuple[str, str, dict[str, Any]] | None:
-    """(update id, whose conversation, event) of a webhook update; None for an update the bot
-    does not act on. Raises ValueError for a body that is not an update. Only what the bot needs
-    is kept: who, which chat, the cleaned text or command, the button pressed."""
-    if not isinstance(data, dict):
-        raise ValueError("an update is a JSON object")
-    update_id = _id(data.get("update_id"))
-    query, message = data.get("callback_query"), data.get("message")
-    if isinstance(query, dict):
-        sender = query.get("from") if isinstance(query.get("from"), dict) else {}
-        chat = ((query.get("message") or {}).get("chat") or {}) if isinstance(query.get("message"), dict) else {}
-        user = _id(sender.get("id"))
-        payload = clean_text(str(query.get("data") or ""), 256)
-        event: dict[str, Any] = {"user": user, "chat": _id(chat["id"]) if isinstance(chat, dict) and "id" in chat else user,
-                                 "callback_id": str(query.get("id", ""))[:100]}
-        if payload.startswith("helpful:"):
-            return update_id, user, {**event, "kind": "rating", "helpful": payload == "helpful:yes"}
-        if payload.startswith("choice:"):
-            return update_id, user, {**event, "kind": "choice", "text": payload.split(":", 1)[1]}
-        return update_id, user, {**event, "kind": "ignored"}
-    if not isinstance(message, dict):
-        return None
-    chat = message.get("chat")
-    if not isinstance(chat, dict):
-        raise ValueError("a message has a chat")
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-    chat_id = _id(chat.get("id"))
-    user = _id(sender["id"]) if "id" in sender else chat_id
-    event = {"user": user, "chat": chat_id}
-    text = message.get("text")
-    if isinstance(text, str):
-        text = clean_text(text)
-        entities = message.get("entities") if isinstance(message.get("entities"), list) else []
-        command = next((e for e in entities if isinstance(e, dict) and e.get("type") == "bot_command"
-                        and e.get("offset") == 0 and isinstance(e.get("length"), int)), None)
-        if command is not None and text.startswith("/"):
-            name = text[1:command["length"]].split("@")[0].lower()
-            return update_id, user, {**event, "kind": "command", "name": name, "args": text[command["length"]:].strip()[:200]}
-        return update_id, user, {**event, "kind": "text", "text": text}
-    if files := telegram_files(message):  # a photo or document; its caption is read as any text
-        caption = message.get("caption")
-        return update_id, user, {**event, "kind": "attachment", "files": files,
-                                 "text": clean_text(caption) if isinstance(caption, str) else ""}
-    if _NON_TEXT & message.keys():
-        return update_id, user, {**event, "kind": "non_text"}
-    return None
-
-
 def webhook_route(application: Callable[[], Application | None], secret: Callable[[], str | None],
                   accept: Callable[[str, str, str, dict[str, Any]], Awaitable[bool]],
                   read_body: Callable[[Request], Awaitable[bytes | None]]) -> Route:
     """POST /telegram/webhook: check the secret token, then store the update in the durable inbox
-    (its update id is the duplicate check) and only then answer 200: an acknowledged update is
+    (its update or message id is the duplicate check; an edit may replace its unanswered message)
+    and only then answer 200: an acknowledged update is
     always answered, by the inbox workers. Any body that is not an update is a 400. Getters, not
     values, so a test or the wiring may attach the application after the route is built."""
 
@@ -331,7 +266,7 @@ def webhook_route(application: Callable[[], Application | None], secret: Callabl
         if body is None:
             return PlainTextResponse("payload too large", status_code=413)
         try:
-            found = update_event(json.loads(body))
+            found = update_event(json.loads(body), identity(app.bot))
         except (ValueError, TypeError, KeyError, RecursionError):
             log.warning("malformed telegram update rejected")
             return PlainTextResponse("bad request", status_code=400)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from bot.channels.edge import split_command
 from bot.channels.render import with_numbered_choices
 from bot.engine import replies
 from bot.engine.turn import Engine, handle_safely
@@ -37,7 +38,9 @@ def run_repl(engine: Engine, console: Console | None = None) -> None:
             continue
         if text.strip().lower() in EXIT_WORDS:
             break
-        reply = handle_safely(engine, Incoming("terminal", "local", text), state)
+        command = split_command(text)  # "/phananh", "/tracuu PA-…", "/huy": as on Zalo, typed
+        incoming = Incoming("terminal", "local", command[2], command=command[0]) if command else Incoming("terminal", "local", text)
+        reply = handle_safely(engine, incoming, state)
         state = reply.state
         console.print(f"[bold green]{replies.t(state.language, 'terminal_bot')}[/bold green]: {render(reply)}\n",
                       soft_wrap=True)

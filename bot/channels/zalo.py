@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.channels.base import ConversationPort
-from bot.channels.edge import clean_text
+from bot.channels.base import ConversationPort, Undeliverable
+from bot.channels.edge import clean_text, split_command
 from bot.channels.media import zalo_files
 from bot.channels.render import split_text, with_numbered_choices
 from bot.engine import replies
@@ -42,7 +42,11 @@ log = logging.getLogger(__name__)
 CHANNEL = "zalo"
 TEXT_LIMIT = 2000
 WINDOW_SECONDS = 48 * 3600
-TOKEN_EXPIRED_CODES = {-216, -124, -230}
+# OA API error codes (JSON "error" in an HTTP 200 body): an invalid or expired access token is
+# refreshed and the call retried once; outside the consultation window (no interaction from the
+# citizen lately) a message cannot be sent at all, so it is held, not retried.
+TOKEN_EXPIRED_CODES = {-216, -220, -124}
+WINDOW_CLOSED_CODES = {-213, -230, -232}
 
 
 class ZaloError(Exception):
@@ -189,6 +193,8 @@ class ZaloClient:
                 await self.refresh()
                 data = await self._send_once(user_id, part)
                 code = int(data.get("error", 0))
+            if code in WINDOW_CLOSED_CODES:
+                raise Undeliverable(replies.t("vi", "window_closed"))
             if code != 0:
                 raise ZaloError(code, str(data.get("message", "")))
 
@@ -233,7 +239,10 @@ def handle_event(event: ZaloEvent) -> dict[str, Any] | None:
     if event.files:
         return {**base, "kind": "attachment", "files": list(event.files), "text": clean_text(event.text or "")}
     if event.name == "user_send_text" and event.text is not None:
-        return {**base, "kind": "text", "text": clean_text(event.text)}
+        text = clean_text(event.text)
+        if (command := split_command(text)) is not None:  # Zalo has no command menu: "/tracuu PA-…" typed
+            return {**base, "kind": "command", "name": command[0], "args": command[2][:200]}
+        return {**base, "kind": "text", "text": text}
     if event.name.startswith("user_send_"):
         return {**base, "kind": "non_text"}
     return None

@@ -96,7 +96,7 @@ TEXT = {
         "too_long": "Tin nhắn khá dài, tôi xin trả lời theo phần đầu của tin nhắn.",
         "help": (
             "Anh/chị có thể nhắn câu hỏi bằng lời thường, ví dụ: “làm lại căn cước bị mất ở đâu”, “đăng ký tạm trú cần "
-            "giấy tờ gì”, “lệ phí cấp hộ chiếu”. Lệnh: /phananh gửi phản ánh, kiến nghị; /tracuu MÃ tra cứu phản ánh đã gửi."
+            "giấy tờ gì”, “lệ phí cấp hộ chiếu”. Lệnh: /phananh gửi phản ánh, kiến nghị; /tracuu MÃ tra cứu phản ánh đã gửi; /huy hủy việc đang làm dở."
         ),
         "feedback_start": (
             "Anh/chị vui lòng nhắn nội dung phản ánh, kiến nghị (sự việc, thời gian, địa điểm, cơ quan liên quan). "
@@ -104,6 +104,13 @@ TEXT = {
         ),
         "lookup_prompt": "Anh/chị vui lòng nhập mã cần tra cứu, ví dụ: /tracuu PA-2026-7K3F9Q",
         "rated": "Cảm ơn anh/chị đã đánh giá!",
+        "rating_changed": "Đã cập nhật đánh giá của anh/chị. Cảm ơn anh/chị!",
+        "stale_choice": "Lựa chọn này đã hết hạn.",
+        "nothing_to_cancel": "Hiện không có việc gì đang làm dở để hủy. Anh/chị cần hỗ trợ gì cứ nhắn cho tôi.",
+        "edit_answered": "Bot đã trả lời tin nhắn trước; anh/chị vui lòng gửi câu hỏi mới.",
+        "group_private": "Để bảo vệ thông tin cá nhân, việc gửi và tra cứu phản ánh chỉ làm trong chat riêng với tôi. "
+                         "Anh/chị bấm nút dưới đây để tiếp tục.",
+        "button_private": "Mở chat riêng",
         "non_text": "Hiện tôi chỉ đọc được tin nhắn chữ. Anh/chị vui lòng nhập câu hỏi bằng chữ giúp tôi.",
         "button_helpful": "👍 Hữu ích",
         "button_not_helpful": "👎 Chưa đúng",
@@ -220,10 +227,17 @@ TEXT = {
         "helpful": "Was this helpful?",
         "error": "Sorry, something went wrong while handling this message. Please try again in a few minutes.",
         "too_long": "Your message is long; I answered its first part.",
-        "help": "Ask in your own words, e.g. “how do I replace a lost ID card”. Commands: /phananh to send feedback; /tracuu CODE to look up feedback you sent.",
+        "help": "Ask in your own words, e.g. “how do I replace a lost ID card”. Commands: /phananh to send feedback; /tracuu CODE to look up feedback you sent; /huy to cancel what is in progress.",
         "feedback_start": "Please write your feedback (what happened, when, where, which office). No phone or ID numbers are needed.",
         "lookup_prompt": "Please give the code to look up, e.g. /tracuu PA-2026-7K3F9Q",
         "rated": "Thank you for your rating!",
+        "rating_changed": "Your rating has been updated. Thank you!",
+        "stale_choice": "This choice has expired.",
+        "nothing_to_cancel": "There is nothing in progress to cancel. Ask me anything you need.",
+        "edit_answered": "The bot has already answered your previous message; please send a new question.",
+        "group_private": "To protect personal information, feedback is sent and looked up only in a private chat with me. "
+                         "Please tap the button below to continue.",
+        "button_private": "Open private chat",
         "non_text": "I can only read text messages for now. Please type your question.",
         "button_helpful": "👍 Helpful",
         "button_not_helpful": "👎 Not right",

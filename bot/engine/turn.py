@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine import answer_layout, capture_turn, followups, replies
+from bot.engine import answer_layout, capture_turn, commands, followups, replies
 from bot.engine.decide import Decision, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.cues import folded_set, small_talk_key
@@ -100,10 +100,15 @@ class Engine:
         """One turn. Inside a capture flow every turn is remembered (see `_repeat_of_flow_turn`)."""
         state = state or ConversationState()
         now = time.time()
+        if incoming.command:  # /start, /help, /phananh, /tracuu, /huy (bot.engine.commands)
+            return commands.run(self, incoming, state, now)
+        if commands.is_stale(self, incoming, state, now):  # a button of an older message
+            return commands.stale_reply(self, state, now)
         text = (incoming.choice or incoming.text or "").strip()[:MAX_INPUT_CHARS]
         if (repeat := self._repeat_of_flow_turn(text, state, now)) is not None:
-            return repeat
+            return commands.guard_group(self, incoming, repeat, text)
         reply = capture_turn.with_new_flow_files(self, self._respond(incoming, text, state, now), incoming, state)
+        reply = commands.guard_group(self, incoming, reply, text)
         if reply.intent == "feedback" and "feedback" in (state.flow, reply.state.flow):
             memory = {"hash": _message_hash(text), "at": now, "reply": reply.text}
             return replace(reply, state=reply.state.evolve(last_flow_turn=memory))
@@ -151,7 +156,7 @@ class Engine:
                 return Reply(text=replies.t(language, "fb_rated", score=rating.group(1), reference=reference),
                              intent="feedback", state=state, language=language)
 
-        if (state.options or state.group) and (chosen := self._chosen_option(text, state)):
+        if (state.options or state.group) and (chosen := self.chosen_option(text, state)):
             if chosen.startswith("aspect:"):  # "Xem hồ sơ cần chuẩn bị" for the procedure just answered
                 return self._answer_group(state.group or "", chosen[7:], state.evolve(options=()), language,
                                           context=state.context, confidence=1.0, question="")
@@ -162,7 +167,7 @@ class Engine:
                          language=language, confident=False, decision="decline")
 
         if status_cued(text):
-            return self._status_reply(text, state, language, incoming)
+            return self.status_reply(text, state, language, incoming)
 
         result = self.index.search(text)
         guess = self.classify(result.query_vector, text)
@@ -200,7 +205,7 @@ class Engine:
                          aspect=aspect, confidence=decision.confidence)
             return self._feedback_reply(base, guess, language, capture_turn.story_of(incoming), result)
         if decision.intent == "status":
-            return self._status_reply(text, state, language, incoming)
+            return self.status_reply(text, state, language, incoming)
         if not decision.hits:
             return Reply(text=replies.t(language, "unsure"), intent=decision.intent, state=state, language=language)
         if decision.decline:
@@ -233,7 +238,7 @@ class Engine:
                                             guess, aspect_cued)
         return combined if follows else None
 
-    def _chosen_option(self, text: str, state: ConversationState) -> str | None:
+    def chosen_option(self, text: str, state: ConversationState) -> str | None:
         if m := _CHOICE.match(text):
             n = int(m.group(1))
             if 1 <= n <= len(state.options):
@@ -271,7 +276,7 @@ class Engine:
         labels = [self._procedure_label(self._group_codes(h)[0]) for h in hits]
         return "; ".join(label for label in labels if label) or replies.PORTAL
 
-    def _status_reply(self, text: str, state: ConversationState, language: str, incoming: Incoming) -> Reply:
+    def status_reply(self, text: str, state: ConversationState, language: str, incoming: Incoming) -> Reply:
         code = reference_code(text)
         body = replies.t(language, "status")
         if code and code.startswith(("PA-", "KN-", "PAKN-")):
@@ -303,7 +308,7 @@ class Engine:
 
     def _clarify(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:
         options = decision.hits[:3]
-        titles = [self._group_title(h.group, language) for h in options]
+        titles = [self.group_title(h.group, language) for h in options]
         codes = [c for h in options for c in self._group_codes(h)]
         return Reply(
             text=replies.clarify_question(language, titles),
@@ -319,7 +324,7 @@ class Engine:
             decision="clarify",
         )
 
-    def _group_title(self, group: str, language: str) -> str:
+    def group_title(self, group: str, language: str) -> str:
         if group.startswith("faq:"):
             entry = self.index.faq[group[4:]]
             return entry.title_en if language == "en" and entry.title_en else entry.title

@@ -22,6 +22,13 @@ class Incoming:
     # photos and documents sent with the message (the text is their caption): the channel's file id,
     # kind, name, type and size, and "refused" ("type"/"size") when the channel's metadata rules them out
     attachments: tuple[dict[str, Any], ...] = ()
+    # a command ("start", "help", "phananh", "tracuu", "huy"): `text` then holds its argument only,
+    # so "/tracuu PA-2026-ABC123" is a lookup of that code, not a sentence to classify
+    command: str | None = None
+    # the answer (question-log row) whose button was pressed: a button of an older message is stale
+    answer_id: int | None = None
+    # written in a group chat: nothing personal is collected or shown there (a private chat is offered)
+    group: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,3 +93,21 @@ class Reply:
     language: str = "vi"
     decision: str = "answer"  # "answer" | "clarify" | "decline"
     debug: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+# A button's payload carries the answer it belongs to ("aspect:steps#42", "helpful:yes#42"): the
+# service stamps the question-log row id on the way out, the channel reads it back from the press.
+# A press on an older message then names an older answer, and the engine can tell it is stale.
+STAMP = "#"
+
+
+def stamp_payload(payload: str, answer_id: int | None) -> str:
+    return payload if answer_id is None or payload.startswith("private:") else f"{payload}{STAMP}{answer_id}"
+
+
+def split_payload(payload: str) -> tuple[str, int | None]:
+    """(payload, answer id) of a stamped payload; an unstamped one has no answer id."""
+    base, sep, tail = payload.rpartition(STAMP)
+    if sep and tail.isdigit() and len(tail) <= 12:
+        return base, int(tail)
+    return payload, None
