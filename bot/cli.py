@@ -123,11 +123,11 @@ def evaluate(
 @app.command()
 def calibrate(out: Annotated[Path, typer.Option(help="where to write the fitted coefficients")] = Path("bot/data/calibration.json"),
               shared: Annotated[Path, typer.Option(help="the shared folder (eval/dev.jsonl, data/)")] = Path("../shared"),
-              precision: Annotated[float, typer.Option(help="confident answers right at least this often, per scope")] = 0.985) -> None:
+              max_confident_wrong: Annotated[float, typer.Option(help="per scope, at most this share answered confidently and wrongly")] = 0.02) -> None:
     """Fit the answer-confidence model on the dev questions answered in every scope (national, folds, sample)."""
     from bot.tools.calibrate import main as fit
 
-    raise typer.Exit(fit(["--shared", str(shared), "--out", str(out), "--precision", str(precision)]))
+    raise typer.Exit(fit(["--shared", str(shared), "--out", str(out), "--max-confident-wrong", str(max_confident_wrong)]))
 
 
 @app.command()
