@@ -138,7 +138,8 @@ def test_acceptance_walkthrough_of_the_staff_web(wire, sessions, monkeypatch):
         handler.wait_for_selector("text=Đã gửi trả lời")
         assert wait_for(lambda: outbox_status(sessions, REPLY) == outbox.HELD)
         handler.reload()
-        assert "Đang chờ cửa sổ Zalo" in handler.content() and "Đã trả lời" in handler.content()
+        assert handler.inner_text(".delivery.held .badge") == "Đang chờ cửa sổ Zalo (48 giờ)"
+        assert "Đã trả lời" in handler.inner_text("h2")
         shot(handler, "2-reply-held")
         assert len(zalo_texts(zalo_api, CITIZEN)) == sent_before  # nothing reached the citizen yet
 
@@ -149,14 +150,14 @@ def test_acceptance_walkthrough_of_the_staff_web(wire, sessions, monkeypatch):
         with sessions() as db:
             assert not db.query(outbox.OutboxMessage).filter(outbox.OutboxMessage.text.contains(NOTE)).count()
         handler.reload()
-        assert "Đã gửi" in handler.content() and "Đang chờ cửa sổ Zalo" not in handler.content()
+        assert handler.inner_text(".delivery.sent .badge") == "Đã gửi" and not handler.locator(".delivery.held").count()
         shot(handler, "3-reply-sent")
 
         # --- reopened with a reason ------------------------------------------------------------------
         handler.fill("input[name=note][required]", REOPEN)
         handler.click("button:text-is('Mở lại')")
         handler.wait_for_selector("text=Đã cập nhật trạng thái")
-        assert REOPEN in handler.content() and "Đang xử lý" in handler.content()
+        assert REOPEN in handler.content() and "Đang xử lý" in handler.inner_text("h2")
 
         # --- the clerk transfers it to unit B -------------------------------------------------------
         told_before = len(zalo_texts(zalo_api, CITIZEN))
