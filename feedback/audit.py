@@ -94,6 +94,9 @@ ACTION_LABELS = {
     "account_lock": "Khóa tài khoản", "account_unlock": "Mở khóa tài khoản", "account_password_reset": "Đặt lại mật khẩu",
     "account_role": "Đổi vai trò", "catalogue_upload": "Kiểm tra tệp danh mục", "catalogue_apply": "Áp dụng danh mục",
     "catalogue_rebuild": "Xây lại chỉ mục", "catalogue_reload": "Tải phiên bản chỉ mục",
+    "reopen": "Mở lại hồ sơ", "transfer_unit": "Chuyển đơn vị", "retry_delivery": "Gửi lại trả lời",
+    "view_attachment": "Xem tệp đính kèm", "unpublish": "Bỏ công khai kết quả", "handling": "Ghi hình thức xử lý",
+    "bulk_status": "Đổi trạng thái nhiều hồ sơ",
 }
 
 

@@ -22,7 +22,7 @@ from feedback.errors import FeedbackNotFound, InvalidInput
 from feedback.models import AuditEntry, FeedbackRecord, ReplyMessage
 
 SENT, PENDING, HELD, FAILED, MISSING = "sent", "pending", "held", "failed", "missing"
-RETRYABLE = (outbox.FAILED, outbox.HELD)  # a held message may go once the citizen has written again
+RETRYABLE = (outbox.FAILED, outbox.HELD)  # held: also released by the citizen's next message (outbox.release_held)
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ def _describe(record: FeedbackRecord, reply: ReplyMessage, message: outbox.Outbo
         label = "Đang chờ cửa sổ Zalo (48 giờ)" if record.channel == "zalo" else "Đang giữ lại, chưa gửi được"
         hint = ("Người dân có để lại số điện thoại: nên liên hệ qua điện thoại (bấm “Xem liên hệ”)."
                 if record.contact_consent and record.contact_phone else
-                "Người dân không để lại số điện thoại: trả lời sẽ hiện khi người dân tra cứu mã phản ánh;"
-                " bấm “Gửi lại” sau khi người dân nhắn lại.")
+                "Người dân không để lại số điện thoại: trả lời sẽ hiện khi người dân tra cứu mã phản ánh"
+                " và tự gửi đi ngay khi người dân nhắn lại.")
         return Delivery(reply, HELD, label, reason=message.reason, attempts=message.attempts, hint=hint)
     if message.status == outbox.FAILED:
         return Delivery(reply, FAILED, "Lỗi, chưa gửi được", reason=message.reason or "không rõ lý do",

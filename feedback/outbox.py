@@ -5,7 +5,9 @@ and delivering loses nothing. A worker *claims* a row (pending → sending) befo
 workers never send the same row; a claim left by a killed process is released after
 `claim_seconds`. Delivery is therefore at least once, and a duplicate needs a crash in the instant
 between the channel's acknowledgement and `mark_sent` (the chat APIs take no idempotency key). Rows a channel cannot deliver now (e.g. outside Zalo's 48-hour
-consultation window) are `held` with the reason, visible to staff, never silently dropped.
+consultation window) are `held` with the reason, visible to staff, never silently dropped; when
+the citizen writes again (which reopens the window) `release_held` makes that chat's held rows
+pending, so the worker sends them without anyone pressing "Gửi lại".
 """
 
 from __future__ import annotations
@@ -107,3 +109,14 @@ def hold(session: Session, message_id: int, reason: str) -> None:
     if message is not None and message.status in (PENDING, SENDING):
         message.status = HELD
         message.reason = reason[:200]
+
+
+def release_held(session: Session, channel: str, chat_id: str) -> int:
+    """The citizen of this chat has just written (in the caller's transaction, the one that records
+    the message): their held rows are due again, at once, with their attempts kept. Called for every
+    inbound message, so it is one UPDATE that touches nothing when no row is held."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == HELD, OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id)
+        .values(status=PENDING, reason="", next_attempt_at=utcnow(), claimed_at=None)
+    ).rowcount

@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from bot.app import inbox
-from bot.app.conversations import ConversationRow
+from bot.app.conversations import ConversationRow, ConversationStore
 from bot.channels.edge import clean_text
 from bot.channels.telegram import update_event
+from bot.engine.types import ConversationState
 from feedback import outbox
 
 from .test_channels import SECRET, TOKEN, fakes, post_tg, server, tg_update  # noqa: F401 - fixtures
@@ -65,6 +66,26 @@ def test_finished_rows_are_purged_after_the_retention_period(sessions):
         assert inbox.purge(session) == 0
         session.execute(inbox.update(inbox.InboxRow).values(received_at=inbox.utcnow() - dt.timedelta(days=8)))
         assert inbox.purge(session) == 1
+
+
+def test_a_message_from_the_citizen_releases_the_replies_held_for_that_chat(sessions):
+    """Zalo holds a reply outside its 48-hour window; the citizen's next message (recorded by the
+    conversation store) makes that chat's held rows due again, and only that chat's."""
+    with sessions() as session, session.begin():
+        ids = [outbox.enqueue(session, channel, chat, "Trả lời của cán bộ").id
+               for channel, chat in (("zalo", "u1"), ("zalo", "u2"), ("telegram", "u1"))]
+        for message_id in ids:
+            outbox.hold(session, message_id, "quá 48 giờ")
+        sent = outbox.enqueue(session, "zalo", "u1", "đã gửi trước đó").id
+        outbox.mark_sent(session, sent)
+        assert outbox.due(session, "zalo") == []
+    ConversationStore(sessions).save("zalo", "u1", ConversationState())
+    with sessions() as session:
+        rows = {m.id: m for m in session.query(outbox.OutboxMessage)}
+        assert (rows[ids[0]].status, rows[ids[0]].reason) == (outbox.PENDING, "")
+        assert rows[ids[1]].status == rows[ids[2]].status == outbox.HELD  # another chat; another channel
+        assert rows[sent].status == outbox.SENT
+        assert [m.id for m in outbox.due(session, "zalo")] == [ids[0]]
 
 
 def test_clean_text_removes_nul_controls_and_lone_surrogates():

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from bot.app.statecrypt import StateCipher, process_cipher
 from bot.engine.types import STATE_TTL_SECONDS, ConversationState
+from feedback import outbox
 from feedback.db import utcnow
 
 PROCESSED_EVENT_DAYS = 7  # Telegram and Zalo stop redelivering long before this
@@ -83,7 +84,8 @@ class ConversationStore:
 
     def save_in(self, session: Session, channel: str, user_id: str, state: ConversationState,
                 also: Callable[[Session], ConversationState] | None = None) -> None:
-        """`save` inside the caller's transaction."""
+        """`save` inside the caller's transaction. Saving is what records an inbound message (its
+        time opens Zalo's 48-hour window), so the chat's held outbox rows are released here too."""
         if also is not None:
             state = also(session)
         payload, now = self.cipher.seal(json.dumps(state.to_dict(), ensure_ascii=False)), utcnow()
@@ -92,6 +94,8 @@ class ConversationStore:
         if not changed:
             session.execute(insert(ConversationRow).values(channel=channel, user_id=user_id, state=payload,
                                                            updated_at=now, last_user_message_at=now))
+        # the message reopens the chat's window (Zalo: 48 hours): replies held while it was closed go now
+        outbox.release_held(session, channel, user_id)
 
     def last_user_message_at(self, channel: str, user_id: str) -> dt.datetime | None:
         with self.sessions() as session:
