@@ -2,8 +2,9 @@
 
 A logistic model over retrieval features: the dense similarity of the top group, its margin over
 the second group, BM25 and fuzzy evidence, and whether the retrievers agree on the top group.
-Coefficients come from `tthc calibrate` (fitted on labelled questions, stored in
-`bot/data/calibration.json`); the defaults below are that fit rounded.
+Coefficients come from `tthc calibrate` (fitted on the dev questions answered in the national,
+leave-curation-out and sample scopes; stored in `bot/data/calibration.json`); the defaults below
+are that fit rounded.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ def features_of(result: SearchResult) -> dict[str, float]:
 @dataclass
 class Calibration:
     weights: dict[str, float] = field(default_factory=lambda: {
-        "dense_top": 18.0, "dense_margin": 25.0, "fused_margin": 3.0, "lexical_top": 1.5, "fuzzy_top": 1.0, "agree": 0.8,
+        "dense_top": 15.0, "dense_margin": 8.3, "fused_margin": 0.07, "lexical_top": 0.45, "fuzzy_top": 1.35, "agree": 1.0,
     })
-    bias: float = -17.5
-    decline_below: float = 0.25
-    clarify_below: float = 0.45
+    bias: float = -16.9
+    decline_below: float = 0.05
+    clarify_below: float = 0.8
 
     @classmethod
     def bundled(cls) -> Calibration:
@@ -51,8 +52,8 @@ class Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(weights=data["weights"], bias=data["bias"], decline_below=data.get("decline_below", 0.25),
-                   clarify_below=data.get("clarify_below", 0.45))
+        return cls(weights=data["weights"], bias=data["bias"], decline_below=data.get("decline_below", 0.05),
+                   clarify_below=data.get("clarify_below", 0.8))
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
