@@ -310,10 +310,13 @@ class Engine:
         options = decision.hits[:3]
         titles = [self.group_title(h.group, language) for h in options]
         codes = [c for h in options for c in self._group_codes(h)]
+        # the best candidate stays the tentative topic: a citizen who skips the choice and asks "thế
+        # còn lệ phí?" is asked about that one rather than losing the conversation
         return Reply(
             text=replies.clarify_question(language, titles),
             intent=decision.intent,
-            state=state.evolve(options=tuple(h.group for h in options)),
+            state=state.evolve(options=tuple(h.group for h in options), group=options[0].group,
+                               codes=tuple(self._group_codes(options[0]))),
             options=tuple(Option(label=f"{i}. {title}", payload=str(i)) for i, title in enumerate(titles, start=1)),
             procedures=tuple(codes[:10]) + tuple(c for c in self._procedure_codes(result) if c not in codes)[: max(0, 10 - len(codes))],
             faq=tuple(self._faq_topics(result)),
