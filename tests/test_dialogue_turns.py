@@ -133,3 +133,27 @@ def test_none_of_the_offered_choices_is_declined_with_the_pointer(mini_engine):
     assert "dichvucong.gov.vn" in reply.text
     chosen = mini_engine.handle(_incoming("2"), state)  # a number still picks a choice
     assert chosen.state.group == groups[1]
+
+
+def test_an_off_topic_request_after_an_answer_is_declined_and_a_fact_still_follows():
+    """The shipped sample with the real embedder: after a passport answer, requests about other
+    things (written here, not in the training lines) are declined, not answered about the passport;
+    an aspect follow-up and a fact about the citizen's case stay on the passport."""
+    from bot.app.settings import Settings
+    from bot.app.wiring import create_runtime
+    from bot.engine.turn import handle_safely
+    from bot.engine.types import ConversationState, Incoming
+
+    engine = create_runtime(Settings()).engine
+    assert engine.topic is not None and engine.topic.anchors is not None
+    first = handle_safely(engine, Incoming("test", "u", "làm hộ chiếu phổ thông ở đâu"), ConversationState())
+    assert first.intent == "procedure" and first.procedures
+    for text in ("giá vàng hôm nay bao nhiêu", "chỉ mình cách làm bánh xèo"):
+        reply = handle_safely(engine, Incoming("test", "u", text), first.state)
+        assert reply.intent == "out_of_scope", (text, reply.intent, reply.procedures[:1])
+    for text in ("thế còn lệ phí", "con tôi 5 tuổi"):
+        reply = handle_safely(engine, Incoming("test", "u", text), first.state)
+        assert reply.intent == "procedure" and reply.procedures[:1] == first.procedures[:1], text
+    anchors = engine.topic.anchors
+    vectors = engine.index.embedder.encode(["bé nhà mình mới 3 tuổi", "tối nay xem phim gì hay"], is_query=True)
+    assert anchors.leaning(vectors[0]) > anchors.leaning(vectors[1])

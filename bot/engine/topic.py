@@ -38,11 +38,53 @@ FEATURES = (
     "p_elsewhere",  # intent classifier: chitchat or out of scope
     "alone_dense",  # best cosine similarity of the alone search: low for things the catalogue lacks
     "length",  # words in the message (capped, scaled)
+    "fact_leaning",  # nearer our own fact follow-ups (+) or our own off-topic lines (−): see TopicAnchors
 )
 
 
+@dataclass(frozen=True)
+class TopicAnchors:
+    """Our own example lines of the two kinds of message that both stand without a procedure of
+    their own: a fact about the citizen's case ("bé nhà em mới 6 tuổi"), which continues the topic,
+    and an off-topic request (weather, recipes), which does not. Every other input confuses them:
+    both have few catalogue words and both read as out of scope to the intent classifier, which is
+    why "cách làm bánh" after a passport answer was answered about the passport. The message's own
+    vector (already computed for its search) is compared with the nearest line of each kind."""
+
+    facts: np.ndarray  # unit rows
+    elsewhere: np.ndarray
+
+    SELF = 0.985  # a line compared with itself (fitting on these very lines) is left out
+
+    @classmethod
+    def embed(cls, embedder) -> TopicAnchors:
+        from bot.engine.topic_data import training_text  # the same file the pairs come from
+        import yaml
+
+        material = yaml.safe_load(training_text())
+
+        def unit(lines: list[str]) -> np.ndarray:
+            vectors = np.asarray(embedder.encode([str(x) for x in lines], is_query=True), dtype=np.float32)
+            return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+
+        return cls(unit(material["follow_up_facts"]), unit(material["off_topic"]))
+
+    def leaning(self, vector: np.ndarray) -> float:
+        """5 × (nearest fact − nearest off-topic line) in cosine, clipped to [−1, 1]."""
+        v = np.asarray(vector, dtype=np.float32)
+        v = v / (float(np.linalg.norm(v)) or 1.0)
+
+        def nearest(rows: np.ndarray) -> float:
+            scores = rows @ v
+            scores = scores[scores < self.SELF]
+            return float(scores.max()) if scores.size else 0.0
+
+        return max(-1.0, min(1.0, 5.0 * (nearest(self.facts) - nearest(self.elsewhere))))
+
+
 def topic_features(calibration: Calibration, text: str, current_group: str, alone: SearchResult,
-                   combined: SearchResult, guess: IntentGuess, aspect_cued: bool) -> np.ndarray:
+                   combined: SearchResult, guess: IntentGuess, aspect_cued: bool,
+                   anchors: TopicAnchors | None = None) -> np.ndarray:
     """The model's inputs for one message, in the order of `FEATURES`."""
     def top_is_current(result: SearchResult) -> float:
         return float(bool(result.hits) and result.hits[0].group == current_group)
@@ -62,6 +104,7 @@ def topic_features(calibration: Calibration, text: str, current_group: str, alon
         p.get("chitchat", 0.0) + p.get("out_of_scope", 0.0),
         alone.hits[0].dense if alone.hits else 0.0,
         min(len(text.split()), 20) / 20,
+        anchors.leaning(alone.query_vector) if anchors is not None else 0.0,
     ], dtype=np.float64)
 
 
@@ -72,6 +115,10 @@ class TopicModel:
     weights: np.ndarray
     bias: float
     digest: str = ""  # of the generated pairs it was fitted on (bot.engine.topic_data.pairs_digest)
+    anchors: TopicAnchors | None = None  # embedded at engine start (TopicAnchors.embed)
+
+    def with_anchors(self, anchors: TopicAnchors) -> TopicModel:
+        return TopicModel(self.weights, self.bias, self.digest, anchors)
 
     def follow_up_probability(self, features: np.ndarray) -> float:
         z = float(features @ self.weights + self.bias)
@@ -95,4 +142,8 @@ class TopicModel:
         if not path.is_file():
             log.warning("no bot/data/topic_model.json: follow-ups decided by rules until `python -m bot.tools.fit_topic`")
             return None
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:  # the fit tool itself starts an engine before the new model exists
+            log.warning("%s; follow-ups decided by rules meanwhile", exc)
+            return None

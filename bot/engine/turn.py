@@ -30,7 +30,7 @@ from bot.engine.intent_model import Progress, SoftmaxClassifier, guess_intent, l
 from bot.engine.intents import IntentGuess, reference_code, status_cued
 from bot.engine.language import _VIETNAMESE_SYLLABLES, detect_language
 from bot.engine.feedback_dialog import FeedbackDialog, FeedbackPort
-from bot.engine.topic import TopicModel
+from bot.engine.topic import TopicAnchors, TopicModel
 from bot.engine.types import ConversationState, Incoming, Option, Reply
 from indexer.search import GroupHit, Index, SearchResult
 from knowledge.text import fold
@@ -75,7 +75,10 @@ class Engine:
         embedder) and stored beside the index version, so a start loads weights instead of
         embedding ~2,000 examples and refitting."""
         classifier = load_or_fit(index, cache_dir or index.path.parent.parent / "cache", progress)
-        return cls(index, classifier, Calibration.bundled(), feedback=feedback, topic=TopicModel.bundled())
+        topic = TopicModel.bundled()
+        if topic is not None:  # ~50 short lines of our own, embedded once per start
+            topic = topic.with_anchors(TopicAnchors.embed(index.embedder))
+        return cls(index, classifier, Calibration.bundled(), feedback=feedback, topic=topic)
 
     # ------------------------------------------------------------------------------------------
     def classify(self, vector: np.ndarray, text: str) -> IntentGuess:

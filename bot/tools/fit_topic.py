@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.engine.aspects import detect_aspect
-from bot.engine.topic import TopicModel, topic_features
+from bot.engine.topic import TopicAnchors, TopicModel, topic_features
 from bot.engine.topic_data import generate_pairs, pairs_digest
 
 C = 1.0  # inverse regularisation strength: the inputs are all in [0, 1], a mild prior suffices
@@ -29,6 +29,7 @@ def pair_features(engine, pairs) -> tuple[np.ndarray, np.ndarray]:
     """One row of `topic_features` per pair, read from the engine's index and classifier.
     Searches are memoised: a previous question and an off-topic message recur across pairs."""
     searched: dict[str, object] = {}
+    anchors = TopicAnchors.embed(engine.index.embedder)
 
     def search(text: str):
         if text not in searched:
@@ -44,7 +45,8 @@ def pair_features(engine, pairs) -> tuple[np.ndarray, np.ndarray]:
         combined = engine.index.search_in_context([pair.previous], pair.message)
         guess = engine.classify(alone.query_vector, pair.message)
         _, cued = detect_aspect(pair.message)
-        rows.append(topic_features(engine.calibration, pair.message, previous.hits[0].group, alone, combined, guess, cued))
+        rows.append(topic_features(engine.calibration, pair.message, previous.hits[0].group, alone, combined, guess, cued,
+                                   anchors))
         labels.append(pair.label)
         if i % 100 == 0:
             print(f"{i}/{len(pairs)} pairs", file=sys.stderr, flush=True)
