@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from feedback.db import utcnow
 from feedback.errors import ConcurrentEdit, FeedbackNotFound, InvalidInput, InvalidTransition
+from feedback.labels import STATUS
 from feedback.models import (
     ANSWERED,
     CLASSIFICATIONS,
@@ -83,7 +84,8 @@ def has_public_reply(session: Session, record: FeedbackRecord) -> bool:
 
 def admit(session: Session, record: FeedbackRecord, to_status: str, actor: str, note: str, now: dt.datetime) -> None:
     """The workflow's own conditions on a status change (called by service.transition, whose table
-    already allows it); a reopening is written to the audit log as well as the status history."""
+    already allows it), and its audit row: a reopening with its reason (as in the status history),
+    any other change without the note, which may quote the citizen (who moved it, from what to what)."""
     if to_status == ANSWERED and not has_public_reply(session, record):
         raise InvalidTransition(ANSWER_NEEDS_REPLY)
     if record.status in FINAL and to_status == IN_PROGRESS:
@@ -91,6 +93,9 @@ def admit(session: Session, record: FeedbackRecord, to_status: str, actor: str, 
             raise InvalidInput(REOPEN_NEEDS_REASON)
         session.add(AuditEntry(actor=actor, action="reopen", record_id=record.id, at=now,
                                detail=f"{record.status} → {IN_PROGRESS}: {note}"[:1000]))
+    else:
+        session.add(AuditEntry(actor=actor, action="status", record_id=record.id, at=now,
+                               detail=f"{STATUS.get(record.status, record.status)} → {STATUS.get(to_status, to_status)}"))
 
 
 def add_note(session: Session, record_id: int, author: str, text: str, now: dt.datetime | None = None) -> InternalNote:
@@ -104,6 +109,9 @@ def add_note(session: Session, record_id: int, author: str, text: str, now: dt.d
     record = _record(session, record_id)
     note = InternalNote(record_id=record.id, author=author, text=text, at=now or utcnow())
     session.add(note)
+    session.flush()
+    session.add(AuditEntry(actor=author, action="internal_note", record_id=record.id, at=note.at,
+                           detail=f"ghi chú #{note.id}"))  # never its text
     session.flush()
     return note
 

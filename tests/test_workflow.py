@@ -257,7 +257,7 @@ def test_publishing_a_result_only_when_finished_and_withdrawing_it_are_audited(w
     with sessions() as db:
         assert db.get(FeedbackRecord, record_id).published_at is None
         actions = [a.action for a in db.query(AuditEntry).filter_by(record_id=record_id).order_by(AuditEntry.id)]
-        assert actions == ["publish", "reopen", "unpublish"]
+        assert actions == ["status", "publish", "reopen", "unpublish"]  # status: the rejection (feedback.workflow.admit)
 
 
 def test_the_workflow_forms_need_a_session_and_the_csrf_token(web):
