@@ -5,8 +5,9 @@ and withdrawing a published result.
 Why these rules: "Đã trả lời" is what the citizen and the reports take as "the agency answered", so
 it is refused unless a public reply went out (after the latest reopening, if any: a reopened record
 needs a new answer). Any finished record can be reopened (answered, closed, rejected, transferred: a
-transfer can come back when the other agency declines it), always with a reason, written both in
-the status history the record page shows and in the audit log. Internal notes live in their own
+transfer can come back when the other agency declines it), always with a reason, written in the
+status history the record page shows; the audit log says who reopened it (never the reason's text,
+which may quote the citizen, as for every status change). Internal notes live in their own
 table, never in the replies, so nothing that reads replies (outbox, citizen look-up, reports) can
 reach them. Functions take the caller's Session, as feedback.service does.
 """
@@ -84,18 +85,16 @@ def has_public_reply(session: Session, record: FeedbackRecord) -> bool:
 
 def admit(session: Session, record: FeedbackRecord, to_status: str, actor: str, note: str, now: dt.datetime) -> None:
     """The workflow's own conditions on a status change (called by service.transition, whose table
-    already allows it), and its audit row: a reopening with its reason (as in the status history),
-    any other change without the note, which may quote the citizen (who moved it, from what to what)."""
+    already allows it), and its one audit row: who moved the record from which state to which. The
+    note or reopening reason stays in the status history the record page shows, not in the audit log,
+    which every administrator reads across units: free text may quote the citizen."""
     if to_status == ANSWERED and not has_public_reply(session, record):
         raise InvalidTransition(ANSWER_NEEDS_REPLY)
-    if record.status in FINAL and to_status == IN_PROGRESS:
-        if not note:
-            raise InvalidInput(REOPEN_NEEDS_REASON)
-        session.add(AuditEntry(actor=actor, action="reopen", record_id=record.id, at=now,
-                               detail=f"{record.status} → {IN_PROGRESS}: {note}"[:1000]))
-    else:
-        session.add(AuditEntry(actor=actor, action="status", record_id=record.id, at=now,
-                               detail=f"{STATUS.get(record.status, record.status)} → {STATUS.get(to_status, to_status)}"))
+    reopening = record.status in FINAL and to_status == IN_PROGRESS
+    if reopening and not note:
+        raise InvalidInput(REOPEN_NEEDS_REASON)
+    session.add(AuditEntry(actor=actor, action="reopen" if reopening else "status", record_id=record.id, at=now,
+                           detail=f"{STATUS.get(record.status, record.status)} → {STATUS.get(to_status, to_status)}"))
 
 
 def add_note(session: Session, record_id: int, author: str, text: str, now: dt.datetime | None = None) -> InternalNote:

@@ -253,6 +253,7 @@ def test_every_staff_act_on_a_record_is_audited_once_without_the_citizens_data(s
     assert "Đã lưu ghi chú nội bộ" in post(f"{at}/notes", text=said)
     assert PHONE in post(f"{at}/reveal")
     assert "Đã gửi trả lời" in post(f"{at}/reply", text=f"Kính gửi bà {NAME}: {said}.", version=version(sessions, rid))
+    assert "Đã cập nhật trạng thái" in post(f"{at}/status", to="in_progress", note=said, version=version(sessions, rid))
     opened = desk.get(f"{at}/attachments/{photo_id}")
     assert opened.status_code == 200 and opened.content == data
     assert "Đã chuyển hồ sơ" in post(f"/staff/records/{second_id}/transfer", unit=ids["b"], reason=said,
@@ -269,6 +270,7 @@ def test_every_staff_act_on_a_record_is_audited_once_without_the_citizens_data(s
         ("reveal_contact", rid),
         ("reply", rid), ("status", rid),  # the reply moves the record on: accepted → in progress → answered
         ("status", rid),
+        ("reopen", rid),  # answered → in progress, with a reason that names the citizen
         ("view_attachment", rid),
         ("transfer_unit", second_id)]
     assert rows[0].detail == "giao cho anh" and rows[3].detail == "Mới → Đã tiếp nhận"
