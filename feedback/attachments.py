@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, delete, func
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feedback.db import Base, utcnow
-from feedback.models import FeedbackRecord
+from feedback.models import AuditEntry, FeedbackRecord
 
 PENDING, STORED, FAILED = "pending", "stored", "failed"
 MAX_ATTEMPTS = 6
@@ -66,6 +66,17 @@ def due(session: Session, limit: int = 10, now: dt.datetime | None = None) -> li
 
 def for_record(session: Session, record_id: int) -> list[Attachment]:
     return list(session.scalars(select(Attachment).where(Attachment.record_id == record_id).order_by(Attachment.id)))
+
+
+def open_for_staff(session: Session, record: FeedbackRecord, attachment_id: int, actor: str) -> Attachment | None:
+    """A stored file of this record, for a staff member to view, and the audit row of the view (a photo
+    can show a person): None for a file of another record or one not stored. The caller has already
+    checked the record is within the actor's units."""
+    row = session.get(Attachment, attachment_id)
+    if row is None or row.record_id != record.id or row.status != STORED:
+        return None
+    session.add(AuditEntry(actor=actor, action="view_attachment", record_id=record.id, detail=f"tệp #{row.id}"))
+    return row
 
 
 def mark_stored(session: Session, attachment_id: int, stored_name: str, mime: str, size: int) -> None:

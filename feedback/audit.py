@@ -97,6 +97,17 @@ ACTION_LABELS = {
     "reopen": "Mở lại hồ sơ", "transfer_unit": "Chuyển đơn vị", "retry_delivery": "Gửi lại trả lời",
     "view_attachment": "Xem tệp đính kèm", "unpublish": "Bỏ công khai kết quả", "handling": "Ghi hình thức xử lý",
     "bulk_status": "Đổi trạng thái nhiều hồ sơ",
+    # what staff do to one record (feedback/service.py, workflow.py): who, which record, never the text
+    "assign": "Giao xử lý hồ sơ", "reply": "Gửi trả lời người dân", "internal_note": "Thêm ghi chú nội bộ",
+    "status": "Đổi trạng thái hồ sơ",
+    "account_password_change": "Tự đổi mật khẩu",
+    # units and who works in them (feedback/units.py: the units page, the accounts page, the CLI)
+    "unit_create": "Tạo đơn vị", "unit_update": "Sửa tên, từ khóa đơn vị", "unit_deactivate": "Ngừng hoạt động đơn vị",
+    "unit_activate": "Hoạt động lại đơn vị", "unit_grant": "Giao vai trò trong đơn vị", "unit_revoke": "Rút khỏi đơn vị",
+    # teaching the assistant (feedback/learning.py)
+    "learn_procedure": "Gắn câu hỏi vào thủ tục", "learn_faq": "Gắn câu hỏi vào câu hỏi CCHC",
+    "learn_out_of_scope": "Đánh dấu câu hỏi ngoài phạm vi", "learn_skip": "Bỏ qua câu hỏi",
+    "learn_undo": "Hoàn tác quyết định về câu hỏi", "learn_apply": "Áp dụng bài học cho trợ lý",
 }
 
 

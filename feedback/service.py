@@ -31,11 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from feedback import labels, outbox, workflow
-from feedback.deadlines import (  # Deadlines: callers import it from here
-    Deadlines,
-    default_deadlines,
-    resume_clock,
-)
+from feedback.deadlines import Deadlines, default_deadlines, resume_clock  # Deadlines: callers import it from here
 from feedback.models import (
     ACCEPTED,
     ANSWERED,
@@ -198,7 +194,7 @@ def transition(session: Session, record_id: int, to_status: str, actor: str, not
     if to_status in NEEDS_NOTE and not note:
         raise InvalidInput("cần ghi lý do (không thụ lý) hoặc cơ quan nhận chuyển")
     now = now or utcnow()
-    workflow.admit(session, record, to_status, actor, note, now)  # answered only with a reply; reopen audited
+    workflow.admit(session, record, to_status, actor, note, now)  # answered only with a reply; audited there
     deadlines = deadlines or default_deadlines()
     calendar = calendar or default_calendar()
     session.add(StatusChange(record_id=record.id, actor=actor, at=now, from_status=record.status, to_status=to_status,
@@ -242,6 +238,7 @@ def assign(session: Session, record_ids: Sequence[int], assignee_id: int, actor:
         session.add(Assignment(record_id=record.id, assignee_id=assignee.id, assigned_by=actor))
         session.add(StatusChange(record_id=record.id, actor=actor, from_status=record.status, to_status=record.status,
                                  note=f"giao cho {assignee.username}"))
+        session.add(AuditEntry(actor=actor, action="assign", record_id=record.id, detail=f"giao cho {assignee.username}"))
         records.append(record)
     session.flush()
     return records
@@ -263,6 +260,8 @@ def reply(session: Session, record_id: int, author: str, text: str, expected_ver
     queued = outbox.enqueue(session, record.channel, record.chat_id, message_text)
     message = ReplyMessage(record_id=record.id, author=author, text=text, outbox_id=queued.id, at=now or utcnow())
     session.add(message)
+    session.flush()  # the reply's number for the audit row, which never holds its text
+    session.add(AuditEntry(actor=author, action="reply", record_id=record.id, at=message.at, detail=f"trả lời #{message.id}"))
     if record.status in (NEW, ACCEPTED, WAITING):
         transition(session, record.id, IN_PROGRESS, author, "bắt đầu xử lý", now=now)
     if record.status == IN_PROGRESS:

@@ -143,8 +143,8 @@ def suggest_unit(session: Session, agency: str = "", procedure_code: str | None 
 def transfer(session: Session, scope: Scope, record_id: int, to_unit_id: int, reason: str, actor: str,
              expected_version: int | None = None, deadlines: Deadlines | None = None,
              calendar: WorkCalendar | None = None, now: dt.datetime | None = None) -> FeedbackRecord:
-    """Move a record to another unit: a reason is required; the history, the audit log and the
-    citizen (through the outbox) all get it. The assignee is cleared (they belong to the old unit)
+    """Move a record to another unit: a reason is required; the history and the citizen (through the
+    outbox) get it, the audit log the move without it (a reason may quote the citizen). The assignee is cleared (they belong to the old unit)
     and, since the citizen has just heard from us, the next progress update is due a full period later."""
     record = visible(session, scope, record_id)
     require_distribute(scope, record)
@@ -164,7 +164,7 @@ def transfer(session: Session, scope: Scope, record_id: int, to_unit_id: int, re
     session.add(StatusChange(record_id=record.id, actor=actor, at=now, from_status=record.status,
                              to_status=record.status, note=note))
     session.add(AuditEntry(actor=actor, action="transfer_unit", record_id=record.id, at=now,
-                           detail=f"{source.code if source else '?'} → {target.code}: {reason}"[:1000]))
+                           detail=f"{source.code if source else '?'} → {target.code}"))  # the reason is in the history
     record.unit_id, record.assignee_id, record.updated_at = target.id, None, now
     if record.status in ("new", "accepted", "in_progress"):
         record.next_update_due_at = (deadlines or default_deadlines()).due("update", now, calendar)

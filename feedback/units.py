@@ -13,6 +13,10 @@ Roles within a unit (the roles a Vietnamese PAKN desk has):
     xu_ly      xử lý      reads, replies, changes status (handles what it is given)
     lanh_dao   lãnh đạo   as tiếp nhận (leaders distribute and redirect work)
     quan_tri   quản trị   as lãnh đạo (the unit's own administrator)
+
+Creating, renaming, deactivating a unit and granting or revoking a role are written to the audit log
+here, once, so the staff web's pages and `tthc unit …` / `tthc staff grant/revoke` leave the same
+rows (the command line, which names no actor, is recorded as "cli").
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from feedback.errors import FeedbackError, FeedbackNotFound, InvalidInput
 from feedback.models import (
-    ACCEPTED, COORDINATOR, IN_PROGRESS, NEW, UNIT_KINDS, UNIT_ROLES, WAITING, FeedbackRecord, StaffUser, Unit, UnitMember)
+    ACCEPTED, COORDINATOR, IN_PROGRESS, NEW, UNIT_KINDS, UNIT_ROLES, WAITING, AuditEntry, FeedbackRecord, StaffUser, Unit,
+    UnitMember)
 from knowledge.text import slugify
 
 ROLE_LABELS = {"tiep_nhan": "Tiếp nhận", "xu_ly": "Xử lý", "lanh_dao": "Lãnh đạo", "quan_tri": "Quản trị"}
@@ -109,18 +114,85 @@ def unit_by_code(session: Session, code: str) -> Unit:
     return unit
 
 
-def add_unit(session: Session, name: str, kind: str = "co_quan", code: str | None = None, keywords: str = "") -> Unit:
+def _audit(session: Session, actor: str, action: str, detail: str) -> None:
+    session.add(AuditEntry(actor=actor[:80], action=action, detail=detail[:1000]))
+
+
+def _name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
-        raise InvalidInput("tên đơn vị trống hoặc quá dài")
+        raise InvalidInput("tên đơn vị trống hoặc quá dài (tối đa 200 ký tự)")
+    return name
+
+
+def _keywords(keywords: str) -> str:
+    """One alias per line or comma-separated, kept as typed but without blank entries."""
+    kept = [" ".join(k.split()) for k in (keywords or "").replace("\r", "").replace("\n", ",").split(",")]
+    text = ", ".join(k for k in kept if k)
+    if len(text) > 1000:
+        raise InvalidInput("từ khóa của đơn vị dài quá 1000 ký tự")
+    return text
+
+
+def add_unit(session: Session, name: str, kind: str = "co_quan", code: str | None = None, keywords: str = "",
+             actor: str = "cli") -> Unit:
+    name = _name(name)
     if kind not in UNIT_KINDS or kind == "dieu_phoi":
         raise InvalidInput(f"loại đơn vị phải là co_quan hoặc xa (không phải {kind!r})")
     code = slugify(code or name, 40)
     if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise InvalidInput(f"mã đơn vị '{code}' đã có")
-    unit = Unit(code=code, name=name, kind=kind, keywords=(keywords or "")[:1000], active=True)
+    unit = Unit(code=code, name=name, kind=kind, keywords=_keywords(keywords), active=True)
     session.add(unit)
     session.flush()
+    _audit(session, actor, "unit_create", f"đơn vị {code}: {name}")
+    return unit
+
+
+def _unit(session: Session, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise InvalidInput("không có đơn vị này")
+    return unit
+
+
+def update_unit(session: Session, unit_id: int, name: str, keywords: str, actor: str) -> Unit:
+    """Rename a unit or change the other names intake matches it by; the code stays (commands use it)."""
+    unit = _unit(session, unit_id)
+    name, keywords = _name(name), _keywords(keywords)
+    changed = [what for what, before, after in (("tên", unit.name, name), ("từ khóa", unit.keywords, keywords))
+               if before != after]
+    if not changed:
+        raise InvalidInput(f"đơn vị {unit.name} không có gì thay đổi")
+    before, unit.name, unit.keywords = unit.name, name, keywords
+    session.flush()
+    _audit(session, actor, "unit_update", f"đơn vị {unit.code}: đổi {' và '.join(changed)}"
+           + (f" ({before} → {name})" if name != before else ""))
+    return unit
+
+
+def open_records(session: Session, unit_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(FeedbackRecord).where(
+        FeedbackRecord.unit_id == unit_id, FeedbackRecord.status.in_(OPEN_STATUSES))) or 0
+
+
+def set_active(session: Session, unit_id: int, active: bool, actor: str) -> Unit:
+    """Deactivate a unit (no new record is routed or transferred to it) or bring it back. Refused while
+    the unit still holds open records: they would sit where nobody routes work any more. The
+    coordinator queue cannot be deactivated: it is where a record nobody recognises goes."""
+    unit = _unit(session, unit_id)
+    if unit.active == active:
+        raise InvalidInput(f"đơn vị {unit.name} {'đang' if active else 'đã ngừng'} hoạt động")
+    if not active:
+        if unit.code == COORDINATOR:
+            raise InvalidInput("không thể ngừng hoạt động hàng chờ điều phối: hồ sơ chưa xác định được đơn vị đi vào đây")
+        waiting = open_records(session, unit.id)
+        if waiting:
+            raise InvalidInput(f"Không thể ngừng hoạt động đơn vị {unit.name}: đơn vị còn {waiting} hồ sơ đang mở. "
+                               "Vui lòng xử lý xong hoặc chuyển các hồ sơ này sang đơn vị khác trước.")
+    unit.active = active
+    session.flush()
+    _audit(session, actor, "unit_activate" if active else "unit_deactivate", f"đơn vị {unit.code}: {unit.name}")
     return unit
 
 
@@ -140,27 +212,35 @@ def _user(session: Session, username: str) -> StaffUser:
     return user
 
 
-def grant(session: Session, username: str, unit_code: str, role: str) -> UnitMember:
-    """Make a user a member of a unit with `role` (changing the role if already a member)."""
+def grant(session: Session, username: str, unit_code: str, role: str, actor: str = "cli") -> UnitMember:
+    """Make a user a member of a unit with `role` (changing the role if already a member). The user's
+    scope is read on each request (`scope_of`), so the change holds from their next page on."""
     if role not in UNIT_ROLES:
         raise InvalidInput(f"vai trò trong đơn vị phải là một trong {', '.join(UNIT_ROLES)}")
     user, unit = _user(session, username), unit_by_code(session, unit_code)
+    if not unit.active:
+        raise InvalidInput(f"đơn vị {unit.name} đã ngừng hoạt động")
     member = session.scalar(select(UnitMember).where(UnitMember.unit_id == unit.id, UnitMember.user_id == user.id))
+    before = member.role if member is not None else None
     if member is None:
         member = UnitMember(unit_id=unit.id, user_id=user.id, role=role)
         session.add(member)
     member.role = role
     session.flush()
+    if before != role:
+        _audit(session, actor, "unit_grant", f"tài khoản {user.username}, đơn vị {unit.code}: "
+               + (f"{ROLE_LABELS[before]} → " if before else "") + ROLE_LABELS[role])
     return member
 
 
-def revoke(session: Session, username: str, unit_code: str) -> bool:
+def revoke(session: Session, username: str, unit_code: str, actor: str = "cli") -> bool:
     """Remove a user from a unit; False when they were not a member. Records they hold stay assigned
     (their history is theirs) but they no longer see them: the unit's leader reassigns."""
     user, unit = _user(session, username), unit_by_code(session, unit_code)
     member = session.scalar(select(UnitMember).where(UnitMember.unit_id == unit.id, UnitMember.user_id == user.id))
     if member is None:
         return False
+    _audit(session, actor, "unit_revoke", f"tài khoản {user.username}, đơn vị {unit.code}: {ROLE_LABELS[member.role]}")
     session.delete(member)
     session.flush()
     return True
@@ -179,6 +259,16 @@ def memberships(session: Session, user_id: int) -> list[tuple[Unit, str]]:
     return [(u, role) for u, role in session.execute(
         select(Unit, UnitMember.role).join(UnitMember, UnitMember.unit_id == Unit.id)
         .where(UnitMember.user_id == user_id).order_by(Unit.name))]
+
+
+def memberships_by_user(session: Session) -> dict[int, list[tuple[Unit, str]]]:
+    """Every account's units and role in each (one query), for the accounts page."""
+    out: dict[int, list[tuple[Unit, str]]] = {}
+    for user_id, unit, role in session.execute(
+            select(UnitMember.user_id, Unit, UnitMember.role).join(Unit, UnitMember.unit_id == Unit.id)
+            .order_by(UnitMember.user_id, Unit.name)):
+        out.setdefault(user_id, []).append((unit, role))
+    return out
 
 
 def staff_of(session: Session, unit_ids) -> list[StaffUser]:

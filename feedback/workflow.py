@@ -5,8 +5,9 @@ and withdrawing a published result.
 Why these rules: "Đã trả lời" is what the citizen and the reports take as "the agency answered", so
 it is refused unless a public reply went out (after the latest reopening, if any: a reopened record
 needs a new answer). Any finished record can be reopened (answered, closed, rejected, transferred: a
-transfer can come back when the other agency declines it), always with a reason, written both in
-the status history the record page shows and in the audit log. Internal notes live in their own
+transfer can come back when the other agency declines it), always with a reason, written in the
+status history the record page shows; the audit log says who reopened it (never the reason's text,
+which may quote the citizen, as for every status change). Internal notes live in their own
 table, never in the replies, so nothing that reads replies (outbox, citizen look-up, reports) can
 reach them. Functions take the caller's Session, as feedback.service does.
 """
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from feedback.db import utcnow
 from feedback.errors import ConcurrentEdit, FeedbackNotFound, InvalidInput, InvalidTransition
+from feedback.labels import STATUS
 from feedback.models import (
     ANSWERED,
     CLASSIFICATIONS,
@@ -83,14 +85,16 @@ def has_public_reply(session: Session, record: FeedbackRecord) -> bool:
 
 def admit(session: Session, record: FeedbackRecord, to_status: str, actor: str, note: str, now: dt.datetime) -> None:
     """The workflow's own conditions on a status change (called by service.transition, whose table
-    already allows it); a reopening is written to the audit log as well as the status history."""
+    already allows it), and its one audit row: who moved the record from which state to which. The
+    note or reopening reason stays in the status history the record page shows, not in the audit log,
+    which every administrator reads across units: free text may quote the citizen."""
     if to_status == ANSWERED and not has_public_reply(session, record):
         raise InvalidTransition(ANSWER_NEEDS_REPLY)
-    if record.status in FINAL and to_status == IN_PROGRESS:
-        if not note:
-            raise InvalidInput(REOPEN_NEEDS_REASON)
-        session.add(AuditEntry(actor=actor, action="reopen", record_id=record.id, at=now,
-                               detail=f"{record.status} → {IN_PROGRESS}: {note}"[:1000]))
+    reopening = record.status in FINAL and to_status == IN_PROGRESS
+    if reopening and not note:
+        raise InvalidInput(REOPEN_NEEDS_REASON)
+    session.add(AuditEntry(actor=actor, action="reopen" if reopening else "status", record_id=record.id, at=now,
+                           detail=f"{STATUS.get(record.status, record.status)} → {STATUS.get(to_status, to_status)}"))
 
 
 def add_note(session: Session, record_id: int, author: str, text: str, now: dt.datetime | None = None) -> InternalNote:
@@ -104,6 +108,9 @@ def add_note(session: Session, record_id: int, author: str, text: str, now: dt.d
     record = _record(session, record_id)
     note = InternalNote(record_id=record.id, author=author, text=text, at=now or utcnow())
     session.add(note)
+    session.flush()
+    session.add(AuditEntry(actor=author, action="internal_note", record_id=record.id, at=note.at,
+                           detail=f"ghi chú #{note.id}"))  # never its text
     session.flush()
     return note
 

@@ -135,10 +135,14 @@ def check_assignee(session: Session, record: FeedbackRecord, assignee_id: int) -
 
 def assign_within(session: Session, scope: Scope, record_ids: Sequence[int], assignee_id: int,
                   actor: str) -> list[Outcome]:
-    """Assign records the scope sees and may distribute, each to a member of the record's unit."""
+    """Assign records the scope sees and may distribute, each to a member of the record's unit; each
+    assignment is audited by service.assign, the bulk act once more with the records it reached."""
     def act(record: FeedbackRecord) -> None:
         require_distribute(scope, record)
         check_assignee(session, record, assignee_id)
         service.assign(session, [record.id], assignee_id, actor)
 
-    return bulk(session, scope, record_ids, act)
+    results = bulk(session, scope, record_ids, act)
+    done = [str(o.record_id) for o in results if o.ok]
+    session.add(AuditEntry(actor=actor, action="bulk_assign", detail=",".join(done)[:1000]))
+    return results

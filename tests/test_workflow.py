@@ -11,7 +11,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from bot.app.feedback_port import DatabaseFeedbackPort
-from feedback import outbox, service, workflow
+from feedback import labels, outbox, service, workflow
 from feedback.auth import add_user
 from feedback.db import utcnow
 from feedback.models import AuditEntry, FeedbackRecord, InternalNote, ReplyMessage, StatusChange
@@ -134,7 +134,8 @@ def test_reopen_from_every_final_state_needs_a_reason_and_is_recorded(web, final
         last = db.query(StatusChange).filter_by(record_id=record_id).order_by(StatusChange.id.desc()).first()
         assert (last.from_status, last.to_status, last.note, last.actor) == (final, "in_progress", reason, "canbo")
         audit = db.query(AuditEntry).filter_by(action="reopen", record_id=record_id).one()
-        assert audit.actor == "canbo" and reason in audit.detail and final in audit.detail
+        # who reopened it, from which state; the reason is in the history above, not in the audit log
+        assert audit.actor == "canbo" and audit.detail == f"{labels.STATUS[final]} → Đang xử lý" and reason not in audit.detail
     assert reason in page(client, record_id)  # the history on the record page shows it
 
 
@@ -257,7 +258,7 @@ def test_publishing_a_result_only_when_finished_and_withdrawing_it_are_audited(w
     with sessions() as db:
         assert db.get(FeedbackRecord, record_id).published_at is None
         actions = [a.action for a in db.query(AuditEntry).filter_by(record_id=record_id).order_by(AuditEntry.id)]
-        assert actions == ["publish", "reopen", "unpublish"]
+        assert actions == ["status", "publish", "reopen", "unpublish"]  # status: the rejection (feedback.workflow.admit)
 
 
 def test_the_workflow_forms_need_a_session_and_the_csrf_token(web):

@@ -25,7 +25,7 @@ from feedback.web.errors import error_pages
 from feedback.web.headers import SecurityHeadersMiddleware
 from feedback.web.session import SessionMiddleware, SessionStore
 from feedback.web.site import Site
-from feedback.web.views import accounts, admin, attachments, audit, auth, inbox, password, records, reports
+from feedback.web.views import accounts, admin, attachments, audit, auth, inbox, password, records, reports, units
 from feedback.workdays import default_calendar
 
 
@@ -62,7 +62,7 @@ def create_staff_app(sessions: sessionmaker, config: WebConfig) -> Starlette:
     page, handlers = error_pages(site)
     report_cache = ReportCache(sessions)
     routes = [*auth.routes(site), *inbox.routes(site), *records.routes(site), *attachments.routes(site), *admin.routes(site),
-              *reports.routes(site, report_cache), *accounts.routes(site), *audit.routes(site),
+              *reports.routes(site, report_cache), *accounts.routes(site), *units.routes(site), *audit.routes(site),
               *password.routes(site)]
     middleware = [
         Middleware(SecurityHeadersMiddleware),

@@ -209,6 +209,37 @@ class RoleForm(Schema):
     labels = {"role": "vai trò"}
 
 
+UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Keywords = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]  # feedback.units checks 1000 once tidied
+
+
+class UnitForm(Schema):
+    """A new unit; an empty code is made from the name (feedback.units.add_unit)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    kind: Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)] = "co_quan"
+    code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+    keywords: Keywords = ""
+    labels = {"name": "tên đơn vị", "kind": "loại đơn vị", "code": "mã đơn vị", "keywords": "từ khóa"}
+
+
+class UnitEditForm(Schema):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    keywords: Keywords = ""
+    labels = {"name": "tên đơn vị", "keywords": "từ khóa"}
+
+
+class GrantForm(Schema):
+    unit: UnitCode
+    role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=12)]
+    labels = {"unit": "đơn vị", "role": "vai trò trong đơn vị"}
+
+
+class RevokeForm(Schema):
+    unit: UnitCode
+    labels = {"unit": "đơn vị"}
+
+
 # --- query strings ---------------------------------------------------------------------------------
 class InboxQuery(Schema):
     status: Short | None = None

@@ -1,5 +1,8 @@
 """Staff accounts (administrators only): list, create, disable/enable, lock/unlock, reset a password,
-change the global role. The acts themselves, their checks and audit rows are in feedback.accounts.
+change the global role, and each account's units with its role there (grant, revoke). The acts
+themselves, their checks and audit rows are in feedback.accounts and feedback.units (the latter the
+same `grant` / `revoke` as `tthc staff grant/revoke`). A change of units holds from the account's
+next request: every page computes the user's scope afresh (feedback.units.scope_of).
 
 A generated password is shown once, in the response to the POST that made it: it is never put in the
 session, a cookie or a URL, so it is not at rest anywhere but in the argon2 hash. Every other act
@@ -16,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from feedback import accounts, service
+from feedback import accounts, service, units
 from feedback.models import ROLES, StaffUser
-from feedback.web.forms import AccountForm, FormError, PasswordForm, RoleForm, parse, path_id
+from feedback.web.forms import AccountForm, FormError, GrantForm, PasswordForm, RevokeForm, RoleForm, parse, path_id
 from feedback.web.site import Site
 
 ADMIN_ONLY = "chỉ quản trị viên được vào trang này"
@@ -55,6 +58,28 @@ def _role(db, actor: str, target: int, form: RoleForm) -> tuple[str, None, str]:
     return f"Tài khoản {user.username} nay có vai trò mới.", None, user.username
 
 
+def _account(db, target: int) -> StaffUser:
+    user = db.get(StaffUser, target)
+    if user is None:
+        raise service.InvalidInput("không có tài khoản này")
+    return user
+
+
+def _grant(db, actor: str, target: int, form: GrantForm) -> tuple[str, None, str]:
+    user = _account(db, target)
+    member = units.grant(db, user.username, form.unit, form.role, actor=actor)
+    return (f"{user.username}: {units.ROLE_LABELS[member.role].lower()} tại {member.unit.name}; "
+            "có hiệu lực từ lần mở trang tiếp theo.", None, user.username)
+
+
+def _revoke(db, actor: str, target: int, form: RevokeForm) -> tuple[str, None, str]:
+    user = _account(db, target)
+    unit = units.unit_by_code(db, form.unit)
+    if not units.revoke(db, user.username, unit.code, actor=actor):
+        raise service.InvalidInput(f"{user.username} không thuộc đơn vị {unit.name}")
+    return f"Đã rút {user.username} khỏi đơn vị {unit.name}.", None, user.username
+
+
 # act → (form schema or None, what it does)
 ACTS: dict[str, tuple[type | None, Callable]] = {
     "disable": (None, _simple(accounts.disable, "Đã vô hiệu hóa {user}; mọi phiên đăng nhập đã kết thúc.")),
@@ -63,12 +88,15 @@ ACTS: dict[str, tuple[type | None, Callable]] = {
     "unlock": (None, _simple(accounts.unlock, "Đã mở khóa {user} và xóa bộ đếm đăng nhập sai.")),
     "password": (PasswordForm, _password),
     "role": (RoleForm, _role),
+    "grant": (GrantForm, _grant),
+    "revoke": (RevokeForm, _revoke),
 }
 
 
 def routes(site: Site) -> list[Route]:
     def context(db) -> dict:
-        return {"rows": accounts.list_accounts(db), "roles": ROLES}
+        return {"rows": accounts.list_accounts(db), "roles": ROLES, "memberships": units.memberships_by_user(db),
+                "units": units.active_units(db), "unit_roles": units.ROLE_LABELS}
 
     async def accounts_page(request: Request) -> Response:
         with site.sessions() as db:

@@ -15,7 +15,6 @@ from starlette.routing import Route
 
 from feedback import attachments
 from feedback.attachment_files import stored_path
-from feedback.models import AuditEntry
 from feedback.web.forms import path_id
 from feedback.web.site import Site
 
@@ -27,13 +26,12 @@ def routes(site: Site) -> list[Route]:
         with site.sessions() as db, db.begin():
             user = site.user(request, db)
             record = site.record(db, user, rid)  # outside the user's units: 404, as for the record page
-            row = db.get(attachments.Attachment, aid)
-            if row is None or row.record_id != record.id or row.status != attachments.STORED:
+            row = attachments.open_for_staff(db, record, aid, user.username)  # audited there
+            if row is None:
                 raise HTTPException(404, "không có tệp này")
             path = stored_path(directory, row.stored_name) if directory is not None else None
-            if path is None:
+            if path is None:  # raised inside the transaction: the audit row of a file not shown is not kept
                 raise HTTPException(404, "tệp không còn trong thư mục lưu trữ")
-            db.add(AuditEntry(actor=user.username, action="view_attachment", record_id=record.id, detail=str(row.id)))
             mime = row.mime or "application/octet-stream"
         inline = mime.startswith("image/")
         return FileResponse(path, media_type=mime, filename=f"{record.reference}-{aid}{path.suffix}",

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from feedback import service, worklist
 from feedback.db import utcnow
-from feedback.models import AuditEntry, StaffUser
+from feedback.models import StaffUser
 from feedback.units import Scope, active_units, staff_of
 from feedback.web.forms import BulkAssignForm, BulkStatusForm, InboxQuery, bad_request
 from feedback.web.site import Outcome, Site
@@ -62,8 +62,6 @@ def routes(site: Site) -> list[Route]:
 
     def assign_many(request: Request, db, user: StaffUser, form: BulkAssignForm) -> Outcome:
         results = worklist.assign_within(db, site.scope(db, user), form.ids, form.assignee, user.username)
-        done = [str(r.record_id) for r in results if r.ok]
-        db.add(AuditEntry(actor=user.username, action="bulk_assign", detail=",".join(done)[:1000]))
         return Outcome("/", summary(results, "Đã giao"), state={"bulk_results": [asdict(r) for r in results if not r.ok]})
 
     def status_many(request: Request, db, user: StaffUser, form: BulkStatusForm) -> Outcome:
