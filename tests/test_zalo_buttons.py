@@ -114,3 +114,18 @@ def test_a_pressed_payload_is_read_as_the_button_not_as_words():
     assert event("tthc:whatever")["text"] == ""  # not a button of ours: answered as a stale choice
     assert event("choice:2")["kind"] == "text" and event("2")["kind"] == "text"  # typed text stays text
     assert re.fullmatch(r"[a-z]+:", zalo_buttons.PREFIX) and not zalo_buttons.PREFIX.startswith("#")
+
+
+def test_a_long_text_carries_its_buttons_on_the_last_part_only(fakes):
+    import asyncio
+
+    zalo_api, url = fakes[1], fakes[3]
+    client = zalo.ZaloClient("good-token", "refresh-1", "app", "secret", api_base=url, oauth_base=url)
+    user = "4100000000000000005"
+    text = "\n".join(f"Dòng {i}: " + "nội dung dài " * 12 for i in range(40))  # over Zalo's 2,000 characters
+    made = [{"title": "1. Xem các bước", "type": "oa.query.hide", "payload": "tthc:choice:aspect:steps"}]
+    asyncio.run(client.send_text(user, text, made))
+    parts = sent_to(zalo_api, user)
+    assert len(parts) >= 3 and all(len(p["text"]) <= zalo.TEXT_LIMIT for p in parts)
+    assert [("attachment" in p) for p in parts] == [False] * (len(parts) - 1) + [True]
+    assert buttons_of(parts[-1]) == made
