@@ -120,6 +120,8 @@ class FakeZaloApi:
         self.fail_next = 0
         self.files: dict[str, bytes] = {}  # name → content, served at /files/{name} (Zalo gives such URLs)
         self.answers: list[dict] = []  # documented OA API bodies to answer the next sends with, in order
+        self.refuse_templates = 0  # answer this many sends that carry an attachment with "invalid parameter"
+        self.refused: list[dict] = []  # the bodies so refused
         self.app = Starlette(routes=[
             Route("/v3.0/oa/message/cs", self.send, methods=["POST"]),
             Route("/v4/oa/access_token", self.refresh, methods=["POST"]),
@@ -143,6 +145,10 @@ class FakeZaloApi:
             self.expire_next = False
             return JSONResponse({"error": -216, "message": "Access token is invalid"})
         body = json.loads(await request.body())
+        if self.refuse_templates and "attachment" in body.get("message", {}):
+            self.refuse_templates -= 1
+            self.refused.append(body)
+            return JSONResponse({"error": -201, "message": "Parameters are invalid"})
         self.sent.append({"token": token, **body})
         return JSONResponse({"error": 0, "message": "Success", "data": {"message_id": f"m{len(self.sent)}"}})
 

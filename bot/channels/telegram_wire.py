@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.channels.edge import clean_text, split_command
 from bot.channels.media import telegram_files
-from bot.engine.types import split_payload
+from bot.channels.render import press_event
 
 GROUPS = ("group", "supergroup")
 _NON_TEXT = {"photo", "sticker", "document", "voice", "video", "audio", "animation", "location", "contact",
@@ -128,11 +128,7 @@ def callback_event(query: dict) -> tuple[str, dict[str, Any]]:
     user = f"{chat_id}/{person}" if group else person
     event: dict[str, Any] = {"user": user, "chat": chat_id, "callback_id": str(query.get("id", ""))[:100],
                              **({"group": True} if group else {})}
-    payload, answer = split_payload(clean_text(str(query.get("data") or ""), 256))
-    if payload in ("helpful:yes", "helpful:no"):
-        return user, {**event, "kind": "rating", "helpful": payload == "helpful:yes", "answer": answer}
-    choice = payload.split(":", 1)[1] if payload.startswith("choice:") else ""  # unknown data: a stale button
-    return user, {**event, "kind": "choice", "text": choice, "answer": answer}
+    return user, {**event, **press_event(clean_text(str(query.get("data") or ""), 256))}
 
 
 def update_event(data: Any, me: BotIdentity | None = None) -> tuple[str, str, dict[str, Any]] | None:

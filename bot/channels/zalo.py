@@ -7,10 +7,15 @@ hours otherwise, so the server answers first and handles the event afterwards, d
 message id. Big integers in the JSON are read as strings, so user ids stay exact.
 
 Sending: `POST /v3.0/oa/message/cs` with the OA access token; an expired token (-216) is refreshed
-with the refresh token and the call retried once. Zalo has no inline buttons for consultation
-text, so clarifying choices are numbered lines the citizen answers with a number. Consultation
-messages are allowed for 48 hours after the citizen's last message; outside that window a
-message is held in the outbox with the reason instead of being sent or dropped.
+with the refresh token and the call retried once. A reply's choices (clarifying candidates, the
+other aspects of an answer, the report's "Gửi / Sửa / Hủy", 👍/👎) go as template buttons
+(`oa.query.hide`, see bot.channels.zalo_buttons for the documented shape and limits) with the
+numbered lines kept in the text; a pressed button comes back as a `user_send_text` whose text is
+its payload and is read as the same choice. When the OA API refuses the template (any error but
+an expired token, a closed window or a rate limit), the message is sent again as plain numbered
+text, and templates rest for an hour so a refusing OA does not pay two calls per message.
+Consultation messages are allowed for 48 hours after the citizen's last message; outside that
+window a message is held in the outbox with the reason instead of being sent or dropped.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from starlette.routing import Route
 
 from bot.channels.base import ConversationPort, Undeliverable
 from bot.channels.edge import clean_text, split_command
+from bot.channels import zalo_buttons
 from bot.channels.media import zalo_files
 from bot.channels.render import split_text, with_numbered_choices
 from bot.engine import replies
@@ -47,6 +53,8 @@ WINDOW_SECONDS = 48 * 3600
 # citizen lately) a message cannot be sent at all, so it is held, not retried.
 TOKEN_EXPIRED_CODES = {-216, -220, -124}
 WINDOW_CLOSED_CODES = {-213, -230, -232}
+RATE_LIMITED_CODES = {-32}  # too many calls: the outbox retries later; not a refused template
+TEMPLATE_REST_SECONDS = 3600  # after a refused template, plain text only for this long
 
 
 class ZaloError(Exception):
@@ -140,6 +148,7 @@ class ZaloClient:
         self.oauth_base = oauth_base.rstrip("/")
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
         self._refresh_lock = asyncio.Lock()
+        self._template_refused_at: float | None = None  # monotonic time of the last refused template
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -176,27 +185,49 @@ class ZaloClient:
             raise ZaloError(int(data.get("error", -1)), str(data.get("message", "token refresh failed")))
         return data["access_token"], data.get("refresh_token", refresh_token)
 
-    async def _send_once(self, user_id: str, text: str) -> dict:
+    async def _send_once(self, user_id: str, text: str, buttons: list[dict[str, str]] | None = None) -> dict:
+        message: dict[str, Any] = {"text": text}
+        if buttons:
+            message["attachment"] = zalo_buttons.attachment(buttons)
         response = await self._http.post(
             f"{self.api_base}/v3.0/oa/message/cs",
             headers={"access_token": self.access_token, "Content-Type": "application/json"},
-            content=json.dumps({"recipient": {"user_id": user_id}, "message": {"text": text}}, ensure_ascii=False).encode(),
+            content=json.dumps({"recipient": {"user_id": user_id}, "message": message}, ensure_ascii=False).encode(),
         )
+        if buttons and 400 <= response.status_code < 500:  # the template itself refused at the HTTP level
+            return {"error": -response.status_code, "message": "template refused"}
         response.raise_for_status()
         return json.loads(response.content, parse_int=str)
 
-    async def send_text(self, user_id: str, text: str) -> None:
-        for part in split_text(text, TEXT_LIMIT):
-            data = await self._send_once(user_id, part)
+    async def _deliver(self, user_id: str, text: str, buttons: list[dict[str, str]] | None = None) -> tuple[int, str]:
+        """(error code, message) of one send, after refreshing an expired token once; a closed
+        consultation window raises Undeliverable (the outbox holds the message)."""
+        data = await self._send_once(user_id, text, buttons)
+        code = int(data.get("error", 0))
+        if code in TOKEN_EXPIRED_CODES:
+            await self.refresh()
+            data = await self._send_once(user_id, text, buttons)
             code = int(data.get("error", 0))
-            if code in TOKEN_EXPIRED_CODES:
-                await self.refresh()
-                data = await self._send_once(user_id, part)
-                code = int(data.get("error", 0))
-            if code in WINDOW_CLOSED_CODES:
-                raise Undeliverable(replies.t("vi", "window_closed"))
+        if code in WINDOW_CLOSED_CODES:
+            raise Undeliverable(replies.t("vi", "window_closed"))
+        return code, str(data.get("message", ""))
+
+    def _templates_resting(self) -> bool:
+        return self._template_refused_at is not None and time.monotonic() - self._template_refused_at < TEMPLATE_REST_SECONDS
+
+    async def send_text(self, user_id: str, text: str, buttons: list[dict[str, str]] | None = None) -> None:
+        """Send `text` (split under Zalo's limit), its last part with `buttons` when given. A refused
+        template is sent again as the plain text, which already numbers the choices."""
+        parts = split_text(text, TEXT_LIMIT)
+        for i, part in enumerate(parts):
+            attached = buttons if buttons and i == len(parts) - 1 and not self._templates_resting() else None
+            code, message = await self._deliver(user_id, part, attached)
+            if attached and code not in (0, *RATE_LIMITED_CODES):
+                log.warning("zalo refused the button template (error %s): sent as numbered text", code)
+                self._template_refused_at = time.monotonic()
+                code, message = await self._deliver(user_id, part)
             if code != 0:
-                raise ZaloError(code, str(data.get("message", "")))
+                raise ZaloError(code, message)
 
 
 def window_open(last_user_message_ms: float | None, now: float | None = None) -> bool:
@@ -223,7 +254,7 @@ class ZaloChannel:
         self.last_seen = last_seen  # when the citizen last wrote (naive UTC), from conversation state
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        await self.client.send_text(chat_id, with_numbered_choices(reply))
+        await self.client.send_text(chat_id, with_numbered_choices(reply), zalo_buttons.buttons(reply))
 
     async def hold_reason(self, chat_id: str) -> str | None:
         last = await asyncio.to_thread(self.last_seen, chat_id)
@@ -240,6 +271,8 @@ def handle_event(event: ZaloEvent) -> dict[str, Any] | None:
         return {**base, "kind": "attachment", "files": list(event.files), "text": clean_text(event.text or "")}
     if event.name == "user_send_text" and event.text is not None:
         text = clean_text(event.text)
+        if (press := zalo_buttons.pressed(text)) is not None:  # a tapped button: its payload as text
+            return {**base, **press}
         if (command := split_command(text)) is not None:  # Zalo has no command menu: "/tracuu PA-…" typed
             return {**base, "kind": "command", "name": command[0], "args": command[2][:200]}
         return {**base, "kind": "text", "text": text}

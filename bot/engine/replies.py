@@ -153,6 +153,10 @@ TEXT = {
             "Người tố cáo được giữ bí mật thông tin cá nhân."
         ),
         "fb_status": "Phản ánh {reference}: {status}. Hạn trả lời: {due}.",
+        "fb_none_mine": (
+            "Tôi chưa thấy phản ánh nào anh/chị đã gửi qua tài khoản này. Nếu anh/chị có mã phản ánh (ghi trong tin "
+            "xác nhận khi gửi), anh/chị nhắn mã đó để tôi tra cứu."
+        ),
         "fb_rated": "Cảm ơn anh/chị đã đánh giá {score}/5 cho việc giải quyết phản ánh {reference}.",
         "fb_status_reply": "Trả lời của cơ quan: {reply}",
     },
@@ -263,6 +267,7 @@ TEXT = {
         "fb_khieu_nai": "What you describe is an administrative complaint (khiếu nại), not feedback under Decree 20/2008/NĐ-CP, so it is not filed here. Please use the procedure: {procedures}.",
         "fb_to_cao": "What you describe is a denunciation (tố cáo), not feedback under Decree 20/2008/NĐ-CP, so it is not filed here. Please use the procedure: {procedures}. Your identity is protected.",
         "fb_status": "Feedback {reference}: {status}. Answer due by {due}.",
+        "fb_none_mine": "I see no feedback sent from this account. If you have its code (in the confirmation), send it and I will look it up.",
         "fb_rated": "Thank you for rating the handling of {reference} {score}/5.",
         "fb_status_reply": "The agency's answer: {reply}",
     },

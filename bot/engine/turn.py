@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine import answer_layout, capture_turn, commands, followups, replies
+from bot.engine import answer_layout, capture_turn, commands, followups, own_records, replies
 from bot.engine.decide import Decision, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.cues import folded_set, small_talk_key
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.intent_model import Progress, SoftmaxClassifier, guess_intent, load_or_fit
-from bot.engine.intents import IntentGuess, reference_code, status_cued
+from bot.engine.intents import IntentGuess, names_feedback, reference_code, status_cued
 from bot.engine.language import _VIETNAMESE_SYLLABLES, detect_language
 from bot.engine.feedback_dialog import FeedbackDialog, FeedbackPort
 from bot.engine.topic import TopicAnchors, TopicModel
@@ -169,7 +169,7 @@ class Engine:
             return Reply(text=replies.t(language, "unsure"), intent="procedure", state=state.evolve(options=(), group=None),
                          language=language, confident=False, decision="decline")
 
-        if status_cued(text):
+        if status_cued(text) or own_records.asks_about_own_records(text):  # no code: their own records
             return self.status_reply(text, state, language, incoming)
 
         result = self.index.search(text)
@@ -297,6 +297,8 @@ class Engine:
             lines = [replies.t(language, "fb_status", reference=v.reference, status=v.status_label, due=v.due_date)
                      for v in views]
             body = "\n".join(lines) + "\n\n" + body
+        elif self.dialog.port is not None and names_feedback(text):  # asked about their reports: none here
+            body = replies.t(language, "fb_none_mine") + "\n\n" + body
         return Reply(text=body, intent="status", state=state, language=language)
 
     def _chitchat(self, text: str, guess: IntentGuess, state: ConversationState, language: str) -> Reply:
