@@ -40,11 +40,11 @@ def features_of(result: SearchResult) -> dict[str, float]:
 @dataclass
 class Calibration:
     weights: dict[str, float] = field(default_factory=lambda: {
-        "dense_top": 15.0, "dense_margin": 8.3, "fused_margin": 0.07, "lexical_top": 0.45, "fuzzy_top": 1.35, "agree": 1.0,
+        "dense_top": 10.65, "dense_margin": 19.2, "fused_margin": 1.67, "lexical_top": 0.68, "fuzzy_top": 1.28, "agree": 0.96,
     })
-    bias: float = -16.9
-    decline_below: float = 0.05
-    clarify_below: float = 0.8
+    bias: float = -12.84
+    decline_below: float = 0.1
+    clarify_below: float = 0.87
 
     @classmethod
     def bundled(cls) -> Calibration:
@@ -52,8 +52,8 @@ class Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(weights=data["weights"], bias=data["bias"], decline_below=data.get("decline_below", 0.05),
-                   clarify_below=data.get("clarify_below", 0.8))
+        return cls(weights=data["weights"], bias=data["bias"], decline_below=data.get("decline_below", 0.1),
+                   clarify_below=data.get("clarify_below", 0.87))
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())

@@ -146,16 +146,23 @@ def truly_declined(calibration: Calibration, observed: list[Observed]) -> dict[s
     return shares
 
 
-def decline_threshold(calibration: Calibration, observed: list[Observed], keep: float = 0.9) -> float:
-    """The lowest decline threshold that still declines `keep` of the out-of-scope questions in
-    every scope: below it the bot says it does not know; between it and the answer threshold it
-    offers its three best candidates, which helps whenever the right one is among them."""
-    for candidate in (0.05, 0.1, 0.15, 0.2, 0.25):
-        trial = Calibration(weights=calibration.weights, bias=calibration.bias, decline_below=candidate,
-                            clarify_below=calibration.clarify_below)
-        if all(share >= keep for share in truly_declined(trial, observed).values()):
+def decline_threshold(calibration: Calibration, observed: list[Observed], slack: float = 0.03) -> float:
+    """The lowest decline threshold that declines outright nearly as many out-of-scope questions
+    (within `slack`, in every scope) as the strictest candidate does: below it the bot says it does
+    not know; between it and the answer threshold it offers its three best candidates, which helps
+    whenever the right one is among them. Most out-of-scope questions are declined by the intent
+    classifier whatever this threshold is; it only decides the weak matches."""
+    candidates = (0.05, 0.1, 0.15, 0.2, 0.25)
+
+    def shares(threshold: float) -> dict[str, float]:
+        return truly_declined(Calibration(weights=calibration.weights, bias=calibration.bias, decline_below=threshold,
+                                          clarify_below=calibration.clarify_below), observed)
+
+    strictest = shares(candidates[-1])
+    for candidate in candidates:
+        if all(share >= strictest[scope] - slack for scope, share in shares(candidate).items()):
             return candidate
-    return 0.25
+    return candidates[-1]
 
 
 def engines(shared: Path) -> dict[str, Engine]:
