@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+import yaml
 
 from bot.engine.aspects import content_words, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.intents import IntentGuess
+from bot.engine.topic_data import training_text  # the lines the pairs are built from, too
 from indexer.search import SearchResult
 
 log = logging.getLogger(__name__)
@@ -58,9 +60,6 @@ class TopicAnchors:
 
     @classmethod
     def embed(cls, embedder) -> TopicAnchors:
-        from bot.engine.topic_data import training_text  # the same file the pairs come from
-        import yaml
-
         material = yaml.safe_load(training_text())
 
         def unit(lines: list[str]) -> np.ndarray:

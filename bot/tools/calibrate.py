@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from bot.engine.turn import Engine, handle_safely
 from bot.engine.types import ConversationState, Incoming
 from indexer.search import SearchResult
 
+FOLDS = 5  # as benchmarks.folds
 OUT = Path(__file__).resolve().parents[1] / "data" / "calibration.json"
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 
@@ -165,8 +167,9 @@ def decline_threshold(calibration: Calibration, observed: list[Observed], slack:
     return candidates[-1]
 
 
-def engines(shared: Path) -> dict[str, Engine]:
-    """The three scopes' engines, built as `tthc eval` builds them (indexes cached)."""
+def scopes(shared: Path) -> Iterator[tuple[str, Engine, set[str] | None]]:
+    """(scope, engine, groups asked about or None for all) for the sample, the national import and
+    each leave-curation-out fold, built one at a time as `tthc eval` builds them (indexes cached)."""
     from bot.app.settings import Settings
     from bot.app.wiring import ensure_index
     from bot.tools.curation_folds import fold_of_groups, fold_overlay
@@ -183,30 +186,24 @@ def engines(shared: Path) -> dict[str, Engine]:
     def engine_for(catalogue: Catalogue) -> Engine:
         return Engine.create(ensure_index(settings, catalogue, embedder), cache_dir=settings.cache_dir / "embeddings")
 
-    built = {"sample": engine_for(sample),
-             "national": engine_for(Catalogue(procedures=national.procedures, faq=faq_only(sample).faq))}
+    yield "sample", engine_for(sample), None
+    yield "national", engine_for(Catalogue(procedures=national.procedures, faq=faq_only(sample).faq)), None
     groups = [g["group"] for g in json.loads((shared / "eval" / "targets.json").read_text())["procedure_groups"]]
+    assignment = fold_of_groups(groups, FOLDS)
     by_code = national.by_code()
-    for group, fold in sorted(fold_of_groups(groups, 5).items(), key=lambda item: item[1]):
-        name = f"fold-{fold}"
-        if name in built:
-            continue
-        left_out = {g for g, f in fold_of_groups(groups, 5).items() if f == fold}
+    for fold in range(FOLDS):
+        left_out = {g for g, f in assignment.items() if f == fold}
         overlay = {p.code: p for p in fold_overlay(list(sample.procedures), by_code, left_out)}
-        catalogue = Catalogue(procedures=tuple({**by_code, **overlay}.values()), faq=sample.faq)
-        built[name] = engine_for(catalogue)
-        built[name].left_out = left_out  # type: ignore[attr-defined]
-    return built
+        yield "folds", engine_for(Catalogue(procedures=tuple({**by_code, **overlay}.values()), faq=sample.faq)), left_out
 
 
 def collect(shared: Path) -> list[Observed]:
     rows = [json.loads(line) for line in (shared / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     asked = [r for r in rows if r.get("intent") == "out_of_scope" or (r.get("intent") == "procedure" and r.get("gold"))]
     observed: list[Observed] = []
-    for scope, engine in engines(shared).items():
-        left_out = getattr(engine, "left_out", None)
+    for scope, engine, left_out in scopes(shared):
         subset = [r for r in asked if left_out is None or r.get("intent") == "out_of_scope" or set(r.get("groups") or ()) & left_out]
-        observed += observe(engine, "folds" if scope.startswith("fold") else scope, subset)
+        observed += observe(engine, scope, subset)
         print(f"{scope}: {len(subset)} questions observed", flush=True)
     return observed
 
