@@ -103,7 +103,7 @@ class AttachmentFetcher:
                 raise TransientError("getFile gave no path")
             url = f"{app.bot.base_file_url}/{path}"
         if not url:
-            raise Refused("damaged", "không có địa chỉ tải tệp")
+            raise Refused("damaged", replies.t("vi", "fb_attachment_no_url"))
         async with http.stream("GET", url) as response:
             if response.status_code >= 400:
                 raise TransientError(f"HTTP {response.status_code}")
@@ -126,6 +126,7 @@ class AttachmentFetcher:
         """Record the failure; when the file is given up, tell the citizen in the same transaction."""
         with self.sessions() as session, session.begin():
             if attachments.mark_failed(session, job.id, reason, permanent) and job.chat_id:
-                why = reason if permanent else "không tải được tệp từ máy chủ của ứng dụng nhắn tin"
-                text = replies.t("vi", "fb_attachment_failed", name=job.name or "ảnh", reference=job.reference, why=why)
+                why = reason if permanent else replies.t("vi", "fb_attachment_unreachable")
+                name = job.name or replies.t("vi", "fb_attachment_default_name")
+                text = replies.t("vi", "fb_attachment_failed", name=name, reference=job.reference, why=why)
                 outbox.enqueue(session, job.channel, job.chat_id, text, key=f"attachment-failed:{job.id}")

@@ -40,6 +40,15 @@ CAPTURE_TEXT: dict[str, dict[str, str]] = {
             "Xin lỗi, tệp “{name}” gửi kèm phản ánh {reference} không lưu được: {why}. Phản ánh vẫn được tiếp nhận; "
             "anh/chị có thể gửi lại tệp khi cơ quan đề nghị bổ sung."
         ),
+        "fb_attachment_default_name": "ảnh",
+        "fb_attachment_no_url": "không có địa chỉ tải tệp",
+        "fb_attachment_unreachable": "không tải được tệp từ máy chủ của ứng dụng nhắn tin",
+        # the channel's command menu (Telegram's setMyCommands), one line per command
+        "cmd_start": "Bắt đầu trò chuyện với trợ lý thủ tục hành chính",
+        "cmd_help": "Cách hỏi và các lệnh",
+        "cmd_phananh": "Gửi phản ánh, kiến nghị",
+        "cmd_tracuu": "Tra cứu phản ánh đã gửi (kèm mã, ví dụ /tracuu PA-2026-7K3F9Q)",
+        "cmd_huy": "Hủy việc đang làm dở (phản ánh chưa gửi, câu hỏi đang chọn)",
     },
     "en": {
         "fb_content_length": "({chars} characters kept)",
@@ -62,5 +71,8 @@ CAPTURE_TEXT: dict[str, dict[str, str]] = {
         "fb_attachment_many": "At most {limit} files per feedback; “{name}” was not added.",
         "fb_attachments_line": "• Attachments: {count}",
         "fb_attachment_failed": "Sorry, the file “{name}” sent with {reference} could not be stored: {why}. The feedback itself was recorded.",
+        "fb_attachment_default_name": "photo",
+        "fb_attachment_no_url": "the file has no download address",
+        "fb_attachment_unreachable": "the file could not be fetched from the messaging app's server",
     },
 }

@@ -23,14 +23,8 @@ from bot.engine.types import ConversationState, Incoming, Option, Reply
 if TYPE_CHECKING:
     from bot.engine.turn import Engine
 
-# name → description for the channel's command menu (Telegram's setMyCommands)
-COMMANDS: dict[str, str] = {
-    "start": "Bắt đầu trò chuyện với trợ lý thủ tục hành chính",
-    "help": "Cách hỏi và các lệnh",
-    "phananh": "Gửi phản ánh, kiến nghị",
-    "tracuu": "Tra cứu phản ánh đã gửi (kèm mã, ví dụ /tracuu PA-2026-7K3F9Q)",
-    "huy": "Hủy việc đang làm dở (phản ánh chưa gửi, câu hỏi đang chọn)",
-}
+# name → description for the channel's command menu (Telegram's setMyCommands); wording in replies
+COMMANDS: dict[str, str] = {name: replies.t("vi", f"cmd_{name}") for name in ("start", "help", "phananh", "tracuu", "huy")}
 PRIVATE_ONLY = frozenset({"phananh", "tracuu"})  # they collect or show personal data
 _DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what a Telegram /start payload may hold
 

@@ -290,7 +290,7 @@ class FeedbackDialog:
         notes: list[str] = []
         added = 0
         for file in files:
-            name = str(file.get("name") or ("ảnh" if language == "vi" else "photo"))
+            name = str(file.get("name") or t(language, "fb_attachment_default_name"))
             if file.get("refused") == "type":
                 notes.append(t(language, "fb_attachment_type", name=name))
             elif file.get("refused") == "size":
