@@ -157,3 +157,23 @@ def test_an_off_topic_request_after_an_answer_is_declined_and_a_fact_still_follo
     anchors = engine.topic.anchors
     vectors = engine.index.embedder.encode(["bé nhà mình mới 3 tuổi", "tối nay xem phim gì hay"], is_query=True)
     assert anchors.leaning(vectors[0]) > anchors.leaning(vectors[1])
+
+
+def test_topic_anchors_are_embedded_once_per_cache_and_a_damaged_file_is_embedded_again(hashing_embedder, tmp_path):
+    from bot.engine.topic import TopicAnchors
+
+    first = TopicAnchors.embed(hashing_embedder, tmp_path)
+    stored = list((tmp_path / "topic-anchors").glob("*.npz"))
+    assert len(stored) == 1 and first.facts.shape[0] > 10 and first.elsewhere.shape[0] > 10
+
+    class Refusing:
+        name = hashing_embedder.name
+
+        def encode(self, texts, is_query):
+            raise AssertionError("read from the cache, not embedded")
+
+    again = TopicAnchors.embed(Refusing(), tmp_path)
+    np.testing.assert_array_equal(again.facts, first.facts)
+    stored[0].write_bytes(b"not a numpy file")
+    mended = TopicAnchors.embed(hashing_embedder, tmp_path)
+    np.testing.assert_allclose(mended.elsewhere, first.elsewhere)

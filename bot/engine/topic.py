@@ -11,11 +11,14 @@ bot.tools.fit_topic), stored as JSON in bot/data and applied with numpy.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
+import os
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import yaml
@@ -59,14 +62,34 @@ class TopicAnchors:
     SELF = 0.985  # a line compared with itself (fitting on these very lines) is left out
 
     @classmethod
-    def embed(cls, embedder) -> TopicAnchors:
-        material = yaml.safe_load(training_text())
+    def embed(cls, embedder, cache_dir: Path | None = None) -> TopicAnchors:
+        """The lines' unit vectors, kept in `cache_dir` by (embedder, lines): a start then reads a
+        small file instead of embedding ~50 lines (about a third of a second)."""
+        text = training_text()
+        key = hashlib.sha256(f"{embedder.name}\n{text}".encode()).hexdigest()[:16]
+        path = cache_dir / "topic-anchors" / f"{key}.npz" if cache_dir is not None else None
+        if path is not None and path.is_file():
+            try:
+                with np.load(path) as stored:
+                    return cls(stored["facts"], stored["elsewhere"])
+            except (OSError, ValueError, KeyError):  # a damaged file is embedded again
+                pass
+        material = yaml.safe_load(text)
 
         def unit(lines: list[str]) -> np.ndarray:
             vectors = np.asarray(embedder.encode([str(x) for x in lines], is_query=True), dtype=np.float32)
             return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
-        return cls(unit(material["follow_up_facts"]), unit(material["off_topic"]))
+        anchors = cls(unit(material["follow_up_facts"]), unit(material["off_topic"]))
+        if path is not None:
+            try:  # written whole or not at all: another worker may be reading
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
+                np.savez(partial, facts=anchors.facts, elsewhere=anchors.elsewhere)
+                os.replace(partial, path)
+            except OSError:  # a read-only cache only costs the embedding
+                pass
+        return anchors
 
     def leaning(self, vector: np.ndarray) -> float:
         """5 × (nearest fact − nearest off-topic line) in cosine, clipped to [−1, 1]."""

@@ -74,10 +74,11 @@ class Engine:
         """An engine for `index`. The intent model is fitted once per (examples, catalogue,
         embedder) and stored beside the index version, so a start loads weights instead of
         embedding ~2,000 examples and refitting."""
-        classifier = load_or_fit(index, cache_dir or index.path.parent.parent / "cache", progress)
+        cache_dir = cache_dir or index.path.parent.parent / "cache"
+        classifier = load_or_fit(index, cache_dir, progress)
         topic = TopicModel.bundled()
-        if topic is not None:  # ~50 short lines of our own, embedded once per start
-            topic = topic.with_anchors(TopicAnchors.embed(index.embedder))
+        if topic is not None:  # ~50 short lines of our own, embedded once per cache
+            topic = topic.with_anchors(TopicAnchors.embed(index.embedder, cache_dir))
         return cls(index, classifier, Calibration.bundled(), feedback=feedback, topic=topic)
 
     # ------------------------------------------------------------------------------------------
