@@ -146,6 +146,8 @@ def test_acceptance_walkthrough_of_the_staff_web(wire, sessions, monkeypatch):
         # --- the citizen writes again: the held reply goes out by itself ---------------------------
         zalo_say(wire, CITIZEN, "Cho tôi hỏi phản ánh của tôi đã có kết quả chưa ạ")
         assert wait_for(lambda: any(REPLY in t for t in zalo_texts(zalo_api, CITIZEN)))
+        # the API receives the text before the worker commits "sent": wait for the row, not the wire
+        assert wait_for(lambda: outbox_status(sessions, REPLY) == outbox.SENT)
         assert not any(NOTE in t for t in zalo_texts(zalo_api, CITIZEN))
         with sessions() as db:
             assert not db.query(outbox.OutboxMessage).filter(outbox.OutboxMessage.text.contains(NOTE)).count()
