@@ -91,9 +91,15 @@ class DiacriticRestorer:
                     counts[" ".join(folded[i:i + n])][" ".join(words[i:i + n])] += 1
         self.table = {key: variants.most_common(1)[0][0] for key, variants in counts.items()}
 
-    def restore(self, text: str) -> str:
-        """Give marks to unmarked syllables; syllables the user already marked are kept as typed."""
+    def restore(self, text: str, typed: str | None = None) -> str:
+        """Give marks to unmarked syllables; syllables the user already marked are kept as typed.
+
+        A citizen who types marks leaves a syllable bare on purpose ("ly hôn được hai năm",
+        "Đài Loan"): in such text a lone unmarked syllable keeps its form, and only a run of two
+        or more unmarked syllables, where the n-gram context decides, is restored. Restoring "hai"
+        to the catalogue's commoner "hải" turned right questions into wrong ones."""
         words = tokens(text)
+        singles = is_mostly_unaccented(text if typed is None else typed)  # `typed`: before lexicon additions
         out: list[str] = []
         i = 0
         while i < len(words):
@@ -102,7 +108,7 @@ class DiacriticRestorer:
                 if n > 1 and any(fold(w) != w for w in window):
                     continue  # only restore runs the user typed entirely without marks
                 key = " ".join(fold(w) for w in window)
-                if key in self.table and (n > 1 or fold(window[0]) == window[0]):
+                if key in self.table and (n > 1 or (singles and fold(window[0]) == window[0])):
                     restored = self.table[key].split()
                     if len(restored) == n:
                         out.extend(restored)
@@ -187,7 +193,7 @@ class Normalizer:
 
     def query(self, text: str) -> NormalizedQuery:
         expanded = self.expand(text)
-        restored = self.restorer.restore(expanded) if self.restorer else expanded
+        restored = self.restorer.restore(expanded, typed=text) if self.restorer else expanded
         return NormalizedQuery(original=text, expanded=expanded, restored=restored, folded=fold(restored))
 
     def document(self, text: str) -> str:
