@@ -9,6 +9,7 @@ Layout of one built version:
     lexical/          BM25 (bm25s) over folded syllables and bigrams, one document per item
     names.json        folded names and everyday names per item, for fuzzy matching
     restorer.json     folded n-gram → accented form, for diacritic restoration of queries
+    words.json        every word the catalogue's own text uses, as written (accented, lowercase)
 
 Builds are atomic: a version is assembled in a temporary sibling directory and published by
 renaming it and then swapping the `current` symlink, so readers never see a half-built index.
@@ -34,11 +35,11 @@ import numpy as np
 
 from indexer.embed import CachedEmbedder, Embedder
 from indexer.items import catalogue_items
-from indexer.normalize import DiacriticRestorer, Normalizer, bundled_vocabulary, lexical_terms
+from indexer.normalize import DiacriticRestorer, Normalizer, bundled_vocabulary, clean, lexical_terms, tokens
 from knowledge.loaders import catalogue_fingerprint, write_jsonl
 from knowledge.schema import Catalogue
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3  # 2: numbers without leading zeros in lexical terms; 3: words.json
 CURRENT = "current"
 # passages; below this exact (flat) search keeps a whole search under 50 ms p99 on 2 cores: flat is
 # 18.5 ms p99 at 100k, the rest of the search 19 ms; HNSW (M=32, ef=128) recalls only 0.91 of flat's
@@ -75,6 +76,16 @@ def restorer_texts(catalogue: Catalogue) -> list[str]:
     for entry in catalogue.faq:
         texts.extend([entry.title, *entry.questions, entry.answer])
     return texts
+
+
+def catalogue_words(catalogue: Catalogue) -> list[str]:
+    """The words of the catalogue's own text (not the bundled common-word list): a message whose
+    words the catalogue never uses ("kể chuyện cười", "bánh xèo") is about something it does not
+    hold, which the topic model reads (bot.engine.topic, "known_words")."""
+    words: set[str] = set()
+    for text in restorer_texts(catalogue)[len(bundled_vocabulary()):]:
+        words.update(w for w in tokens(clean(text)) if not w.isdigit())
+    return sorted(words)
 
 
 def write_version(
@@ -118,6 +129,7 @@ def write_version(
         json.dumps([[normalizer.document(n) for n in group] for group in names], ensure_ascii=False)
     )
     (out_dir / "restorer.json").write_text(json.dumps(restorer.table, ensure_ascii=False))
+    (out_dir / "words.json").write_text(json.dumps(catalogue_words(catalogue), ensure_ascii=False))
     write_jsonl(out_dir / "catalogue.jsonl", catalogue.procedures, catalogue.faq, catalogue.out_of_scope)
     manifest = {
         "format_version": FORMAT_VERSION,

@@ -202,8 +202,11 @@ class Normalizer:
 
 
 def lexical_terms(folded: str) -> list[str]:
-    """Folded syllables plus adjacent-syllable bigrams: "so do" keeps its meaning as one term."""
-    words = tokens(folded)
+    """Folded syllables plus adjacent-syllable bigrams: "so do" keeps its meaning as one term.
+
+    Numbers lose leading zeros: the catalogue writes "mức độ 02" and "09 số", citizens "mức 2"
+    and "9 số"."""
+    words = [w.lstrip("0") or "0" if w.isdigit() else w for w in tokens(folded)]
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
 
 

@@ -31,7 +31,7 @@ from knowledge.store import ProcedureStore
 from knowledge.text import fold
 
 METHODS = ("dense", "lexical", "fuzzy")
-DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 1.0, "fuzzy": 0.2}
+DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 0.5, "fuzzy": 0.2}
 RRF_K = 2.0
 CANDIDATES = 60
 # Up to this many names a full fuzzy scan costs a few ms and can find what the other retrievers
@@ -176,6 +176,9 @@ class Index:
         restorer = DiacriticRestorer([])
         restorer.table = json.loads((path / "restorer.json").read_text())
         self.normalizer = Normalizer(restorer=restorer)
+        # the catalogue's own words, as written and folded (a message typed without marks meets the latter)
+        words = json.loads((path / "words.json").read_text())
+        self.known_words = frozenset(words) | frozenset(fold(w) for w in words)
         # read on demand: the parsed national catalogue would cost ~80 MB per worker (knowledge/store.py)
         self.procedures = ProcedureStore(path / "catalogue.jsonl")
         self.faq = self.procedures.faq

@@ -56,6 +56,8 @@ def test_restorer_keeps_lone_bare_syllables_in_text_typed_with_marks():
 
 def test_lexical_terms_add_bigrams():
     assert lexical_terms("so do bi mat") == ["so", "do", "bi", "mat", "so_do", "do_bi", "bi_mat"]
+    assert lexical_terms("muc do 02") == lexical_terms("muc do 2") == ["muc", "do", "2", "muc_do", "do_2"]
+    assert lexical_terms("00") == ["0"]
 
 
 def test_unaccented_detection():

@@ -37,7 +37,7 @@ def decide(calibration: Calibration, result: SearchResult, guess: IntentGuess) -
         return Decision("out_of_scope", [], 0.0)
     confidence = calibration.probability(features_of(result))
     # out of scope when the classifier says so and retrieval does not clearly disagree
-    if guess.intent == "out_of_scope" and guess.probability >= 0.5 and confidence < 0.5:
+    if guess.intent == "out_of_scope" and guess.probability >= 0.5 and confidence < calibration.out_of_scope_below:
         return Decision("out_of_scope", hits, 1 - confidence)
     procedures, faq = result.procedures(), result.faq()
     if faq and hits[0].kind == "faq":

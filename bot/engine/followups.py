@@ -70,7 +70,8 @@ def follow_up_group(calibration: Calibration, group_items: Mapping[str, object],
     return best if best in group_items else None
 
 def continues_topic(model: TopicModel, calibration: Calibration, text: str, current_group: str, alone: SearchResult,
-                    combined: SearchResult, guess: IntentGuess, aspect_cued: bool) -> bool:
+                    combined: SearchResult, guess: IntentGuess, aspect_cued: bool,
+                    known_words: frozenset[str] = frozenset()) -> bool:
     """Is this message a follow-up of `current_group`? A correction or a comparison ("… có khác
     không") always is, since it only means something against what was said before; small talk, feedback
     and status requests that state no aspect are not; otherwise the topic model decides from the
@@ -82,7 +83,8 @@ def continues_topic(model: TopicModel, calibration: Calibration, text: str, curr
         return True
     if guess.intent in ("chitchat", "feedback") and guess.probability >= 0.5 and not aspect_cued:
         return False
-    features = topic_features(calibration, text, current_group, alone, combined, guess, aspect_cued, model.anchors)
+    features = topic_features(calibration, text, current_group, alone, combined, guess, aspect_cued, model.anchors,
+                              known_words)
     return model.follow_up_probability(features) >= FOLLOW_UP_THRESHOLD
 
 

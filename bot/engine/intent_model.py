@@ -36,7 +36,7 @@ from indexer.embed import CachedEmbedder
 if TYPE_CHECKING:
     from indexer.search import Index
 
-INTENT_MODEL_VERSION = "sklearn-1"
+INTENT_MODEL_VERSION = "sklearn-2"  # 2: catalogue examples also use short names
 INTENT_FILE = "intents.npz"  # beside the index version it was fitted for
 Progress = Callable[[int, int, str], None]  # done, total, what is being done
 

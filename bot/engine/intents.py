@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 
 from bot.engine.cues import CueList, cues
+from knowledge.naming import short_name
 from knowledge.schema import Catalogue
 from knowledge.text import fold
 
@@ -132,7 +133,10 @@ def catalogue_examples(catalogue: Catalogue, per_group: int = 10) -> dict[str, l
         count = seen_groups.get(proc.group, 0)
         if count >= per_group:
             continue
-        phrases = [proc.name, *proc.aliases][: per_group - count]
+        # the short name too ("đăng ký nghĩa vụ quân sự lần đầu", not "Thủ tục … (cấp xã)"): an
+        # imported catalogue has no aliases, and with official names alone the "info" examples were
+        # all formal, so the model learnt that casual wording is out of scope
+        phrases = list(dict.fromkeys([proc.name, short_name(proc.name)[0], *proc.aliases]))[: per_group - count]
         seen_groups[proc.group] = count + len(phrases)
         for i, phrase in enumerate(phrases):
             template = QUESTION_TEMPLATES[(len(procedures) + i * 7) % len(QUESTION_TEMPLATES)]

@@ -26,6 +26,7 @@ import yaml
 from bot.engine.aspects import content_words, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.intents import IntentGuess
+from bot.engine.language import detect_language
 from bot.engine.topic_data import training_text  # the lines the pairs are built from, too
 from indexer.search import SearchResult
 
@@ -44,6 +45,7 @@ FEATURES = (
     "alone_dense",  # best cosine similarity of the alone search: low for things the catalogue lacks
     "length",  # words in the message (capped, scaled)
     "fact_leaning",  # nearer our own fact follow-ups (+) or our own off-topic lines (−): see TopicAnchors
+    "known_words",  # share of its content words the catalogue's own text uses ("bánh xèo": few)
 )
 
 
@@ -106,8 +108,9 @@ class TopicAnchors:
 
 def topic_features(calibration: Calibration, text: str, current_group: str, alone: SearchResult,
                    combined: SearchResult, guess: IntentGuess, aspect_cued: bool,
-                   anchors: TopicAnchors | None = None) -> np.ndarray:
-    """The model's inputs for one message, in the order of `FEATURES`."""
+                   anchors: TopicAnchors | None = None, known_words: frozenset[str] = frozenset()) -> np.ndarray:
+    """The model's inputs for one message, in the order of `FEATURES`. `known_words`: the index's
+    (indexer.search.Index.known_words); empty, every word counts as known."""
     def top_is_current(result: SearchResult) -> float:
         return float(bool(result.hits) and result.hits[0].group == current_group)
 
@@ -127,7 +130,22 @@ def topic_features(calibration: Calibration, text: str, current_group: str, alon
         alone.hits[0].dense if alone.hits else 0.0,
         min(len(text.split()), 20) / 20,
         anchors.leaning(alone.query_vector) if anchors is not None else 0.0,
+        known_share(text, known_words),
     ], dtype=np.float64)
+
+
+def known_share(text: str, known_words: frozenset[str]) -> float:
+    """Share of the message's content words that the catalogue's own text uses. A fact about the
+    citizen's case speaks the catalogue's language (tuổi, con, nước ngoài, ủy quyền); a request
+    about something else mostly does not (chuyện cười, bánh xèo). 1.0 with nothing to judge, and
+    for English ("How long does it take?"), which a Vietnamese catalogue's words cannot judge."""
+    if detect_language(text) == "en":
+        return 1.0
+    words = [w.strip("?.!,;:\"'()").lower() for w in content_words(strip_aspect_cues(text))]
+    words = [w for w in words if w and not w.isdigit()]
+    if not words or not known_words:
+        return 1.0
+    return sum(w in known_words for w in words) / len(words)
 
 
 @dataclass(frozen=True)

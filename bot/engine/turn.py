@@ -239,7 +239,7 @@ class Engine:
             return self.index.search_in_context(state.context[-2:], text) if follows else None
         combined = self.index.search_in_context(state.context[-2:], text)
         follows = followups.continues_topic(self.topic, self.calibration, text, state.group or "", result, combined,
-                                            guess, aspect_cued)
+                                            guess, aspect_cued, self.index.known_words)
         return combined if follows else None
 
     def chosen_option(self, text: str, state: ConversationState) -> str | None:

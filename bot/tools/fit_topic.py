@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,8 @@ from bot.engine.topic_data import generate_pairs, pairs_digest
 C = 1.0  # inverse regularisation strength: the inputs are all in [0, 1], a mild prior suffices
 
 
-def pair_features(engine, pairs) -> tuple[np.ndarray, np.ndarray]:
-    """One row of `topic_features` per pair, read from the engine's index and classifier.
+def pair_features(engine, pairs) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """One row of `topic_features` per pair (with its label and kind), read from the engine's index and classifier.
     Searches are memoised: a previous question and an off-topic message recur across pairs."""
     searched: dict[str, object] = {}
     anchors = TopicAnchors.embed(engine.index.embedder)
@@ -36,7 +37,7 @@ def pair_features(engine, pairs) -> tuple[np.ndarray, np.ndarray]:
             searched[text] = engine.index.search(text)
         return searched[text]
 
-    rows, labels = [], []
+    rows, labels, kinds = [], [], []
     for i, pair in enumerate(pairs):
         previous = search(pair.previous)
         if not previous.hits:
@@ -46,20 +47,25 @@ def pair_features(engine, pairs) -> tuple[np.ndarray, np.ndarray]:
         guess = engine.classify(alone.query_vector, pair.message)
         _, cued = detect_aspect(pair.message)
         rows.append(topic_features(engine.calibration, pair.message, previous.hits[0].group, alone, combined, guess, cued,
-                                   anchors))
+                                   anchors, engine.index.known_words))
         labels.append(pair.label)
+        kinds.append(pair.kind)
         if i % 100 == 0:
             print(f"{i}/{len(pairs)} pairs", file=sys.stderr, flush=True)
-    return np.vstack(rows), np.asarray(labels)
+    return np.vstack(rows), np.asarray(labels), kinds
 
 
 def fit(engine) -> TopicModel:
     from sklearn.linear_model import LogisticRegression  # fitting only
 
     pairs = generate_pairs(engine.index.catalogue)
-    x, y = pair_features(engine, pairs)
-    model = LogisticRegression(C=C, max_iter=1000, tol=1e-8, class_weight="balanced")
-    model.fit(x, y)
+    x, y, kinds = pair_features(engine, pairs)
+    # every kind of pair weighs the same in total: new questions (easy negatives, twice as many)
+    # otherwise outvote off-topic messages, the hard negatives that sit beside facts
+    counts = Counter(kinds)
+    weights = np.array([len(kinds) / (len(counts) * counts[k]) for k in kinds])
+    model = LogisticRegression(C=C, max_iter=1000, tol=1e-8)
+    model.fit(x, y, sample_weight=weights)
     return TopicModel(model.coef_[0].astype(np.float64), float(model.intercept_[0]), pairs_digest(pairs))
 
 

@@ -1,0 +1,68 @@
+"""The answer / clarify / decline policy and the thresholds the calibration tool fits for it.
+
+Synthetic search results with a chosen confidence stand in for the engine: the policy and the fit
+are read here without a model, so a change of either shows in one place."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.engine.confidence import FEATURES, Calibration
+from bot.engine.decide import decide
+from bot.engine.intents import IntentGuess, catalogue_examples
+from bot.tools.calibrate import Observed, out_of_scope_threshold
+from indexer.normalize import NormalizedQuery
+from indexer.search import GroupHit, SearchResult
+from knowledge.schema import Catalogue, Procedure
+
+# one feature carries the whole score: probability = sigmoid(10 * (dense_top - 0.5))
+CALIBRATION = Calibration(weights={name: (10.0 if name == "dense_top" else 0.0) for name in FEATURES}, bias=-5.0,
+                          decline_below=0.1, clarify_below=0.87, out_of_scope_below=0.5)
+
+
+def result(confidence: float, code: str = "1.000001") -> SearchResult:
+    dense = 0.5 + float(np.log(confidence / (1 - confidence))) / 10.0
+    query = NormalizedQuery("q", "q", "q", "q")
+    hits = (GroupHit(group=code, kind="procedure", item_ids=(code,), score=1.0, dense=dense, lexical=0.0, fuzzy=0.0),
+            GroupHit(group="other", kind="procedure", item_ids=("2.000002",), score=0.5, dense=0.0, lexical=0.0, fuzzy=0.0))
+    return SearchResult(query=query, hits=hits, query_vector=np.zeros(4, dtype=np.float32))
+
+
+def guess(intent: str, p: float) -> IntentGuess:
+    other = "info" if intent == "out_of_scope" else "out_of_scope"
+    return IntentGuess(intent=intent, probability=p, probabilities={intent: p, other: 1 - p}, feedback_kind=None)
+
+
+def with_oos(threshold: float) -> Calibration:
+    return Calibration(weights=CALIBRATION.weights, bias=CALIBRATION.bias, decline_below=0.1, clarify_below=0.87,
+                       out_of_scope_below=threshold)
+
+
+def test_the_classifiers_out_of_scope_stands_only_below_the_fitted_retrieval_confidence():
+    doubted = guess("out_of_scope", 0.8)
+    assert decide(with_oos(0.5), result(0.45), doubted).intent == "out_of_scope"
+    kept = decide(with_oos(0.4), result(0.45), doubted)  # retrieval overrules the classifier
+    assert kept.intent == "procedure" and kept.clarify and not kept.decline
+    assert decide(with_oos(0.4), result(0.3), doubted).intent == "out_of_scope"
+    assert decide(with_oos(0.4), result(0.95), guess("info", 0.9)).clarify is False
+
+
+def test_out_of_scope_threshold_goes_as_low_as_it_loses_no_decline_in_any_scope():
+    """Procedure questions the classifier doubts sit at 0.35-0.45; true out-of-scope ones lower,
+    except one at 0.32 in the second scope: the fit stops just above it."""
+    rows = [Observed("a", result(c), guess("out_of_scope", 0.8), frozenset({"1.000001"})) for c in (0.35, 0.4, 0.45)]
+    rows += [Observed("a", result(c), guess("out_of_scope", 0.9), frozenset()) for c in (0.12, 0.2, 0.22)]
+    rows += [Observed("b", result(c), guess("out_of_scope", 0.9), frozenset()) for c in (0.15, 0.32)]
+    assert out_of_scope_threshold(CALIBRATION, rows) == 0.35
+    # nothing to lose anywhere: as low as the candidates go
+    assert out_of_scope_threshold(CALIBRATION, rows[:6]) == 0.25
+
+
+def test_an_imported_catalogue_gives_the_classifier_short_names_not_only_official_ones():
+    """Without aliases the "info" examples were official names only ("Thủ tục … (thực hiện tại cấp
+    xã)"), and the classifier learnt that plain wording is out of scope."""
+    proc = Procedure(code="1.000001", name="Thủ tục đăng ký nghĩa vụ quân sự lần đầu (thực hiện tại cấp xã)",
+                     group="nvqs")
+    official, short = catalogue_examples(Catalogue(procedures=(proc,)))["info"]
+    assert "thủ tục đăng ký nghĩa vụ quân sự lần đầu (thực hiện tại cấp xã)" in official
+    assert "đăng ký nghĩa vụ quân sự lần đầu" in short and "thủ tục" not in short and "cấp xã" not in short
