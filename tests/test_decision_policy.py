@@ -66,3 +66,24 @@ def test_an_imported_catalogue_gives_the_classifier_short_names_not_only_officia
     official, short = catalogue_examples(Catalogue(procedures=(proc,)))["info"]
     assert "thủ tục đăng ký nghĩa vụ quân sự lần đầu (thực hiện tại cấp xã)" in official
     assert "đăng ký nghĩa vụ quân sự lần đầu" in short and "thủ tục" not in short and "cấp xã" not in short
+
+
+def test_known_share_reads_the_catalogues_own_words():
+    from bot.engine.topic import known_share
+
+    known = frozenset({"tuổi", "tuoi", "con", "ủy", "quyền", "uy", "quyen", "bánh", "banh"})
+    assert known_share("con tôi 5 tuổi", known) == 1.0
+    assert known_share("chỉ mình cách làm bánh xèo", known) < 0.75  # "xèo" is no catalogue word
+    assert known_share("con toi 5 tuoi", known) == 1.0  # typed without marks: the folded forms
+    assert known_share("How long does it take?", known) == 1.0  # English: nothing to judge
+    assert known_share("kể chuyện cười đi", frozenset()) == 1.0  # an index without words.json judges nothing
+
+
+def test_catalogue_words_are_the_catalogues_not_the_common_word_list():
+    from indexer.build import catalogue_words
+    from indexer.normalize import bundled_vocabulary
+
+    proc = Procedure(code="1.000001", name="Đăng ký khai sinh cho trẻ dưới 6 tuổi", group="ks")
+    words = catalogue_words(Catalogue(procedures=(proc,)))
+    assert {"khai", "sinh", "trẻ", "tuổi"} <= set(words) and "6" not in words
+    assert "cũng" in bundled_vocabulary() and "cũng" not in words
