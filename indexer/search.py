@@ -31,7 +31,7 @@ from knowledge.store import ProcedureStore
 from knowledge.text import fold
 
 METHODS = ("dense", "lexical", "fuzzy")
-DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 0.5, "fuzzy": 0.2}
+DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 1.0, "fuzzy": 0.2}
 RRF_K = 2.0
 CANDIDATES = 60
 # Up to this many names a full fuzzy scan costs a few ms and can find what the other retrievers
