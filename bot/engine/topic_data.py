@@ -46,7 +46,7 @@ def _aspect_cues() -> list[str]:
 def generate_pairs(catalogue: Catalogue, every: int = 2) -> list[Pair]:
     """For every `every`-th procedure group, after one question about it: an aspect follow-up, a
     fact follow-up, two new questions about other groups and one off-topic message. (Every
-    second group gives ~270 pairs: plenty for twelve inputs, and each pair costs three searches.)"""
+    second group gives ~270 pairs: plenty for thirteen inputs, and each pair costs three searches.)"""
     material = yaml.safe_load(training_text())
     frames, facts, off_topic = material["follow_up_frames"], material["follow_up_facts"], material["off_topic"]
     aspects = _aspect_cues()
