@@ -69,7 +69,13 @@ def _faiss_index(vectors: np.ndarray) -> faiss.Index:
 
 
 def restorer_texts(catalogue: Catalogue) -> list[str]:
-    texts: list[str] = list(bundled_vocabulary())
+    """What diacritic restoration learns from: the bundled common words, then the catalogue's text."""
+    return [*bundled_vocabulary(), *catalogue_texts(catalogue)]
+
+
+def catalogue_texts(catalogue: Catalogue) -> list[str]:
+    """The catalogue's own wording: names, aliases, summaries, results, documents, FAQ entries."""
+    texts: list[str] = []
     for proc in catalogue.procedures:
         texts.extend([proc.name, *proc.aliases, proc.summary, proc.field, proc.result])
         texts.extend(d.name for d in proc.documents[:20])
@@ -83,7 +89,7 @@ def catalogue_words(catalogue: Catalogue) -> list[str]:
     words the catalogue never uses ("kể chuyện cười", "bánh xèo") is about something it does not
     hold, which the topic model reads (bot.engine.topic, "known_words")."""
     words: set[str] = set()
-    for text in restorer_texts(catalogue)[len(bundled_vocabulary()):]:
+    for text in catalogue_texts(catalogue):
         words.update(w for w in tokens(clean(text)) if not w.isdigit())
     return sorted(words)
 
