@@ -201,12 +201,16 @@ class Normalizer:
         return fold(self.expand(text))
 
 
+NUMBER_WORDS = {"mot": "1", "hai": "2"}  # folded; "ba" (bà, trước bạ) and "nam" (năm = year) mostly mean other things
+
+
 def lexical_terms(folded: str) -> list[str]:
     """Folded syllables plus adjacent-syllable bigrams: "so do" keeps its meaning as one term.
 
     Numbers lose leading zeros: the catalogue writes "mức độ 02" and "09 số", citizens "mức 2"
-    and "9 số"."""
-    words = [w.lstrip("0") or "0" if w.isdigit() else w for w in tokens(folded)]
+    and "9 số". "một" and "hai" become digits: names say "công ty một thành viên", citizens "cty 1
+    thành viên" (both sides go through here, so folded homographs such as "hại" stay consistent)."""
+    words = [w.lstrip("0") or "0" if w.isdigit() else NUMBER_WORDS.get(w, w) for w in tokens(folded)]
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
 
 

@@ -11,10 +11,22 @@ from indexer.items import Item
 
 def test_fusion_is_weighted_reciprocal_rank():
     fused = fuse({"dense": [("a", 0.9), ("b", 0.8)], "lexical": [("b", 5.0), ("a", 1.0)]},
-                 {"dense": 1.0, "lexical": 2.0}, k=1.0)
+                 {"dense": 1.0, "lexical": 2.0}, k=1.0, blend=0.0)
     assert fused["b"] == pytest.approx(1.0 / 3 + 2.0 / 2)
     assert fused["a"] == pytest.approx(1.0 / 2 + 2.0 / 3)
     assert max(fused, key=fused.get) == "b"
+
+
+def test_fusion_breaks_a_rank_tie_by_how_clearly_each_retriever_preferred():
+    # dense barely prefers "a" (0.905 vs 0.904), BM25 clearly prefers "b" (42 vs 36): equal ranks, not equal calls
+    rankings = {"dense": [("a", 0.905), ("b", 0.904), ("c", 0.80)], "lexical": [("b", 42.0), ("a", 36.0), ("c", 10.0)]}
+    weights = {"dense": 1.0, "lexical": 1.0}
+    plain = fuse(rankings, weights, blend=0.0)
+    assert plain["a"] == pytest.approx(plain["b"])
+    blended = fuse(rankings, weights, blend=0.2)
+    assert blended["b"] > blended["a"] > blended["c"]
+    # the blend only adds: the rank part is unchanged, the last candidate adds nothing
+    assert blended["c"] == pytest.approx(plain["c"])
 
 
 def test_rank_groups_keeps_the_best_variant():

@@ -60,6 +60,12 @@ def test_lexical_terms_add_bigrams():
     assert lexical_terms("00") == ["0"]
 
 
+def test_lexical_terms_read_one_and_two_as_digits():
+    # names say "một thành viên", citizens "1 thành viên"; both sides go through lexical_terms
+    assert lexical_terms("cong ty mot thanh vien") == lexical_terms("cong ty 1 thanh vien")
+    assert "2_thanh" in lexical_terms("hai thanh vien tro len")
+
+
 def test_unaccented_detection():
     assert is_mostly_unaccented("lam so do o dau")
     assert not is_mostly_unaccented("làm sổ đỏ ở đâu")
