@@ -101,3 +101,81 @@ def plain_variants_first(fused: dict[str, float], variants: dict[str, NearVarian
         first, second = (group, plain) if cued else (plain, group)
         if fused[second] >= fused[first]:
             fused[first], fused[second] = fused[second], fused[second] * VARIANT_BEHIND
+
+
+ACTION_WORDS_MAX = 3  # "cấp", "cấp lại", "đăng ký lại", "chấm dứt hoạt động": a name's leading action
+OBJECT_WORDS_MIN = 2  # what the action applies to must say something ("giấy phép lái xe", not "xe")
+
+
+@dataclass(frozen=True)
+class ActionSiblings:
+    """Procedures that do different things to the same object: "Cấp", "Cấp lại", "Đổi" giấy phép
+    lái xe. Retrieval matches the object they share and ranks them by noise; the action the
+    question names ("cấp lại", or "bị mất", which the lexicon reads as "cấp lại") decides."""
+
+    actions: tuple[tuple[str, str], ...]  # (folded action phrase, group), longest phrase first
+
+    @property
+    def bases(self) -> frozenset[str]:
+        """Actions that another action of the family starts with ("cấp" of "cấp lại")."""
+        phrases = {a for a, _ in self.actions}
+        return frozenset(a for a in phrases if any(b != a and b.startswith(a + " ") for b in phrases))
+
+    def named(self, folded_question: str) -> str | None:
+        """The group whose action the question names; the longest named action wins ("cấp lại"
+        over "cấp"), and a tie between different groups decides nothing. A base action that a
+        sibling's action extends ("cấp", "đăng ký") never wins: a story names it in passing ("we
+        registered our marriage in 1995, the certificate is lost"), and retrieval already
+        prefers the plain name when nothing more is said."""
+        padded = f" {' '.join(_WORDS.findall(folded_question))} "
+        named = [(len(a.split()), g) for a, g in self.actions if f" {a} " in padded and a not in self.bases]
+        if not named:
+            return None
+        longest = max(n for n, _ in named)
+        winners = {g for n, g in named if n == longest}
+        return winners.pop() if len(winners) == 1 else None
+
+
+def action_siblings(titles: dict[str, str]) -> dict[str, ActionSiblings]:
+    """Per group: the set of groups whose names are another leading action on the same object."""
+    by_object: dict[str, list[tuple[str, str]]] = {}
+    for group, title in titles.items():
+        words = _key(title).split()
+        for cut in range(1, ACTION_WORDS_MAX + 1):
+            if len(words) - cut >= OBJECT_WORDS_MIN:
+                by_object.setdefault(" ".join(words[cut:]), []).append((" ".join(words[:cut]), group))
+    out: dict[str, ActionSiblings] = {}
+    for pairs in by_object.values():
+        groups = {g for _, g in pairs}
+        actions = {a for a, _ in pairs}
+        if len(groups) < 2 or len(actions) < 2:
+            continue
+        siblings = ActionSiblings(tuple(sorted(set(pairs), key=lambda p: (-len(p[0].split()), p))))
+        for group in groups:
+            previous = out.get(group)
+            if previous is None or len(siblings.actions) > len(previous.actions):
+                out[group] = siblings
+    return out
+
+
+def named_action_first(fused: dict[str, float], siblings: dict[str, ActionSiblings], folded_question: str) -> None:
+    """Among candidate action siblings, the one whose action the question names takes the best
+    sibling's place; the others keep their order behind it. Scores are exchanged, not invented."""
+    done: set[int] = set()
+    for group in sorted(fused, key=fused.__getitem__, reverse=True)[:CANDIDATES_CHECKED]:
+        family = siblings.get(group)
+        if family is None or id(family) in done:
+            continue
+        done.add(id(family))
+        winner = family.named(folded_question)
+        if winner is None or winner not in fused:
+            continue
+        present = [g for _, g in family.actions if g in fused and g != winner]
+        if not present:
+            continue
+        best = max(present, key=fused.__getitem__)
+        if fused[best] > fused[winner]:
+            fused[winner], fused[best] = fused[best], fused[best] * VARIANT_BEHIND
+
+
+CANDIDATES_CHECKED = 10  # families among the top fused groups; beyond them the order does not reach a reply

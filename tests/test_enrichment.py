@@ -10,7 +10,7 @@ import pytest
 from benchmarks.folds import fold_of_groups, fold_overlay
 from indexer.items import procedure_lexical_text, procedure_passages
 from indexer.normalize import Lexicon, Normalizer
-from indexer.variants import near_variants, plain_variants_first
+from indexer.variants import action_siblings, named_action_first, near_variants, plain_variants_first
 from knowledge.importers.run import import_sources, plan_import
 from knowledge.loaders import bundled_faq
 from knowledge.naming import cued_kinds, qualifier_kinds, short_name, variant_key
@@ -100,6 +100,31 @@ def test_a_name_extended_by_a_clause_is_a_variant_cued_by_the_clause():
     fused = {"ks-hs": 0.7, "ks": 1.0}
     plain_variants_first(fused, variants, cued_kinds(cued), cued)
     assert max(fused, key=fused.get) == "ks-hs"
+
+
+def test_the_action_a_question_names_decides_between_actions_on_one_object():
+    titles = {"cap": "Cấp giấy phép lái xe", "cap-lai": "Cấp lại giấy phép lái xe",
+              "doi": "Đổi giấy phép lái xe", "other": "Cấp giấy phép xây dựng"}
+    siblings = action_siblings(titles)
+    assert "other" not in siblings and set(siblings) == {"cap", "cap-lai", "doi"}
+    fused = {"cap": 0.9, "cap-lai": 0.8, "doi": 0.7, "other": 0.5}
+    named_action_first(fused, siblings, "toi bi mat giay phep lai xe muon cap lai")
+    assert max(fused, key=fused.get) == "cap-lai" and fused["cap"] < fused["cap-lai"]
+    fused = {"cap": 0.9, "cap-lai": 0.8, "doi": 0.7, "other": 0.5}
+    named_action_first(fused, siblings, "bang lai het han doi o dau")
+    assert max(fused, key=fused.get) == "doi"
+
+
+def test_a_base_action_named_in_passing_decides_nothing():
+    # "we registered (đăng ký) our marriage in 1995" names the plain action in a story about re-registering
+    titles = {"dk": "Đăng ký kết hôn", "dk-lai": "Đăng ký lại kết hôn"}
+    siblings = action_siblings(titles)
+    fused = {"dk": 0.5, "dk-lai": 0.9}
+    named_action_first(fused, siblings, "vo chong toi dang ky ket hon nam 1995 nay giay bi mat")
+    assert fused == {"dk": 0.5, "dk-lai": 0.9}
+    fused = {"dk": 0.9, "dk-lai": 0.5}
+    named_action_first(fused, siblings, "muon dang ky lai ket hon")
+    assert max(fused, key=fused.get) == "dk-lai"
 
 
 def test_list_export_row_updates_instead_of_erasing_the_full_record(tmp_path):
