@@ -53,6 +53,11 @@ LEXICAL_KEEP = 2000
 # log(n / 6) × 0.03 in cosine: folds 0.29 → 0.45, national 0.505 → 0.509, sample 0.897 → 0.893.
 BASE_PASSAGES = 6
 PASSAGE_DISCOUNT = 0.03
+# BM25 can only read the words its vocabulary holds: a question in English, or one full of words
+# the catalogue never uses, gives a ranking from its few known words (rank 500+ for the right
+# procedure), which outvoted a right dense answer. Lexical weight scales with the share of the
+# question's words it knows, in full from this share on (dev: national 0.556 → 0.561, no other change).
+LEXICAL_COVERAGE_FULL = 0.8
 FOLLOW_UP_TEXT_WEIGHT = 1 / 3  # a follow-up's own vector in its in-context search
 
 
@@ -249,6 +254,11 @@ class Index:
             nonzero = nonzero[np.argpartition(-scores[nonzero], LEXICAL_KEEP)[:LEXICAL_KEEP]]
         return {int(i): float(scores[i]) for i in nonzero}
 
+    def lexical_coverage(self, query: NormalizedQuery) -> float:
+        """Share of the question's words (not pairs) that the catalogue's lexical vocabulary holds."""
+        words = [t for t in lexical_terms(query.folded) if "_" not in t]
+        return sum(t in self.bm25.vocab_dict for t in words) / len(words) if words else 0.0
+
     def fuzzy_scores(self, query: NormalizedQuery, candidates: set[int] | None = None) -> dict[int, float]:
         """Fuzzy match against names and everyday names; restricted to `candidates` (item numbers)
         when given, so in the fused search it re-ranks what dense and lexical found instead of
@@ -372,7 +382,11 @@ class Index:
             rankings["fuzzy"] = rank_groups(per_item["fuzzy"], self.items)
         if method:
             weights = {method: 1.0}
-        fused = fuse(rankings, weights or DEFAULT_WEIGHTS)
+        weights = weights or DEFAULT_WEIGHTS
+        if not method:
+            known = min(1.0, self.lexical_coverage(query) / LEXICAL_COVERAGE_FULL)
+            weights = {**weights, "lexical": weights.get("lexical", 0.0) * known}
+        fused = fuse(rankings, weights)
         if not method and (age := stated_age(query.folded)) is not None:
             # an age the citizen states decides between procedures that differ only by age
             for group in fused:

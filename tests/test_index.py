@@ -53,6 +53,12 @@ def test_each_method_alone(mini_index):
         assert result.hits and result.hits[0].group == "dang-ky-tam-tru", method
 
 
+def test_lexical_coverage_is_the_share_of_words_the_catalogue_uses(mini_index):
+    assert mini_index.lexical_coverage(mini_index.normalizer.query("đăng ký tạm trú")) == 1.0
+    english = mini_index.lexical_coverage(mini_index.normalizer.query("where should we queue tomorrow morning"))
+    assert english < 0.5
+
+
 def test_faq_items_are_searchable(mini_index):
     assert mini_index.search("một cửa liên thông là gì").hits[0].group == "faq:mot-cua-lien-thong"
 
