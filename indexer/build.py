@@ -1,7 +1,7 @@
 """Build the search index: a directory artifact that `indexer.search.Index.load` reads.
 
 Layout of one built version:
-    manifest.json     embedder name and dimension, catalogue hash, counts, build time, versions
+    manifest.json     embedder name and dimension, catalogue hash, builder hash, counts, build time, versions
     catalogue.jsonl   the catalogue the index was built from (answers and index always agree)
     items.json        item id, kind, group, title, level rank (row order = item number)
     passages.json     [item number, text] per dense vector
@@ -29,6 +29,9 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
+import hashlib
+from importlib import resources
+
 import bm25s
 import faiss
 import numpy as np
@@ -47,6 +50,29 @@ CURRENT = "current"
 HNSW_THRESHOLD = 120_000
 
 ProgressCallback = Callable[[int, int], None]  # (done, total) passages embedded
+
+
+def builder_fingerprint() -> str:
+    """Hash of everything besides the catalogue and the embedder that decides an index's content:
+    the index-building code and its data (lexicon, vocabulary), and how catalogues are read."""
+    indexer = Path(str(resources.files("indexer")))
+    knowledge = Path(str(resources.files("knowledge")))
+    files = sorted([*indexer.rglob("*.py"), *indexer.glob("data/*"), *knowledge.rglob("*.py")])
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(indexer.parent).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def built_by_current_code(version: Path) -> bool:
+    """Whether a built version came from this code: an index built before an upgrade holds documents
+    normalised by the old lexicon, which queries normalised by the new one would not meet."""
+    try:
+        return json.loads((version / "manifest.json").read_text()).get("builder") == builder_fingerprint()
+    except (OSError, ValueError):
+        return False
 
 
 def _version(package: str) -> str:
@@ -103,6 +129,7 @@ def write_version(
 ) -> dict:
     """Write one complete index version into `out_dir` (which must not exist yet)."""
     started = time.perf_counter()
+    builder = builder_fingerprint()  # before reading anything it covers: a file edited mid-build makes it stale, not wrong
     out_dir.mkdir(parents=True)
     restorer = DiacriticRestorer(restorer_texts(catalogue))
     normalizer = Normalizer(restorer=restorer)
@@ -142,6 +169,7 @@ def write_version(
         "embedder": embedder.name,
         "dimension": int(vectors.shape[1]),
         "catalogue_hash": catalogue_fingerprint(catalogue),
+        "builder": builder,
         "procedures": len(catalogue.procedures),
         "faq": len(catalogue.faq),
         "passages": len(flat),

@@ -174,7 +174,7 @@ class Normalizer:
         Applied to catalogue text at index time, so every procedure whose own wording uses an
         official term ("giấy chứng nhận quyền sử dụng đất") also carries what citizens call it
         ("sổ đỏ"), without anyone writing aliases for it."""
-        padded = f" {' '.join(tokens(fold(clean(text))))} "
+        padded = f" {' '.join(_plain_numbers(tokens(fold(clean(text)))))} "
         matched = [official for official in self._reverse() if f" {official} " in padded]
         # "xóa đăng ký thường trú" holds "đăng ký thường trú": only the longest official term speaks
         longest = [t for t in matched if not any(t != other and t in other for other in matched)]
@@ -185,7 +185,7 @@ class Normalizer:
             table: dict[str, list[str]] = {}
             for everyday, official in self.lexicon.everyday.items():
                 for term in official.split(";"):
-                    term = " ".join(tokens(fold(term)))
+                    term = " ".join(_plain_numbers(tokens(fold(term))))
                     if len(term.split()) >= 2 and term != everyday:  # one word is too vague to imply a name
                         table.setdefault(term, []).append(self.lexicon.spelled.get(everyday, everyday))
             self._reverse_table = {k: tuple(v) for k, v in table.items()}
@@ -204,13 +204,18 @@ class Normalizer:
 NUMBER_WORDS = {"mot": "1", "hai": "2"}  # folded; "ba" (bà, trước bạ) and "nam" (năm = year) mostly mean other things
 
 
+def _plain_numbers(words: list[str]) -> list[str]:
+    """Numbers without leading zeros: the catalogue writes "mức độ 02", the lexicon "mức độ 2"."""
+    return [w.lstrip("0") or "0" if w.isdigit() else w for w in words]
+
+
 def lexical_terms(folded: str) -> list[str]:
     """Folded syllables plus adjacent-syllable bigrams: "so do" keeps its meaning as one term.
 
     Numbers lose leading zeros: the catalogue writes "mức độ 02" and "09 số", citizens "mức 2"
     and "9 số". "một" and "hai" become digits: names say "công ty một thành viên", citizens "cty 1
     thành viên" (both sides go through here, so folded homographs such as "hại" stay consistent)."""
-    words = [w.lstrip("0") or "0" if w.isdigit() else NUMBER_WORDS.get(w, w) for w in tokens(folded)]
+    words = [NUMBER_WORDS.get(w, w) for w in _plain_numbers(tokens(folded))]
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
 
 

@@ -161,3 +161,18 @@ def test_a_follow_up_takes_the_context_vector_from_a_cached_result(mini_index, h
     before = embedder.stats().misses
     index.search_in_context(["làm giấy khai sinh cho con cần giấy tờ gì"], "thế còn lệ phí")
     assert embedder.stats().misses == before + 1  # only the follow-up's own text
+
+
+def test_a_cached_index_built_by_other_code_is_built_again(tmp_path, mini_catalogue, hashing_embedder):
+    """After an upgrade the cached index holds documents normalised the old way: it is rebuilt, not served."""
+    from bot.app.settings import Settings
+    from bot.app.wiring import ensure_index, index_root_for
+
+    settings = Settings(cache_dir=tmp_path, embedder="hashing")
+    first = ensure_index(settings, mini_catalogue, hashing_embedder)
+    assert ensure_index(settings, mini_catalogue, hashing_embedder).path == first.path  # same code: reused
+    manifest = json.loads((first.path / "manifest.json").read_text())
+    (first.path / "manifest.json").write_text(json.dumps({**manifest, "builder": "older-code"}))
+    rebuilt = ensure_index(settings, mini_catalogue, hashing_embedder)
+    assert rebuilt.path != first.path and rebuilt.path.parent == index_root_for(settings, mini_catalogue, hashing_embedder) / "versions"
+    assert rebuilt.search("mất căn cước làm lại").hits

@@ -14,25 +14,13 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from indexer.build import builder_fingerprint
+
 SHIP_FILE = "ship.json"
 
 
 def shipped_dir() -> Path:
     return Path(str(resources.files("bot"))) / "data" / "sample-index"
-
-
-def builder_fingerprint() -> str:
-    """Hash of everything besides the catalogue and the embedder that decides an index's content."""
-    indexer = Path(str(resources.files("indexer")))
-    knowledge = Path(str(resources.files("knowledge")))
-    # the index's content depends on how catalogues are read (schema, loaders) as well as how they are indexed
-    files = sorted([*indexer.rglob("*.py"), *indexer.glob("data/*"), *knowledge.rglob("*.py")])
-    digest = hashlib.sha256()
-    for path in files:
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(indexer.parent).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def sample_files_fingerprint() -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from bot.app.settings import Settings
 from bot.app.shipped_index import shipped_for, shipped_for_bundled_sample
 from bot.engine.turn import Engine
-from indexer.build import active_version, build_index
+from indexer.build import active_version, build_index, built_by_current_code
 from indexer.embed import Embedder, make_embedder
 from indexer.query_cache import QueryCache
 from indexer.search import Index, IndexMismatch
@@ -85,11 +85,12 @@ def ensure_index(
     root = index_root_for(settings, catalogue, embedder)
     if not rebuild and active_version(root) is not None and settings.index_dir is not None:
         return Index.load(root, embedder, settings.query_cache_size)  # a deployment serves what its administrator built
-    if not rebuild and active_version(root) is not None:
+    if not rebuild and (active := active_version(root)) is not None and built_by_current_code(active):
         try:
             return Index.load(root, embedder, settings.query_cache_size)
         except (IndexMismatch, OSError, ValueError, KeyError):
-            pass  # an old or damaged build: build again below
+            pass  # a damaged build: build again below
+    # none yet, or built by another version of the code: build (embeddings come from the cache)
     build_index(catalogue, embedder, root, cache_dir=settings.cache_dir / "embeddings", progress=progress)
     return Index.load(root, embedder, settings.query_cache_size)
 

@@ -36,7 +36,7 @@ from indexer.embed import CachedEmbedder
 if TYPE_CHECKING:
     from indexer.search import Index
 
-INTENT_MODEL_VERSION = "sklearn-2"  # 2: catalogue examples also use short names
+INTENT_MODEL_VERSION = "sklearn-3"  # 2: catalogue examples also use short names; 3: and everyday names
 INTENT_FILE = "intents.npz"  # beside the index version it was fitted for
 Progress = Callable[[int, int, str], None]  # done, total, what is being done
 
@@ -99,7 +99,9 @@ class SoftmaxClassifier:
 
 def intent_model_key(index: Index) -> str:
     """What the intent model depends on: its examples and templates, the catalogue, the embedder."""
+    # the builder hash covers the lexicon, whose everyday names are examples too
     parts = (INTENT_MODEL_VERSION, examples_text(), repr(QUESTION_TEMPLATES), str(index.manifest.get("catalogue_hash")),
+             str(index.manifest.get("builder")),
              index.embedder.name, str(CUE_SCALE), cues_text())
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
@@ -107,7 +109,7 @@ def intent_model_key(index: Index) -> str:
 def fit_intent_model(index: Index, cache_dir: Path, progress: Progress | None = None) -> SoftmaxClassifier:
     """Embed the labelled examples (content-hash cached) and fit the classifier."""
     examples = load_examples()
-    for label, texts in catalogue_examples(index.catalogue).items():  # taught out-of-scope examples add to the file's
+    for label, texts in catalogue_examples(index.catalogue, everyday_names=index.normalizer.everyday_terms).items():  # taught out-of-scope examples add to the file's
         examples.setdefault(label, []).extend(texts)
     raw, texts, labels = [], [], []
     for label, items in examples.items():

@@ -12,6 +12,7 @@ Two layers:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -125,8 +126,17 @@ def load_examples() -> dict[str, list[str]]:
 QUESTION_TEMPLATES: tuple[str, ...] = tuple(str(t) for t in cues()["question_templates"])
 
 
-def catalogue_examples(catalogue: Catalogue, per_group: int = 10) -> dict[str, list[str]]:
-    """Procedure examples: names and aliases wrapped in question templates; FAQ phrasings as they are."""
+EVERYDAY_EXAMPLES = 3  # per procedure; a name like "… giấy chứng nhận quyền sử dụng đất" has a dozen
+
+
+def catalogue_examples(catalogue: Catalogue, per_group: int = 10,
+                       everyday_names: Callable[[str], list[str]] | None = None) -> dict[str, list[str]]:
+    """Procedure examples: names and aliases wrapped in question templates; FAQ phrasings as they are.
+
+    `everyday_names` (the shared lexicon read backwards, `Normalizer.everyday_terms`) adds what
+    citizens call the thing a procedure's name is about ("sang tên sổ đỏ", "giấy không tiền án"):
+    without it an imported catalogue taught that "mua xe cũ thì sang tên thế nào" is out of scope,
+    as close to "nên mua xe máy hãng nào" as to any official name."""
     procedures: list[str] = []
     seen_groups: dict[str, int] = {}
     for proc in sorted(catalogue.procedures, key=lambda p: p.code):
@@ -136,7 +146,8 @@ def catalogue_examples(catalogue: Catalogue, per_group: int = 10) -> dict[str, l
         # the short name too ("đăng ký nghĩa vụ quân sự lần đầu", not "Thủ tục … (cấp xã)"): an
         # imported catalogue has no aliases, and with official names alone the "info" examples were
         # all formal, so the model learnt that casual wording is out of scope
-        phrases = list(dict.fromkeys([proc.name, short_name(proc.name)[0], *proc.aliases]))[: per_group - count]
+        everyday = everyday_names(proc.name)[:EVERYDAY_EXAMPLES] if everyday_names is not None else []
+        phrases = list(dict.fromkeys([proc.name, short_name(proc.name)[0], *proc.aliases, *everyday]))[: per_group - count]
         seen_groups[proc.group] = count + len(phrases)
         for i, phrase in enumerate(phrases):
             template = QUESTION_TEMPLATES[(len(procedures) + i * 7) % len(QUESTION_TEMPLATES)]
