@@ -24,7 +24,7 @@ from indexer.embed import Embedder
 from indexer.items import Item
 from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer, lexical_terms
 from indexer.query_cache import LruCache
-from indexer.variants import action_siblings, named_action_first, near_variants, plain_variants_first
+from indexer.variants import action_siblings, action_vocabulary, named_action_first, near_variants, plain_variants_first
 from knowledge.naming import cued_kinds
 from knowledge.schema import Catalogue
 from knowledge.store import ProcedureStore
@@ -204,6 +204,7 @@ class Index:
         titles = {item.group: item.title for item in self.items if item.kind == "procedure"}
         self.variants = near_variants(titles)
         self.action_siblings = action_siblings(titles)
+        self.action_vocabulary = action_vocabulary(self.action_siblings)
         self.group_items: dict[str, list[int]] = {}
         for i, item in enumerate(self.items):
             self.group_items.setdefault(item.group, []).append(i)
@@ -394,7 +395,7 @@ class Index:
                     fused[group] *= AGE_MATCH if bounds[0] <= age < bounds[1] else AGE_MISMATCH
         if not method:
             plain_variants_first(fused, self.variants, cued_kinds(query.folded), query.folded)
-            named_action_first(fused, self.action_siblings, query.folded)
+            named_action_first(fused, self.action_siblings, query.folded, self.action_vocabulary)
         # ties in fused rank (dense #1 + lexical #2 vs the reverse) go to the stronger dense evidence
         best_dense = rank_best(per_item["dense"], self.items)
         top_groups = sorted(fused.items(), key=lambda kv: (round(kv[1], 9), best_dense.get(kv[0], 0.0)),

@@ -7,7 +7,7 @@ read from the names' structure only (no per-procedure data): the plain sibling c
 the question carries a cue of the qualifier; with the cue, the qualified one comes first.
 
 Two kinds of qualifier are recognised:
-- a known kind (knowledge.naming.QUALIFIER_KINDS: foreign, mobile, combined, linked, age) whose
+- a known kind (knowledge.naming.QUALIFIER_KINDS: abroad, foreign, mobile, combined, linked, age) whose
   phrase removed from the name leaves a sibling's name; cues are the kind's cue words;
 - an extension: the name is a sibling's name followed by a scoping clause ("cho …", "đối với …",
   "trong trường hợp …"); cues are the clause's own distinctive word pairs (rare among names).
@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from knowledge.naming import plain_name, qualifier_kinds, variant_key
+from knowledge.naming import PLAIN_MARKERS, plain_name, qualifier_kinds, variant_key
 from knowledge.text import fold
 
 VARIANT_BEHIND = 0.999  # the yielding group's new score: just behind the one given its place
@@ -44,7 +44,10 @@ class NearVariant:
 
 
 def _key(title: str) -> str:
-    return " ".join(_WORDS.findall(fold(plain_name(title))))
+    padded = f" {' '.join(_WORDS.findall(fold(plain_name(title))))} "
+    for marker in PLAIN_MARKERS:  # "… ở trong nước" is the plain name its "… ở nước ngoài" sibling qualifies
+        padded = padded.replace(f" {marker} ", " ")
+    return " ".join(padded.split())
 
 
 def _pairs(text: str) -> set[str]:
@@ -121,14 +124,13 @@ class ActionSiblings:
         phrases = {a for a, _ in self.actions}
         return frozenset(a for a in phrases if any(b != a and b.startswith(a + " ") for b in phrases))
 
-    def named(self, folded_question: str) -> str | None:
-        """The group whose action the question names; the longest named action wins ("cấp lại"
-        over "cấp"), and a tie between different groups decides nothing. A base action that a
-        sibling's action extends ("cấp", "đăng ký") never wins: a story names it in passing ("we
-        registered our marriage in 1995, the certificate is lost"), and retrieval already
-        prefers the plain name when nothing more is said."""
-        padded = f" {' '.join(_WORDS.findall(folded_question))} "
-        named = [(len(a.split()), g) for a, g in self.actions if f" {a} " in padded and a not in self.bases]
+    def named(self, named_actions: frozenset[str]) -> str | None:
+        """The group whose action the question names (`named_actions`); the longest named action
+        wins ("cấp lại" over "cấp"), and a tie between different groups decides nothing. A base
+        action that a sibling's action extends ("cấp", "đăng ký") never wins: a story names it in
+        passing ("we registered our marriage in 1995, the certificate is lost"), and retrieval
+        already prefers the plain name when nothing more is said."""
+        named = [(len(a.split()), g) for a, g in self.actions if a in named_actions and a not in self.bases]
         if not named:
             return None
         longest = max(n for n, _ in named)
@@ -158,16 +160,40 @@ def action_siblings(titles: dict[str, str]) -> dict[str, ActionSiblings]:
     return out
 
 
-def named_action_first(fused: dict[str, float], siblings: dict[str, ActionSiblings], folded_question: str) -> None:
+def named_actions(folded_question: str, vocabulary: frozenset[str]) -> frozenset[str]:
+    """Actions the question names, read longest first: in "… cấp lại" the action is "cấp lại",
+    not "cấp" as well."""
+    words = _WORDS.findall(folded_question)
+    found: set[str] = set()
+    i = 0
+    while i < len(words):
+        for n in range(min(ACTION_WORDS_MAX, len(words) - i), 0, -1):
+            phrase = " ".join(words[i:i + n])
+            if phrase in vocabulary:
+                found.add(phrase)
+                i += n
+                break
+        else:
+            i += 1
+    return frozenset(found)
+
+
+def action_vocabulary(siblings: dict[str, ActionSiblings]) -> frozenset[str]:
+    return frozenset(a for family in siblings.values() for a, _ in family.actions)
+
+
+def named_action_first(fused: dict[str, float], siblings: dict[str, ActionSiblings], folded_question: str,
+                       vocabulary: frozenset[str] | None = None) -> None:
     """Among candidate action siblings, the one whose action the question names takes the best
     sibling's place; the others keep their order behind it. Scores are exchanged, not invented."""
+    named_in_question = named_actions(folded_question, vocabulary if vocabulary is not None else action_vocabulary(siblings))
     done: set[int] = set()
     for group in sorted(fused, key=fused.__getitem__, reverse=True)[:CANDIDATES_CHECKED]:
         family = siblings.get(group)
         if family is None or id(family) in done:
             continue
         done.add(id(family))
-        winner = family.named(folded_question)
+        winner = family.named(named_in_question)
         if winner is None or winner not in fused:
             continue
         present = [g for _, g in family.actions if g in fused and g != winner]

@@ -50,9 +50,15 @@ _NATIONALITIES = tuple(f"{prefix} {country}" for prefix in ("nguoi", "quoc tich"
 
 # near-variant qualifiers: a name carrying one of these differs from its plain sibling only by
 # a case the citizen has to mention; (kind, folded phrase in the name, folded cues in a question)
+# "ở nước ngoài" in a name says where the applicant lives (the embassy does it: "Nhập quốc tịch Việt
+# Nam ở nước ngoài"), not that a foreigner is involved; its sibling says "ở trong nước", which is
+# the plain case for a citizen writing to a ward's bot. Kinds are read in this order, and a kind's
+# phrases are taken out of the name before the next kind is read.
 QUALIFIER_KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("foreign", ("co yeu to nuoc ngoai", "nguoi nuoc ngoai", "o nuoc ngoai", "tai nuoc ngoai",
-                 "viet nam dinh cu o nuoc ngoai", "nuoc ngoai"),
+    ("abroad", ("dinh cu o nuoc ngoai", "o nuoc ngoai"),
+     ("dinh cu", "o nuoc ngoai", "tai nuoc ngoai", "sang nuoc ngoai", "xuat canh", "abroad", "overseas",
+      "dai su quan", "lanh su quan", "co quan dai dien")),
+    ("foreign", ("co yeu to nuoc ngoai", "nguoi nuoc ngoai", "tai nuoc ngoai", "nuoc ngoai"),
      ("nuoc ngoai", "ngoai quoc", "viet kieu", "dinh cu", "quoc tich", "foreign", "foreigner",
       "abroad", "overseas", *_NATIONALITIES)),
     ("mobile", ("luu dong",), ("luu dong", "tai nha", "den nha", "tan nha", "tai benh vien", "khong di lai",
@@ -74,10 +80,16 @@ def plain_name(name: str) -> str:
     return _tidy(_CHANNEL.sub(" ", _LEVEL.sub(" ", text)))
 
 
+# what a plain sibling may say of itself: "Thôi quốc tịch Việt Nam ở trong nước"
+PLAIN_MARKERS = ("o trong nuoc",)
+
+
 def variant_key(name: str) -> str:
     """What near-variants share: the folded plain name with near-variant qualifier phrases removed
     ("Đăng ký khai sinh có yếu tố nước ngoài" and "… lưu động" both give "dang ky khai sinh")."""
     padded = f" {' '.join(re.findall(r'[a-z0-9]+', fold(plain_name(name))))} "
+    for marker in PLAIN_MARKERS:
+        padded = padded.replace(f" {marker} ", " ")
     for _kind, phrases, _cues in QUALIFIER_KINDS:
         for phrase in sorted(phrases, key=len, reverse=True):
             padded = padded.replace(f" {phrase} ", " ")
@@ -115,8 +127,14 @@ def short_name(name: str) -> tuple[str, str]:
 
 def qualifier_kinds(name: str) -> frozenset[str]:
     """Kinds of near-variant qualifier a procedure name carries ("foreign", "mobile", …)."""
-    folded = fold(name)
-    return frozenset(kind for kind, phrases, _cues in QUALIFIER_KINDS if any(p in folded for p in phrases))
+    folded = f" {' '.join(re.findall(r'[a-z0-9]+', fold(name)))} "
+    kinds = []
+    for kind, phrases, _cues in QUALIFIER_KINDS:
+        if any(f" {p} " in folded for p in phrases):
+            kinds.append(kind)
+            for phrase in phrases:
+                folded = folded.replace(f" {phrase} ", " ")
+    return frozenset(kinds)
 
 
 def cued_kinds(folded_question: str) -> frozenset[str]:

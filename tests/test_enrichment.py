@@ -102,6 +102,22 @@ def test_a_name_extended_by_a_clause_is_a_variant_cued_by_the_clause():
     assert max(fused, key=fused.get) == "ks-hs"
 
 
+def test_living_abroad_is_a_qualifier_and_in_the_country_is_the_plain_case():
+    titles = {"home": "Thôi quốc tịch Việt Nam ở trong nước", "abroad": "Thôi quốc tịch Việt Nam ở nước ngoài"}
+    assert qualifier_kinds(titles["abroad"]) == {"abroad"} and not qualifier_kinds(titles["home"])
+    variants = near_variants(titles)
+    assert variants["abroad"].siblings == ("home",)
+    # a nationality named in the question is not where the citizen lives
+    question = "dang o vn muon bo quoc tich viet nam de nhap quoc tich singapore"
+    fused = {"home": 0.5, "abroad": 0.6}
+    plain_variants_first(fused, variants, cued_kinds(question), question)
+    assert max(fused, key=fused.get) == "home"
+    question = "toi da sang canada dinh cu muon thoi quoc tich viet nam"
+    fused = {"home": 0.6, "abroad": 0.5}
+    plain_variants_first(fused, variants, cued_kinds(question), question)
+    assert max(fused, key=fused.get) == "abroad"
+
+
 def test_the_action_a_question_names_decides_between_actions_on_one_object():
     titles = {"cap": "Cấp giấy phép lái xe", "cap-lai": "Cấp lại giấy phép lái xe",
               "doi": "Đổi giấy phép lái xe", "other": "Cấp giấy phép xây dựng"}
@@ -113,6 +129,21 @@ def test_the_action_a_question_names_decides_between_actions_on_one_object():
     fused = {"cap": 0.9, "cap-lai": 0.8, "doi": 0.7, "other": 0.5}
     named_action_first(fused, siblings, "bang lai het han doi o dau")
     assert max(fused, key=fused.get) == "doi"
+
+
+def test_an_action_inside_a_longer_one_is_not_named():
+    # "bị mất" reads as "cấp lại": that does not name "cấp" (issue a new passport) of another family
+    from indexer.variants import named_actions
+
+    vocabulary = frozenset({"cap", "cap lai", "trinh bao mat"})
+    assert named_actions("mat vi co ca ho chieu cap lai", vocabulary) == {"cap lai"}
+    assert named_actions("cap ho chieu lan dau", vocabulary) == {"cap"}
+    titles = {"cap": "Cấp hộ chiếu phổ thông ở trong nước", "bao-mat": "Trình báo mất hộ chiếu phổ thông",
+              "x": "Cấp lại giấy phép lái xe", "y": "Cấp giấy phép lái xe"}
+    siblings = action_siblings(titles)
+    fused = {"cap": 0.5, "bao-mat": 0.9}
+    named_action_first(fused, siblings, "bi mat ho chieu bao mat voi ai cap lai")
+    assert max(fused, key=fused.get) == "bao-mat"
 
 
 def test_a_base_action_named_in_passing_decides_nothing():
