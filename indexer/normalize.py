@@ -40,6 +40,7 @@ class Lexicon:
     everyday: dict[str, str]
     english: dict[str, str]
     max_phrase: int
+    situations: dict[str, str] = field(default_factory=dict)  # what happened to a paper -> the action it needs
     spelled: dict[str, str] = field(default_factory=dict)  # folded everyday key -> as written (accented)
 
     @classmethod
@@ -48,7 +49,7 @@ class Lexicon:
             raw = data.get(name) or {}
             return {fold(str(k)): nfc(str(v)).lower() for k, v in raw.items() if k is not None and v}
 
-        tables = {name: table(name) for name in ("teencode", "abbreviations", "everyday", "english")}
+        tables = {name: table(name) for name in ("teencode", "abbreviations", "everyday", "english", "situations")}
         longest = max((len(k.split()) for t in tables.values() for k in t), default=1)
         spelled = {fold(str(k)): nfc(str(k)).lower() for k in (data.get("everyday") or {}) if k is not None}
         return cls(**tables, max_phrase=longest, spelled=spelled)
@@ -158,6 +159,9 @@ class Normalizer:
                 elif key in lex.english:
                     out.extend(words[i:i + n])
                     additions.append(lex.english[key])
+                elif key in lex.situations:
+                    out.extend(words[i:i + n])
+                    additions.append(lex.situations[key])
                 else:
                     continue
                 i += n
