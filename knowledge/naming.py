@@ -74,6 +74,11 @@ def _tidy(text: str) -> str:
     return _TRAILING.sub("", text).strip()
 
 
+def without_channel(name: str) -> str:
+    """The name without its channel phrase ("thực hiện bằng dịch vụ công trực tuyến toàn trình")."""
+    return _tidy(_CHANNEL.sub(" ", name))
+
+
 def plain_name(name: str) -> str:
     """The name without a leading "Thủ tục", level and channel phrases; its qualifiers are kept."""
     text = _LEADING.sub("", name.strip())

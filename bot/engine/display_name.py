@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from knowledge.naming import without_channel
 from knowledge.textfit import ELLIPSIS, shorten
 
 TITLE_LIMIT = 90  # one or two lines on a phone
@@ -47,7 +48,8 @@ def short_name(name: str, limit: int = TITLE_LIMIT) -> tuple[str, str]:
     comma) that leaves a head of at least MIN_HEAD characters; a head still too long is cut at a
     word with "…". The qualifier is "" when nothing was moved out.
     """
-    text = " ".join(name.split()).rstrip(" .")
+    # "… thực hiện bằng dịch vụ công trực tuyến một phần": the answer states the service level
+    text = without_channel(" ".join(name.split())).rstrip(" .")
     text = _LEVEL_TAIL.sub("", text).rstrip(" .")
     text = _capitalise(_BOILERPLATE_HEAD.sub("", text)) if len(_BOILERPLATE_HEAD.sub("", text)) >= MIN_HEAD else text
     if len(text) <= limit:

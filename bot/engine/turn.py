@@ -313,8 +313,16 @@ class Engine:
                      aspect=aspect, confident=False, confidence=decision.confidence, decision="decline")
 
     def _clarify(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:
-        options = decision.hits[:3]
-        titles = [self.group_title(h.group, language) for h in options]
+        # procedures that differ only by channel ("… trực tuyến toàn trình" / "… một phần") read
+        # alike once shortened: a choice is offered once, and the third slot goes to something else
+        options, titles = [], []
+        for hit in decision.hits:
+            title = self.group_title(hit.group, language)
+            if fold(title) not in {fold(t) for t in titles}:
+                options.append(hit)
+                titles.append(title)
+            if len(options) == 3:
+                break
         codes = [c for h in options for c in self._group_codes(h)]
         # the best candidate stays the tentative topic: a citizen who skips the choice and asks "thế
         # còn lệ phí?" is asked about that one rather than losing the conversation
