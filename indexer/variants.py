@@ -128,7 +128,7 @@ class ActionSiblings:
         """The group whose action the question names (`named_actions`); the longest named action
         wins ("cấp lại" over "cấp"), and a tie between different groups decides nothing. A base
         action that a sibling's action extends ("cấp", "đăng ký") never wins: a story names it in
-        passing ("we registered our marriage in 1995, the certificate is lost"), and retrieval
+        passing ("we registered our marriage long ago, the certificate is lost"), and retrieval
         already prefers the plain name when nothing more is said."""
         named = [(len(a.split()), g) for a, g in self.actions if a in named_actions and a not in self.bases]
         if not named:

@@ -103,16 +103,16 @@ def test_a_name_extended_by_a_clause_is_a_variant_cued_by_the_clause():
 
 
 def test_living_abroad_is_a_qualifier_and_in_the_country_is_the_plain_case():
-    titles = {"home": "Thôi quốc tịch Việt Nam ở trong nước", "abroad": "Thôi quốc tịch Việt Nam ở nước ngoài"}
+    titles = {"home": "Nhập quốc tịch Việt Nam ở trong nước", "abroad": "Nhập quốc tịch Việt Nam ở nước ngoài"}
     assert qualifier_kinds(titles["abroad"]) == {"abroad"} and not qualifier_kinds(titles["home"])
     variants = near_variants(titles)
     assert variants["abroad"].siblings == ("home",)
     # a nationality named in the question is not where the citizen lives
-    question = "dang o vn muon bo quoc tich viet nam de nhap quoc tich singapore"
+    question = "toi la nguoi nhat ban dang sinh song o da nang muon nhap quoc tich viet nam"
     fused = {"home": 0.5, "abroad": 0.6}
     plain_variants_first(fused, variants, cued_kinds(question), question)
     assert max(fused, key=fused.get) == "home"
-    question = "toi da sang canada dinh cu muon thoi quoc tich viet nam"
+    question = "gia dinh toi dinh cu o uc nhieu nam, chong toi muon nhap quoc tich viet nam"
     fused = {"home": 0.6, "abroad": 0.5}
     plain_variants_first(fused, variants, cued_kinds(question), question)
     assert max(fused, key=fused.get) == "abroad"
@@ -124,10 +124,10 @@ def test_the_action_a_question_names_decides_between_actions_on_one_object():
     siblings = action_siblings(titles)
     assert "other" not in siblings and set(siblings) == {"cap", "cap-lai", "doi"}
     fused = {"cap": 0.9, "cap-lai": 0.8, "doi": 0.7, "other": 0.5}
-    named_action_first(fused, siblings, "toi bi mat giay phep lai xe muon cap lai")
+    named_action_first(fused, siblings, "lam roi bang lai o cho, can cap lai gap")
     assert max(fused, key=fused.get) == "cap-lai" and fused["cap"] < fused["cap-lai"]
     fused = {"cap": 0.9, "cap-lai": 0.8, "doi": 0.7, "other": 0.5}
-    named_action_first(fused, siblings, "bang lai het han doi o dau")
+    named_action_first(fused, siblings, "giay phep lai xe qua han roi doi the nao")
     assert max(fused, key=fused.get) == "doi"
 
 
@@ -136,22 +136,22 @@ def test_an_action_inside_a_longer_one_is_not_named():
     from indexer.variants import named_actions
 
     vocabulary = frozenset({"cap", "cap lai", "trinh bao mat"})
-    assert named_actions("mat vi co ca ho chieu cap lai", vocabulary) == {"cap lai"}
+    assert named_actions("danh roi ho chieu ngoai cho cap lai", vocabulary) == {"cap lai"}
     assert named_actions("cap ho chieu lan dau", vocabulary) == {"cap"}
     titles = {"cap": "Cấp hộ chiếu phổ thông ở trong nước", "bao-mat": "Trình báo mất hộ chiếu phổ thông",
               "x": "Cấp lại giấy phép lái xe", "y": "Cấp giấy phép lái xe"}
     siblings = action_siblings(titles)
     fused = {"cap": 0.5, "bao-mat": 0.9}
-    named_action_first(fused, siblings, "bi mat ho chieu bao mat voi ai cap lai")
+    named_action_first(fused, siblings, "ho chieu that lac can trinh bao mat cap lai")
     assert max(fused, key=fused.get) == "bao-mat"
 
 
 def test_a_base_action_named_in_passing_decides_nothing():
-    # "we registered (đăng ký) our marriage in 1995" names the plain action in a story about re-registering
+    # "we registered (đăng ký) our marriage long ago" names the plain action in a story about re-registering
     titles = {"dk": "Đăng ký kết hôn", "dk-lai": "Đăng ký lại kết hôn"}
     siblings = action_siblings(titles)
     fused = {"dk": 0.5, "dk-lai": 0.9}
-    named_action_first(fused, siblings, "vo chong toi dang ky ket hon nam 1995 nay giay bi mat")
+    named_action_first(fused, siblings, "hai vo chong dang ky ket hon tu lau, ban chinh that lac")
     assert fused == {"dk": 0.5, "dk-lai": 0.9}
     fused = {"dk": 0.9, "dk-lai": 0.5}
     named_action_first(fused, siblings, "muon dang ky lai ket hon")

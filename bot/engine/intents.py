@@ -135,8 +135,8 @@ def catalogue_examples(catalogue: Catalogue, per_group: int = 10,
 
     `everyday_names` (the shared lexicon read backwards, `Normalizer.everyday_terms`) adds what
     citizens call the thing a procedure's name is about ("sang tên sổ đỏ", "giấy không tiền án"):
-    without it an imported catalogue taught that "mua xe cũ thì sang tên thế nào" is out of scope,
-    as close to "nên mua xe máy hãng nào" as to any official name."""
+    without it an imported catalogue taught that a question about transferring a used motorbike is
+    out of scope, as close to "which brand should I buy" as to any official name."""
     procedures: list[str] = []
     seen_groups: dict[str, int] = {}
     for proc in sorted(catalogue.procedures, key=lambda p: p.code):
