@@ -2,7 +2,7 @@
 
 `Index.load(path)` returns an immutable object; `search(text)` normalises the query, runs the
 three retrievers, groups level variants, and fuses the per-group rankings with weighted reciprocal
-rank fusion (a pure function, `fuse`). A `method` argument runs one retriever alone, for baselines.
+rank fusion (`indexer.fusion`, a pure function). A `method` argument runs one retriever alone, for baselines.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 
 from indexer.build import FORMAT_VERSION, active_version
 from indexer.embed import Embedder
+from indexer.fusion import CANDIDATES, fuse, rank_best, rank_groups
 from indexer.items import Item
 from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer, lexical_terms
 from indexer.query_cache import LruCache
@@ -32,13 +33,6 @@ from knowledge.text import fold
 
 METHODS = ("dense", "lexical", "fuzzy")
 DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 1.0, "fuzzy": 0.2}
-RRF_K = 2.0
-# Rank fusion alone forgets by how much a retriever preferred one group: dense 0.905 vs 0.904
-# (a tie) and BM25 42 vs 36 (a clear call) fused as an exact tie. Each retriever's score,
-# scaled to 0..1 over its candidate list, adds this much of its weight (dev: folds 0.467 → 0.491,
-# national 0.519 → 0.533, sample 0.893 → 0.907, overlay 0.832 → 0.822; docs/retrieval.md).
-SCORE_BLEND = 0.2
-CANDIDATES = 60
 # Up to this many names a full fuzzy scan costs a few ms and can find what the other retrievers
 # missed; beyond it fuzzy matching only re-ranks dense and lexical candidates (see benchmarks/).
 FUZZY_FULL_SCAN_MAX = 3000
@@ -87,37 +81,6 @@ class SearchResult:
 
     def faq(self) -> list[GroupHit]:
         return [h for h in self.hits if h.kind == "faq"]
-
-
-def rank_groups(item_scores: dict[int, float], items: Sequence[Item]) -> list[tuple[str, float]]:
-    """Best item score per group, groups sorted best first."""
-    best: dict[str, float] = {}
-    for idx, score in item_scores.items():
-        group = items[idx].group
-        if score > best.get(group, float("-inf")):
-            best[group] = score
-    return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
-
-
-def rank_best(item_scores: dict[int, float], items: Sequence[Item]) -> dict[str, float]:
-    return dict(rank_groups(item_scores, items))
-
-
-def fuse(rankings: dict[str, list[tuple[str, float]]], weights: dict[str, float], k: float = RRF_K,
-         blend: float = SCORE_BLEND) -> dict[str, float]:
-    """Weighted reciprocal rank fusion, Σ_m w_m / (k + rank_m(g)) with rank 1 best, plus
-    `blend` × w_m × the group's score scaled to 0..1 over the retriever's candidates."""
-    fused: dict[str, float] = {}
-    for method, ranking in rankings.items():
-        weight = weights.get(method, 0.0)
-        if not weight:
-            continue
-        top = ranking[:CANDIDATES]
-        hi, lo = top[0][1], top[-1][1]
-        span = (hi - lo) or 1.0
-        for rank, (group, score) in enumerate(top, start=1):
-            fused[group] = fused.get(group, 0.0) + weight / (k + rank) + blend * weight * (score - lo) / span
-    return fused
 
 
 _NAMED_LEVEL = ((1, re.compile(r"\bcap tinh\b")), (2, re.compile(r"\bcap (?:bo|trung uong)\b")))

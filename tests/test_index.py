@@ -5,7 +5,8 @@ import pytest
 
 from indexer.build import active_version, build_index
 from indexer.embed import CachedEmbedder, HashingEmbedder
-from indexer.search import Index, IndexMismatch, fuse, rank_groups
+from indexer.fusion import fuse, rank_groups
+from indexer.search import Index, IndexMismatch
 from indexer.items import Item
 
 
