@@ -10,7 +10,7 @@ import numpy as np
 from bot.engine.confidence import FEATURES, Calibration
 from bot.engine.decide import decide
 from bot.engine.intents import IntentGuess, catalogue_examples
-from bot.tools.calibrate import Observed, out_of_scope_threshold
+from bot.tools.calibrate import Observed, allowed_confident_wrong, out_of_scope_threshold
 from indexer.normalize import NormalizedQuery
 from indexer.search import GroupHit, SearchResult
 from knowledge.schema import Catalogue, Procedure
@@ -87,3 +87,12 @@ def test_catalogue_words_are_the_catalogues_not_the_common_word_list():
     words = catalogue_words(Catalogue(procedures=(proc,)))
     assert {"khai", "sinh", "trẻ", "tuổi"} <= set(words) and "6" not in words
     assert "cũng" in bundled_vocabulary() and "cũng" not in words
+
+
+def test_dev_is_held_below_the_target_by_its_sampling_error():
+    # ~210 dev questions per scope: 0.03 beyond dev means about 0.011 on dev
+    assert 0.010 < allowed_confident_wrong(0.03, 214) < 0.012
+    # more questions, less margin; the margin never exceeds the target
+    assert allowed_confident_wrong(0.03, 214) < allowed_confident_wrong(0.03, 2000) < 0.03
+    assert allowed_confident_wrong(0.03, 5) == 0.0
+    assert allowed_confident_wrong(0.03, 0) == 0.03

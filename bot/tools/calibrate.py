@@ -107,13 +107,27 @@ def scope_figures(calibration: Calibration, observed: list[Observed]) -> dict[st
         procedure_rows = sum(1 for o in rows if o.gold)
         wrong_on_procedures = sum(a and not r for (a, r), o in zip(outcomes, rows, strict=True) if o.gold)
         figures[scope] = {"n": len(rows), "confident": answered / len(rows), "precision": right / answered if answered else 1.0,
-                          "confident_wrong": wrong_on_procedures / max(procedure_rows, 1)}
+                          "confident_wrong": wrong_on_procedures / max(procedure_rows, 1), "procedures": procedure_rows}
     return figures
+
+
+Z_ONE_SIDED_95 = 1.645
+
+
+def allowed_confident_wrong(target: float, procedures: int) -> float:
+    """What a scope of `procedures` dev questions may show so that the rate on questions nobody
+    tuned on stays within `target`: the target less one-sided 95 % sampling error at that rate.
+    Fitted at the target itself (0.02 per scope on ~210 questions), national validation came out
+    at 0.037: a dev figure just under the line says little about the next 300 questions."""
+    if procedures <= 0:
+        return target
+    return max(0.0, target - Z_ONE_SIDED_95 * (target * (1 - target) / procedures) ** 0.5)
 
 
 def fit(observed: list[Observed], max_confident_wrong: float) -> Calibration:
     """Logistic weights on every row, then the lowest answer threshold at which no scope answers
-    more than `max_confident_wrong` of its procedure questions confidently and wrongly.
+    confidently and wrongly more of its procedure questions than keeps it within
+    `max_confident_wrong` beyond dev (`allowed_confident_wrong`).
 
     Why confident-wrong and not precision: on the national and fold scopes the retrieval features
     separate right from wrong only weakly (precision stays near 0.5-0.8 at any threshold that
@@ -130,7 +144,8 @@ def fit(observed: list[Observed], max_confident_wrong: float) -> Calibration:
     threshold = 0.99
     for candidate in np.arange(0.30, 0.991, 0.01):
         trial = Calibration(weights=weights, bias=bias, decline_below=0.0, clarify_below=float(candidate))
-        if all(f["confident_wrong"] <= max_confident_wrong for f in scope_figures(trial, observed).values()):
+        if all(f["confident_wrong"] <= allowed_confident_wrong(max_confident_wrong, f["procedures"])
+               for f in scope_figures(trial, observed).values()):
             threshold = float(candidate)
             break
     answering = Calibration(weights=weights, bias=bias, decline_below=0.0, clarify_below=round(threshold, 2))
@@ -241,7 +256,8 @@ def collect(shared: Path) -> list[Observed]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=SHARED)
-    parser.add_argument("--max-confident-wrong", type=float, default=0.02)
+    parser.add_argument("--max-confident-wrong", type=float, default=0.03,
+                        help="per scope, on questions nobody tuned on (dev is held to this less its sampling error)")
     parser.add_argument("--observed", type=Path, default=None, help="reuse observations pickled by an earlier run")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
