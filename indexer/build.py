@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -52,9 +53,12 @@ HNSW_THRESHOLD = 120_000
 ProgressCallback = Callable[[int, int], None]  # (done, total) passages embedded
 
 
+@lru_cache(maxsize=1)
 def builder_fingerprint() -> str:
     """Hash of everything besides the catalogue and the embedder that decides an index's content:
-    the index-building code and its data (lexicon, vocabulary), and how catalogues are read."""
+    the index-building code and its data (lexicon, vocabulary), and how catalogues are read.
+    Read once per process: it describes the code this process loaded, and start-up asks twice
+    (shipped index, cached index)."""
     indexer = Path(str(resources.files("indexer")))
     knowledge = Path(str(resources.files("knowledge")))
     files = sorted([*indexer.rglob("*.py"), *indexer.glob("data/*"), *knowledge.rglob("*.py")])
@@ -129,7 +133,7 @@ def write_version(
 ) -> dict:
     """Write one complete index version into `out_dir` (which must not exist yet)."""
     started = time.perf_counter()
-    builder = builder_fingerprint()  # before reading anything it covers: a file edited mid-build makes it stale, not wrong
+    builder = builder_fingerprint()  # of the code loaded: a file edited since makes the index stale, not wrong
     out_dir.mkdir(parents=True)
     restorer = DiacriticRestorer(restorer_texts(catalogue))
     normalizer = Normalizer(restorer=restorer)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from knowledge.naming import PLAIN_MARKERS, plain_name, qualifier_kinds, variant_key
 from knowledge.text import fold
@@ -118,7 +119,7 @@ class ActionSiblings:
 
     actions: tuple[tuple[str, str], ...]  # (folded action phrase, group), longest phrase first
 
-    @property
+    @cached_property  # a frozen dataclass keeps its __dict__, where this is stored once
     def bases(self) -> frozenset[str]:
         """Actions that another action of the family starts with ("cấp" of "cấp lại")."""
         phrases = {a for a, _ in self.actions}

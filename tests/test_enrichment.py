@@ -69,6 +69,12 @@ def test_qualifier_kinds_and_cues():
     assert not cued_kinds("dang ky ket hon can giay to gi")
 
 
+def first_after_variants(fused: dict[str, float], variants, question: str) -> str:
+    """The group ranked first once near-variants are reordered for `question`."""
+    plain_variants_first(fused, variants, cued_kinds(question), question)
+    return max(fused, key=fused.get)
+
+
 def test_plain_variant_first_unless_the_question_cues_the_qualifier():
     titles = {"kh": "Thủ tục đăng ký kết hôn", "kh-nn": "Thủ tục đăng ký kết hôn có yếu tố nước ngoài",
               "kh-ld": "Thủ tục đăng ký kết hôn lưu động", "other": "Thủ tục đăng ký giám hộ có yếu tố nước ngoài"}
@@ -92,14 +98,9 @@ def test_a_name_extended_by_a_clause_is_a_variant_cued_by_the_clause():
     variants = near_variants(titles)
     assert variants["ks-hs"].siblings == ("ks",) and not variants["ks-hs"].kinds
     assert set(variants["ks-kh"].siblings) == {"ks", "nc"}
-    plain = "lam giay khai sinh cho be moi sinh"
-    fused = {"ks-hs": 1.0, "ks": 0.7}
-    plain_variants_first(fused, variants, cued_kinds(plain), plain)
-    assert max(fused, key=fused.get) == "ks"
+    assert first_after_variants({"ks-hs": 1.0, "ks": 0.7}, variants, "lam giay khai sinh cho be moi sinh") == "ks"
     cued = "nguoi lon da co ho so giay to ca nhan nhung chua khai sinh"
-    fused = {"ks-hs": 0.7, "ks": 1.0}
-    plain_variants_first(fused, variants, cued_kinds(cued), cued)
-    assert max(fused, key=fused.get) == "ks-hs"
+    assert first_after_variants({"ks-hs": 0.7, "ks": 1.0}, variants, cued) == "ks-hs"
 
 
 def test_living_abroad_is_a_qualifier_and_in_the_country_is_the_plain_case():
@@ -109,13 +110,9 @@ def test_living_abroad_is_a_qualifier_and_in_the_country_is_the_plain_case():
     assert variants["abroad"].siblings == ("home",)
     # a nationality named in the question is not where the citizen lives
     question = "toi la nguoi nhat ban dang sinh song o da nang muon nhap quoc tich viet nam"
-    fused = {"home": 0.5, "abroad": 0.6}
-    plain_variants_first(fused, variants, cued_kinds(question), question)
-    assert max(fused, key=fused.get) == "home"
+    assert first_after_variants({"home": 0.5, "abroad": 0.6}, variants, question) == "home"
     question = "gia dinh toi dinh cu o uc nhieu nam, chong toi muon nhap quoc tich viet nam"
-    fused = {"home": 0.6, "abroad": 0.5}
-    plain_variants_first(fused, variants, cued_kinds(question), question)
-    assert max(fused, key=fused.get) == "abroad"
+    assert first_after_variants({"home": 0.6, "abroad": 0.5}, variants, question) == "abroad"
 
 
 def test_the_action_a_question_names_decides_between_actions_on_one_object():

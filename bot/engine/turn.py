@@ -315,10 +315,11 @@ class Engine:
     def _clarify(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:
         # procedures that differ only by channel ("… trực tuyến toàn trình" / "… một phần") read
         # alike once shortened: a choice is offered once, and the third slot goes to something else
-        options, titles = [], []
+        options, titles, seen = [], [], set()
         for hit in decision.hits:
             title = self.group_title(hit.group, language)
-            if fold(title) not in {fold(t) for t in titles}:
+            if fold(title) not in seen:
+                seen.add(fold(title))
                 options.append(hit)
                 titles.append(title)
             if len(options) == 3:
