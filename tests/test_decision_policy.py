@@ -96,3 +96,27 @@ def test_dev_is_held_below_the_target_by_its_sampling_error():
     assert allowed_confident_wrong(0.03, 214) < allowed_confident_wrong(0.03, 2000) < 0.03
     assert allowed_confident_wrong(0.03, 5) == 0.0
     assert allowed_confident_wrong(0.03, 0) == 0.03
+
+
+def with_faq_first(confidence: float) -> SearchResult:
+    """A search led by a reform FAQ entry, a procedure second."""
+    base = result(confidence)
+    faq = GroupHit(group="faq:online", kind="faq", item_ids=("faq:online",), score=2.0, dense=base.hits[0].dense,
+                   lexical=0.0, fuzzy=0.0)
+    return SearchResult(query=base.query, hits=(faq, *base.hits), query_vector=base.query_vector)
+
+
+def test_an_faq_led_by_aspect_words_alone_gives_way_to_the_procedure_the_rest_names():
+    asked = guess("info", 0.9)
+    # without its aspect phrases the message names a procedure clearly and the FAQ is gone: clarify on procedures
+    named = decide(CALIBRATION, with_faq_first(0.9), asked, lambda: result(0.9))
+    assert named.intent == "procedure" and named.clarify and named.hits[0].kind == "procedure"
+    # the FAQ is still among the first few without them: it stands
+    assert decide(CALIBRATION, with_faq_first(0.9), asked, lambda: with_faq_first(0.9)).intent == "faq"
+    # what is left names nothing clearly, or nothing is left: the FAQ stands
+    assert decide(CALIBRATION, with_faq_first(0.9), asked, lambda: result(0.3)).intent == "faq"
+    assert decide(CALIBRATION, with_faq_first(0.9), asked, lambda: None).intent == "faq"
+    # the aspect-free search runs only when an FAQ leads
+    def never() -> SearchResult:
+        raise AssertionError("searched again although no FAQ led")
+    assert decide(CALIBRATION, result(0.9), asked, never).intent == "procedure"

@@ -6,8 +6,10 @@ can be read, tested and refitted on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.engine.aspects import content_words, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.intents import IntentGuess
 from indexer.search import GroupHit, SearchResult
@@ -22,13 +24,36 @@ class Decision:
     decline: bool = False  # an information request we cannot match well enough to answer
 
 
-def decide(calibration: Calibration, result: SearchResult, guess: IntentGuess) -> Decision:
+FAQ_KEPT_WITHIN = 3
+
+
+def aspect_free_search(search: Callable[[str], SearchResult], text: str) -> SearchResult | None:
+    """The message searched without its aspect phrases, or None when nothing else is left."""
+    content = strip_aspect_cues(text)
+    return search(content) if len(content_words(content)) >= 2 else None
+
+
+def faq_stands(calibration: Calibration, aspect_free: SearchResult | None, faq_group: str) -> bool:
+    """A reform FAQ that led the search still leads once the aspect phrases are gone.
+
+    The FAQ speaks of aspects in general ("thanh toán trực tuyến", "dịch vụ công toàn trình"), so
+    "… nộp hồ sơ online được không" about a named procedure drew it to the top by its aspect words
+    alone; what is left of such a message names the procedure."""
+    if aspect_free is None or any(h.group == faq_group for h in aspect_free.hits[:FAQ_KEPT_WITHIN]):
+        return True
+    # what is left must name a procedure as clearly as retrieval must to overrule "out of scope"
+    return calibration.probability(features_of(aspect_free)) < calibration.out_of_scope_below
+
+
+def decide(calibration: Calibration, result: SearchResult, guess: IntentGuess,
+           aspect_free: Callable[[], SearchResult | None] | None = None) -> Decision:
     """Choose intent and whether to answer, clarify or decline, from classifier and retrieval.
 
     The classifier separates information requests from feedback, status, chitchat and out of
     scope; for an information request, retrieval decides between a procedure and a reform FAQ
-    (the better-ranked kind wins), and the calibrated confidence decides answer / clarify /
-    decline.
+    (the better-ranked kind wins, unless the FAQ led by aspect words alone: `aspect_free` searches
+    the message without them, and is called only then), and the calibrated confidence decides
+    answer / clarify / decline.
     """
     hits = list(result.hits)
     if guess.intent in ("chitchat", "feedback", "status") and guess.probability >= 0.5:
@@ -41,7 +66,10 @@ def decide(calibration: Calibration, result: SearchResult, guess: IntentGuess) -
         return Decision("out_of_scope", hits, 1 - confidence)
     procedures, faq = result.procedures(), result.faq()
     if faq and hits[0].kind == "faq":
-        return Decision("faq", faq, confidence)
+        if not procedures or aspect_free is None or faq_stands(calibration, aspect_free(), faq[0].group):
+            return Decision("faq", faq, confidence)
+        # the procedure is what the message names, but the search's confidence was about the FAQ
+        return Decision("procedure", procedures, confidence, clarify=len(procedures) > 1)
     if not procedures:
         return Decision("out_of_scope", [], 0.0)
     if confidence < calibration.decline_below:

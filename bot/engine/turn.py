@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.engine import answer_layout, capture_turn, commands, followups, own_records, replies
-from bot.engine.decide import Decision, decide
+from bot.engine.decide import Decision, aspect_free_search, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.cues import folded_set, small_talk_key
 from bot.engine.confidence import Calibration, features_of
@@ -222,7 +222,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------
     def decide(self, result: SearchResult, guess: IntentGuess) -> Decision:
-        return decide(self.calibration, result, guess)
+        return decide(self.calibration, result, guess, lambda: aspect_free_search(self.index.search, result.query.original))
 
     # ------------------------------------------------------------------------------------------
     def follow_up_group(self, current_group: str, alone: SearchResult | None, combined: SearchResult,
