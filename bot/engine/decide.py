@@ -37,7 +37,7 @@ def faq_stands(calibration: Calibration, aspect_free: SearchResult | None, faq_g
     """A reform FAQ that led the search still leads once the aspect phrases are gone.
 
     The FAQ speaks of aspects in general ("thanh toán trực tuyến", "dịch vụ công toàn trình"), so
-    "… nộp hồ sơ online được không" about a named procedure drew it to the top by its aspect words
+    "… làm qua mạng có được không" about a named procedure drew it to the top by its aspect words
     alone; what is left of such a message names the procedure."""
     if aspect_free is None or any(h.group == faq_group for h in aspect_free.hits[:FAQ_KEPT_WITHIN]):
         return True
