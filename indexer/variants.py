@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -105,6 +106,13 @@ def plain_variants_first(fused: dict[str, float], variants: dict[str, NearVarian
         first, second = (group, plain) if cued else (plain, group)
         if fused[second] >= fused[first]:
             fused[first], fused[second] = fused[second], fused[second] * VARIANT_BEHIND
+
+
+def cued_variants_of(variants: Mapping[str, NearVariant], group: str, cued_kinds: frozenset[str],
+                     folded_message: str) -> frozenset[str]:
+    """The near-variants of `group` whose qualifier the message itself cues: "vợ tôi là người Hàn"
+    after a question about registering a marriage names the marriage with a foreign element."""
+    return frozenset(g for g, v in variants.items() if group in v.siblings and v.cued(cued_kinds, folded_message))
 
 
 ACTION_WORDS_MAX = 3  # "cấp", "cấp lại", "đăng ký lại", "chấm dứt hoạt động": a name's leading action

@@ -13,6 +13,8 @@ from bot.engine.cues import folded_set
 from bot.engine.intents import IntentGuess
 from bot.engine.topic import TopicModel, topic_features
 from indexer.search import SearchResult
+from indexer.variants import NearVariant, cued_variants_of
+from knowledge.naming import cued_kinds
 from knowledge.text import fold
 
 FOLLOW_UP_STICKINESS = 0.2
@@ -24,6 +26,7 @@ FOLLOW_UP_ALONE_FLOOR = 0.6
 # (weather, recipes, prices) while the dev dialogues' follow-ups stay above it (sample dev 0.908 at
 # 0.3 and at 0.4, national dev 0.579 → 0.566).
 FOLLOW_UP_THRESHOLD = 0.4
+REFINEMENT_WITHIN = 3
 # phrases that only make sense after an earlier question, and corrections of the bot's topic
 _FOLLOW_UP = tuple(sorted(folded_set("follow_up")))
 _CORRECTION = tuple(sorted(folded_set("correction")))
@@ -31,7 +34,8 @@ _COMPARISON = tuple(sorted(folded_set("comparison")))
 
 
 def follow_up_group(calibration: Calibration, group_items: Mapping[str, object], current_group: str,
-                    alone: SearchResult | None, combined: SearchResult, correction: bool) -> str | None:
+                    alone: SearchResult | None, combined: SearchResult, correction: bool,
+                    variants: Mapping[str, NearVariant] | None = None) -> str | None:
     """Pick the topic of a follow-up turn.
 
     Each candidate group scores its fused score in the search of the message alone (weighted by
@@ -45,7 +49,17 @@ def follow_up_group(calibration: Calibration, group_items: Mapping[str, object],
     The bonus shrinks as the message alone grows confident: the combined search already leans
     to the current topic (it contains the previous question), so a full bonus on top counted
     the old topic twice and held "tài khoản bị khóa thì mở lại thế nào" on VNeID activation.
+
+    A near-variant of the current topic whose qualifier the message itself cues (`variants`:
+    indexer.variants.near_variants) is the topic when the combined search has it among its first
+    few, as a correction would be: the variant rule left it a hair ahead of the plain procedure
+    there, and stickiness held the plain one.
     """
+    if variants and alone is not None:
+        folded = alone.query.folded
+        refinements = cued_variants_of(variants, current_group, cued_kinds(folded), folded)
+        if refined := [h.group for h in combined.hits[:REFINEMENT_WITHIN] if h.group in refinements]:
+            return refined[0]
     def normalised(result: SearchResult | None) -> dict[str, float]:
         if result is None or not result.hits:
             return {}

@@ -229,7 +229,7 @@ class Engine:
                         correction: bool) -> str | None:
         """The topic of a follow-up turn (see bot.engine.followups.follow_up_group)."""
         return followups.follow_up_group(self.calibration, self.index.group_items, current_group, alone, combined,
-                                         correction)
+                                         correction, self.index.variants)
 
     def _follow_up_search(self, text: str, state: ConversationState, result: SearchResult, guess: IntentGuess,
                           aspect_cued: bool) -> SearchResult | None:
