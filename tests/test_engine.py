@@ -170,7 +170,7 @@ def test_a_channel_given_twice_is_told_apart_by_its_case():
 
 
 def test_a_follow_up_that_cues_a_near_variant_of_the_topic_moves_to_it(monkeypatch):
-    """"vợ tôi là người Hàn Quốc" after a marriage question: the message names the qualifier of
+    """"chồng tôi quốc tịch Nhật Bản" after a marriage question: the message names the qualifier of
     the current topic's near-variant, which the combined search holds a hair ahead, and the
     stickiness of the current topic must not hold the plain procedure."""
     from types import SimpleNamespace
@@ -188,10 +188,10 @@ def test_a_follow_up_that_cues_a_near_variant_of_the_topic_moves_to_it(monkeypat
         hits = [SimpleNamespace(group=g, score=s, kind="procedure") for g, s in sorted(scores.items(), key=lambda kv: -kv[1])]
         return SimpleNamespace(hits=hits, confidence=0.2, query=SimpleNamespace(folded=folded))
 
-    combined = result({"kh-nn": 1.0, "kh": 0.999, "kh-ld": 0.6}, "dang ky ket hon vo toi la nguoi han quoc")
-    cued = result({"other": 1.0, "other-2": 0.9}, "vo toi la nguoi han quoc thi co khac khong")
+    combined = result({"kh-nn": 1.0, "kh": 0.999, "kh-ld": 0.6}, "dang ky ket hon chong toi quoc tich nhat ban")
+    cued = result({"other": 1.0, "other-2": 0.9}, "chong toi quoc tich nhat ban, giay to can gi")
     assert followups.follow_up_group(calibration, dict.fromkeys(titles), "kh", cued, combined, False, variants) == "kh-nn"
     # without a cue in the message itself, stickiness keeps the topic (the old behaviour)
-    plain = result({"other": 1.0, "kh": 0.9}, "mat bao lau thi co giay")
+    plain = result({"other": 1.0, "kh": 0.9}, "le phi het bao nhieu")
     assert followups.follow_up_group(calibration, dict.fromkeys(titles), "kh", plain, combined, False, variants) == "kh"
     assert followups.follow_up_group(calibration, dict.fromkeys(titles), "kh", cued, combined, False, None) == "kh"
