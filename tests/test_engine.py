@@ -192,6 +192,6 @@ def test_a_follow_up_that_cues_a_near_variant_of_the_topic_moves_to_it(monkeypat
     cued = result({"other": 1.0, "other-2": 0.9}, "chong toi quoc tich nhat ban, giay to can gi")
     assert followups.follow_up_group(calibration, dict.fromkeys(titles), "kh", cued, combined, False, variants) == "kh-nn"
     # without a cue in the message itself, stickiness keeps the topic (the old behaviour)
-    plain = result({"other": 1.0, "kh": 0.9}, "le phi het bao nhieu")
+    plain = result({"other": 1.0, "kh": 0.9}, "nop ho so o cho nao")
     assert followups.follow_up_group(calibration, dict.fromkeys(titles), "kh", plain, combined, False, variants) == "kh"
     assert followups.follow_up_group(calibration, dict.fromkeys(titles), "kh", cued, combined, False, None) == "kh"
