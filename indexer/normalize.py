@@ -45,13 +45,18 @@ class Lexicon:
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Lexicon:
+        def key(raw: Any) -> str:
+            # split as messages are ("driver's license" reads "driver s license", "e-visa" "e visa"):
+            # a key kept whole never met a message's words
+            return " ".join(fold(w) for w in tokens(clean(str(raw))))
+
         def table(name: str) -> dict[str, str]:
             raw = data.get(name) or {}
-            return {fold(str(k)): nfc(str(v)).lower() for k, v in raw.items() if k is not None and v}
+            return {key(k): nfc(str(v)).lower() for k, v in raw.items() if k is not None and v}
 
         tables = {name: table(name) for name in ("teencode", "abbreviations", "everyday", "english", "situations")}
         longest = max((len(k.split()) for t in tables.values() for k in t), default=1)
-        spelled = {fold(str(k)): nfc(str(k)).lower() for k in (data.get("everyday") or {}) if k is not None}
+        spelled = {key(k): nfc(str(k)).lower() for k in (data.get("everyday") or {}) if k is not None}
         return cls(**tables, max_phrase=longest, spelled=spelled)
 
 

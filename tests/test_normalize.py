@@ -69,3 +69,14 @@ def test_lexical_terms_read_one_and_two_as_digits():
 def test_unaccented_detection():
     assert is_mostly_unaccented("lam so do o dau")
     assert not is_mostly_unaccented("làm sổ đỏ ở đâu")
+
+
+def test_lexicon_keys_with_apostrophes_and_hyphens_meet_messages():
+    """Messages are split at apostrophes and hyphens ("driver s license"); keys are split alike,
+    or "driver's license" and "e-visa" never matched anything."""
+    lexicon = Lexicon.from_mapping({"english": {"driver's license": "giấy phép lái xe", "e-visa": "thị thực điện tử"},
+                                    "teencode": {"e": "em"}})
+    normalizer = Normalizer(lexicon=lexicon)
+    assert normalizer.expand("how do I renew my driver's license").endswith("giấy phép lái xe")
+    assert normalizer.expand("apply for an e-visa").endswith("thị thực điện tử")
+    assert normalizer.expand("apply for an e visa").endswith("thị thực điện tử")
