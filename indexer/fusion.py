@@ -29,10 +29,6 @@ def rank_groups(item_scores: dict[int, float], items: Sequence[Item]) -> list[tu
     return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
 
 
-def rank_best(item_scores: dict[int, float], items: Sequence[Item]) -> dict[str, float]:
-    return dict(rank_groups(item_scores, items))
-
-
 def fuse(rankings: dict[str, list[tuple[str, float]]], weights: dict[str, float], k: float = RRF_K,
          blend: float = SCORE_BLEND) -> dict[str, float]:
     """Weighted reciprocal rank fusion, Σ_m w_m / (k + rank_m(g)) with rank 1 best, plus

@@ -76,12 +76,14 @@ class NameCover:
             return 0.0
         return float(self._group_coverage(question_terms)[index])
 
-    def ranking(self, folded_question: str, groups: Iterable[str], tie_break: Mapping[str, float]) -> list[tuple[str, float]]:
+    def ranking(self, question_terms: Iterable[str], groups: Iterable[str],
+                tie_break: Mapping[str, float]) -> list[tuple[str, float]]:
         """Candidate groups by coverage, best first; groups the question says nothing of are left out.
+        `question_terms`: the question's `lexical_terms` (NormalizedQuery.terms).
 
         Many short names are covered in full by one question; `tie_break` (the dense scores) orders
         those, so the ranking does not depend on the order candidates came in."""
-        per_group = self._group_coverage(lexical_terms(folded_question))
+        per_group = self._group_coverage(question_terms)
         scored = []
         for group in groups:
             # rounded: a name covered in full sums its weights in another order than its total

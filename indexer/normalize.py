@@ -17,7 +17,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -132,6 +132,11 @@ class NormalizedQuery:
     expanded: str  # lowercase NFC with teencode/abbreviations replaced and official terms added
     restored: str  # `expanded` with diacritics restored: what the dense model reads
     folded: str  # `expanded` folded: what lexical and fuzzy matching read
+
+    @cached_property  # read by BM25, its vocabulary coverage and the names ranking: split once
+    def terms(self) -> tuple[str, ...]:
+        """`lexical_terms` of the folded text."""
+        return tuple(lexical_terms(self.folded))
 
 
 class Normalizer:

@@ -21,10 +21,10 @@ from rapidfuzz import fuzz, process
 
 from indexer.build import FORMAT_VERSION, active_version
 from indexer.embed import Embedder
-from indexer.fusion import CANDIDATES, fuse, rank_best, rank_groups
+from indexer.fusion import CANDIDATES, fuse, rank_groups
 from indexer.items import Item
 from indexer.name_cover import NameCover
-from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer, lexical_terms
+from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer
 from indexer.query_cache import LruCache
 from indexer.variants import action_siblings, action_vocabulary, named_action_first, near_variants, plain_variants_first
 from knowledge.naming import cued_kinds
@@ -34,7 +34,7 @@ from knowledge.text import fold
 
 METHODS = ("dense", "lexical", "fuzzy")
 # "names": how much of a procedure's name the question says (indexer/name_cover.py); dev: national
-# 0.603 → 0.631, overlay 0.827 → 0.850, sample 0.921 → 0.911, folds 0.584 → 0.579, helpful up in all
+# 0.603 → 0.636, overlay 0.827 → 0.850, sample 0.921 → 0.911, folds 0.584 → 0.589, helpful up in all
 DEFAULT_WEIGHTS = {"dense": 0.8, "lexical": 1.0, "fuzzy": 0.2, "names": 0.3}
 # Up to this many names a full fuzzy scan is cheap enough to find what the other retrievers missed;
 # beyond it fuzzy matching only re-ranks dense and lexical candidates (see benchmarks/). At 3000
@@ -217,7 +217,7 @@ class Index:
         return best
 
     def lexical_scores(self, query: NormalizedQuery) -> dict[int, float]:
-        terms = [t for t in lexical_terms(query.folded) if t in self.bm25.vocab_dict]
+        terms = [t for t in query.terms if t in self.bm25.vocab_dict]
         if not terms:
             return {}
         with self._lock:
@@ -229,7 +229,7 @@ class Index:
 
     def lexical_coverage(self, query: NormalizedQuery) -> float:
         """Share of the question's words (not pairs) that the catalogue's lexical vocabulary holds."""
-        words = [t for t in lexical_terms(query.folded) if "_" not in t]
+        words = [t for t in query.terms if "_" not in t]
         return sum(t in self.bm25.vocab_dict for t in words) / len(words) if words else 0.0
 
     def fuzzy_scores(self, query: NormalizedQuery, candidates: set[int] | None = None) -> dict[int, float]:
@@ -342,6 +342,7 @@ class Index:
             "lexical": self.lexical_scores(query) if method in (None, "lexical") else {},
         }
         rankings = {m: rank_groups(scores, self.items) for m, scores in per_item.items() if scores}
+        best_dense = dict(rankings.get("dense", ()))  # each group's best cosine: breaks ties below
         if method == "fuzzy":
             per_item["fuzzy"] = self.fuzzy_scores(query)
         elif method is None and len(self._flat_names) <= FUZZY_FULL_SCAN_MAX:
@@ -360,7 +361,7 @@ class Index:
             known = min(1.0, self.lexical_coverage(query) / LEXICAL_COVERAGE_FULL)
             weights = {**weights, "lexical": weights.get("lexical", 0.0) * known, "names": weights.get("names", 0.0) * known}
             candidates = {g for ranking in rankings.values() for g, _ in ranking[:CANDIDATES]}
-            if names := self.name_cover.ranking(query.folded, candidates, rank_best(per_item["dense"], self.items)):
+            if names := self.name_cover.ranking(query.terms, candidates, best_dense):
                 rankings["names"] = names
         fused = fuse(rankings, weights)
         if not method and (age := stated_age(query.folded)) is not None:
@@ -372,7 +373,6 @@ class Index:
             plain_variants_first(fused, self.variants, cued_kinds(query.folded), query.folded)
             named_action_first(fused, self.action_siblings, query.folded, self.action_vocabulary)
         # ties in fused rank (dense #1 + lexical #2 vs the reverse) go to the stronger dense evidence
-        best_dense = rank_best(per_item["dense"], self.items)
         top_groups = sorted(fused.items(), key=lambda kv: (round(kv[1], 9), best_dense.get(kv[0], 0.0)),
                             reverse=True)[: max(k, 1) * 3]
         hits = []

@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from knowledge.naming import PLAIN_MARKERS, plain_name, qualifier_kinds, variant_key
-from knowledge.text import fold
+from knowledge.naming import plain_words, qualifier_kinds, variant_key
 
 VARIANT_BEHIND = 0.999  # the yielding group's new score: just behind the one given its place
 _EXTENSION_START = ("cho", "doi voi", "trong truong hop", "truong hop", "tai", "theo", "khi")
@@ -45,13 +44,6 @@ class NearVariant:
         return len(pairs & self.cue_pairs) >= EXTENSION_CUES_NEEDED
 
 
-def _key(title: str) -> str:
-    padded = f" {' '.join(_WORDS.findall(fold(plain_name(title))))} "
-    for marker in PLAIN_MARKERS:  # "… ở trong nước" is the plain name its "… ở nước ngoài" sibling qualifies
-        padded = padded.replace(f" {marker} ", " ")
-    return " ".join(padded.split())
-
-
 def _pairs(text: str) -> set[str]:
     words = text.split()
     return {f"{a} {b}" for a, b in zip(words, words[1:])}
@@ -59,7 +51,7 @@ def _pairs(text: str) -> set[str]:
 
 def near_variants(titles: dict[str, str]) -> dict[str, NearVariant]:
     """Per group whose name is a qualified form of another group's name: how, and of which."""
-    keys = {group: _key(title) for group, title in titles.items()}
+    keys = {group: plain_words(title) for group, title in titles.items()}  # "… ở trong nước" is a plain name
     by_key: dict[str, list[str]] = {}
     for group, key in keys.items():
         by_key.setdefault(key, []).append(group)
@@ -151,7 +143,7 @@ def action_siblings(titles: dict[str, str]) -> dict[str, ActionSiblings]:
     """Per group: the set of groups whose names are another leading action on the same object."""
     by_object: dict[str, list[tuple[str, str]]] = {}
     for group, title in titles.items():
-        words = _key(title).split()
+        words = plain_words(title).split()
         for cut in range(1, ACTION_WORDS_MAX + 1):
             if len(words) - cut >= OBJECT_WORDS_MIN:
                 by_object.setdefault(" ".join(words[cut:]), []).append((" ".join(words[:cut]), group))

@@ -89,12 +89,19 @@ def plain_name(name: str) -> str:
 PLAIN_MARKERS = ("o trong nuoc",)
 
 
-def variant_key(name: str) -> str:
-    """What near-variants share: the folded plain name with near-variant qualifier phrases removed
-    ("Đăng ký khai sinh có yếu tố nước ngoài" and "… lưu động" both give "dang ky khai sinh")."""
+def plain_words(name: str) -> str:
+    """The folded words of the plain name (`plain_name`), without what a plain sibling says of
+    itself (`PLAIN_MARKERS`)."""
     padded = f" {' '.join(re.findall(r'[a-z0-9]+', fold(plain_name(name))))} "
     for marker in PLAIN_MARKERS:
         padded = padded.replace(f" {marker} ", " ")
+    return " ".join(padded.split())
+
+
+def variant_key(name: str) -> str:
+    """What near-variants share: the folded plain name with near-variant qualifier phrases removed
+    ("Đăng ký khai sinh có yếu tố nước ngoài" and "… lưu động" both give "dang ky khai sinh")."""
+    padded = f" {plain_words(name)} "
     for _kind, phrases, _cues in QUALIFIER_KINDS:
         for phrase in sorted(phrases, key=len, reverse=True):
             padded = padded.replace(f" {phrase} ", " ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from indexer.items import Item
 from indexer.name_cover import NameCover
+from indexer.normalize import lexical_terms
 from knowledge.text import fold
 
 
@@ -21,7 +22,7 @@ TITLES = {
 
 def test_a_short_name_said_in_full_ranks_above_a_long_name_sharing_more_words():
     cover = _cover(TITLES)
-    question = fold("Tôi thuê nhà ở quận khác, chủ nhà nhắc phải đăng ký tạm trú, nộp ở đâu")
+    question = lexical_terms(fold("Tôi thuê nhà ở quận khác, chủ nhà nhắc phải đăng ký tạm trú, nộp ở đâu"))
     ranking = cover.ranking(question, TITLES, tie_break={})
     assert ranking[0][0] == "tam-tru"
     assert ranking[0][1] == 1.0
@@ -38,13 +39,13 @@ def test_rare_words_weigh_more_than_words_every_name_shares():
 
 def test_everyday_names_count_and_ties_follow_the_tie_break():
     cover = _cover(TITLES, everyday={"thuong-tru": ["nhập hộ khẩu"]})
-    question = fold("nhập hộ khẩu cho con")
+    question = lexical_terms(fold("nhập hộ khẩu cho con"))
     assert cover.ranking(question, TITLES, tie_break={})[0] == ("thuong-tru", 1.0)
-    both = fold("đăng ký thường trú hay đăng ký tạm trú")
+    both = lexical_terms(fold("đăng ký thường trú hay đăng ký tạm trú"))
     assert [g for g, _ in cover.ranking(both, TITLES, tie_break={"tam-tru": 0.9, "thuong-tru": 0.8})][:2] == ["tam-tru", "thuong-tru"]
     assert [g for g, _ in cover.ranking(both, TITLES, tie_break={"tam-tru": 0.8, "thuong-tru": 0.9})][:2] == ["thuong-tru", "tam-tru"]
 
 
 def test_a_question_that_says_nothing_of_a_name_leaves_it_out():
     cover = _cover(TITLES)
-    assert cover.ranking(fold("thời tiết hôm nay"), TITLES, tie_break={}) == []
+    assert cover.ranking(lexical_terms(fold("thời tiết hôm nay")), TITLES, tie_break={}) == []

@@ -60,6 +60,7 @@ def follow_up_group(calibration: Calibration, group_items: Mapping[str, object],
         refinements = cued_variants_of(variants, current_group, cued_kinds(folded), folded)
         if refined := [h.group for h in combined.hits[:REFINEMENT_WITHIN] if h.group in refinements]:
             return refined[0]
+
     def normalised(result: SearchResult | None) -> dict[str, float]:
         if result is None or not result.hits:
             return {}

@@ -318,8 +318,8 @@ class Engine:
         options, titles, seen = [], [], set()
         for hit in decision.hits:
             title = self.group_title(hit.group, language)
-            if fold(title) not in seen:
-                seen.add(fold(title))
+            if (key := fold(title)) not in seen:
+                seen.add(key)
                 options.append(hit)
                 titles.append(title)
             if len(options) == 3:
