@@ -72,6 +72,22 @@ def test_numbered_choice_answers_a_pending_clarification(mini_engine):
     assert reply.state.options and all(o.startswith("aspect:") for o in reply.state.options)
 
 
+def test_a_follow_up_before_choosing_answers_the_first_choice_and_keeps_the_others_open(mini_engine):
+    pending = ConversationState(options=("dang-ky-tam-tru", "cap-giay-phep-lai-xe"), group="dang-ky-tam-tru",
+                                aspect="general", context=("đăng ký tạm trú",))
+    follow_up = ask(mini_engine, "lệ phí bao nhiêu", pending)
+    assert follow_up.procedures[0] == "1.000004" and follow_up.aspect == "fee"
+    assert not follow_up.confident  # nobody confirmed the first choice
+    assert "Nếu anh/chị hỏi thủ tục khác" in follow_up.text and "2. " in follow_up.text
+    assert follow_up.options[0].payload == "2" and follow_up.state.options == pending.options
+    picked = ask(mini_engine, "2", follow_up.state)
+    assert picked.procedures[0] == "1.000005" and picked.aspect == "fee" and "135.000 đồng" in picked.text
+    assert "Nếu anh/chị hỏi thủ tục khác" not in picked.text
+    # once chosen, the next follow-up is an ordinary answer again
+    after = ask(mini_engine, "làm ở đâu", picked.state)
+    assert after.procedures[0] == "1.000005" and "Nếu anh/chị hỏi thủ tục khác" not in after.text
+
+
 def test_a_chosen_aspect_answers_the_same_procedure(mini_engine):
     first = ask(mini_engine, "lệ phí làm giấy khai sinh cho con")
     assert first.aspect == "fee" and "aspect:documents" in first.state.options

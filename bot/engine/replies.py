@@ -41,6 +41,7 @@ TEXT = {
             "(ví dụ: “cấp lại căn cước bị mất”, “đăng ký tạm trú”) hoặc tra cứu tại {portal}."
         ),
         "clarify": "Anh/chị đang hỏi về thủ tục nào dưới đây? Vui lòng chọn số:",
+        "other_choices": "Nếu anh/chị hỏi thủ tục khác, vui lòng chọn số:",
         "status": (
             "Để tra cứu tiến độ hồ sơ, anh/chị dùng mã hồ sơ trên giấy tiếp nhận, hẹn trả kết quả tại mục “Tra cứu hồ sơ” "
             "của Cổng Dịch vụ công quốc gia {portal} hoặc cổng dịch vụ công của tỉnh, hoặc liên hệ Bộ phận Một cửa nơi đã nộp."
@@ -178,6 +179,7 @@ TEXT = {
         ),
         "unsure": "Sorry, I could not find a matching procedure. Could you describe what you need to do? You can also search {portal}.",
         "clarify": "Which of these procedures do you mean? Please choose a number:",
+        "other_choices": "If you meant another procedure, please choose its number:",
         "status": (
             "To check the status of an application, use the application code on your receipt in “Tra cứu hồ sơ” through the "
             "National Public Service Portal {portal} or your province's portal, or contact the one-stop shop where you applied."

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine import answer_layout, capture_turn, commands, followups, own_records, replies
+from bot.engine import answer_layout, capture_turn, commands, followups, own_records, replies, tentative
 from bot.engine.decide import Decision, aspect_free_search, decide
 from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
 from bot.engine.cues import folded_set, small_talk_key
@@ -190,8 +190,9 @@ class Engine:
             group = state.group if alone is None and not correction else self.follow_up_group(state.group, alone, combined, correction)
             if group:
                 context = (*state.context[-2:], text)
-                reply = self._answer_group(group, aspect, state.evolve(options=()), language,
-                                           context=context, confidence=0.8, result=combined)
+                reply = tentative.keep_choices_open(self._answer_group(
+                    group, aspect, state.evolve(options=()), language, context=context, confidence=0.8,
+                    result=combined), state, language, self.group_title)
                 if guess.intent == "feedback" and guess.probability >= 0.4:
                     return self._feedback_reply(reply, guess, language, capture_turn.story_of(incoming), combined)
                 return reply
