@@ -26,7 +26,7 @@ from knowledge.naming import plain_words, qualifier_kinds, variant_key
 VARIANT_BEHIND = 0.999  # the yielding group's new score: just behind the one given its place
 _EXTENSION_START = ("cho", "doi voi", "trong truong hop", "truong hop", "tai", "theo", "khi")
 GENERIC_PAIR_SHARE = 0.01  # a word pair in more than 1% of names says nothing distinctive
-EXTENSION_CUES_NEEDED = 2  # distinctive pairs of the clause a question must contain
+EXTENSION_CUES_NEEDED = 2  # distinctive pairs of the clause a question must contain (all, when it has fewer)
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
@@ -41,7 +41,7 @@ class NearVariant:
             return self.kinds <= cued_kinds
         words = _WORDS.findall(folded_question)
         pairs = {f"{a} {b}" for a, b in zip(words, words[1:])}
-        return len(pairs & self.cue_pairs) >= EXTENSION_CUES_NEEDED
+        return len(pairs & self.cue_pairs) >= min(EXTENSION_CUES_NEEDED, len(self.cue_pairs))
 
 
 def _pairs(text: str) -> set[str]:
@@ -49,8 +49,11 @@ def _pairs(text: str) -> set[str]:
     return {f"{a} {b}" for a, b in zip(words, words[1:])}
 
 
-def near_variants(titles: dict[str, str]) -> dict[str, NearVariant]:
-    """Per group whose name is a qualified form of another group's name: how, and of which."""
+def near_variants(titles: dict[str, str]) -> dict[str, tuple[NearVariant, ...]]:
+    """Per group whose name is a qualified form of other groups' names: how, and of which. A name
+    can qualify two plainer ones at once: "Đăng ký khai sinh có yếu tố nước ngoài cho người đã có
+    hồ sơ, giấy tờ cá nhân" is the foreign form of "Đăng ký khai sinh cho người đã có hồ sơ…" and
+    an extension of "Đăng ký khai sinh có yếu tố nước ngoài"; it yields to each unless cued."""
     keys = {group: plain_words(title) for group, title in titles.items()}  # "… ở trong nước" is a plain name
     by_key: dict[str, list[str]] = {}
     for group, key in keys.items():
@@ -58,8 +61,9 @@ def near_variants(titles: dict[str, str]) -> dict[str, NearVariant]:
     pair_counts = Counter(p for key in set(keys.values()) for p in _pairs(key))
     generic = {p for p, n in pair_counts.items() if n > max(2, GENERIC_PAIR_SHARE * len(by_key))}
     kinds_of = {group: qualifier_kinds(title) for group, title in titles.items()}
-    out: dict[str, NearVariant] = {}
+    out: dict[str, tuple[NearVariant, ...]] = {}
     for group, title in titles.items():
+        relations: list[NearVariant] = []
         kinds = kinds_of[group]
         if kinds:
             plain_keys = {variant_key(title)}
@@ -67,44 +71,47 @@ def near_variants(titles: dict[str, str]) -> dict[str, NearVariant]:
                 plain_keys.update(part.strip() for part in keys[group].split(" ket hop "))
             siblings = tuple(g for k in plain_keys for g in by_key.get(k, ()) if g != group and not kinds_of[g] & kinds)
             if siblings:
-                out[group] = NearVariant(kinds, frozenset(), tuple(dict.fromkeys(siblings)))
-                continue
+                relations.append(NearVariant(kinds, frozenset(), tuple(dict.fromkeys(siblings))))
         words = keys[group].split()
         for cut in range(len(words) - 2, 1, -1):  # the longest plainer name this one extends
             base, rest = " ".join(words[:cut]), " ".join(words[cut:])
             if base in by_key and any(rest.startswith(start + " ") for start in _EXTENSION_START):
                 cues = frozenset(_pairs(rest) - _pairs(base) - generic)
                 if cues:
-                    out[group] = NearVariant(frozenset(), cues, tuple(by_key[base]))
+                    relations.append(NearVariant(frozenset(), cues, tuple(by_key[base])))
                 break
+        if relations:
+            out[group] = tuple(relations)
     return out
 
 
-def plain_variants_first(fused: dict[str, float], variants: dict[str, NearVariant], cued_kinds: frozenset[str],
+def plain_variants_first(fused: dict[str, float], variants: dict[str, tuple[NearVariant, ...]], cued_kinds: frozenset[str],
                          folded_question: str) -> None:
     """Reorder each candidate near-variant against its best plain sibling among the candidates:
     without a cue of its qualifier it yields its place to the sibling and ranks just behind it;
     with the cue it takes the sibling's place. Scores are exchanged, not invented."""
-    for group, variant in variants.items():
+    for group, relations in variants.items():
         if group not in fused:
             continue
-        present = [s for s in variant.siblings if s in fused]
-        if not present:
-            continue
-        plain = max(present, key=fused.__getitem__)
-        cued = variant.cued(cued_kinds, folded_question)
-        if cued and "age" in variant.kinds:
-            continue  # a stated age already decides between age variants (indexer.search)
-        first, second = (group, plain) if cued else (plain, group)
-        if fused[second] >= fused[first]:
-            fused[first], fused[second] = fused[second], fused[second] * VARIANT_BEHIND
+        for variant in relations:
+            present = [s for s in variant.siblings if s in fused]
+            if not present:
+                continue
+            plain = max(present, key=fused.__getitem__)
+            cued = variant.cued(cued_kinds, folded_question)
+            if cued and "age" in variant.kinds:
+                continue  # a stated age already decides between age variants (indexer.search)
+            first, second = (group, plain) if cued else (plain, group)
+            if fused[second] >= fused[first]:
+                fused[first], fused[second] = fused[second], fused[second] * VARIANT_BEHIND
 
 
-def cued_variants_of(variants: Mapping[str, NearVariant], group: str, cued_kinds: frozenset[str],
+def cued_variants_of(variants: Mapping[str, tuple[NearVariant, ...]], group: str, cued_kinds: frozenset[str],
                      folded_message: str) -> frozenset[str]:
     """The near-variants of `group` whose qualifier the message itself cues: "vợ tôi là người Hàn"
     after a question about registering a marriage names the marriage with a foreign element."""
-    return frozenset(g for g, v in variants.items() if group in v.siblings and v.cued(cued_kinds, folded_message))
+    return frozenset(g for g, relations in variants.items()
+                     if any(group in v.siblings and v.cued(cued_kinds, folded_message) for v in relations))
 
 
 ACTION_WORDS_MAX = 3  # "cấp", "cấp lại", "đăng ký lại", "chấm dứt hoạt động": a name's leading action

@@ -35,7 +35,7 @@ _COMPARISON = tuple(sorted(folded_set("comparison")))
 
 def follow_up_group(calibration: Calibration, group_items: Mapping[str, object], current_group: str,
                     alone: SearchResult | None, combined: SearchResult, correction: bool,
-                    variants: Mapping[str, NearVariant] | None = None) -> str | None:
+                    variants: Mapping[str, tuple[NearVariant, ...]] | None = None) -> str | None:
     """Pick the topic of a follow-up turn.
 
     Each candidate group scores its fused score in the search of the message alone (weighted by
