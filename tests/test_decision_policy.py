@@ -47,6 +47,16 @@ def test_the_classifiers_out_of_scope_stands_only_below_the_fitted_retrieval_con
     assert decide(with_oos(0.4), result(0.95), guess("info", 0.9)).clarify is False
 
 
+def test_small_talk_the_classifier_barely_believes_yields_to_a_confident_search():
+    def chitchat(p: float):
+        return IntentGuess(intent="chitchat", probability=p, probabilities={"chitchat": p, "info": 1 - p}, feedback_kind=None)
+
+    assert decide(CALIBRATION, result(0.9), chitchat(0.99)).intent == "chitchat"  # sure: a greeting stays one
+    assert decide(CALIBRATION, result(0.3), chitchat(0.55)).intent == "chitchat"  # nothing found either
+    barely = decide(CALIBRATION, result(0.6), chitchat(0.55))  # a bare topic, barely taken for small talk
+    assert barely.intent == "procedure" and barely.clarify
+
+
 def test_out_of_scope_threshold_goes_as_low_as_it_loses_no_decline_in_any_scope():
     """Procedure questions the classifier doubts sit at 0.35-0.45; true out-of-scope ones lower,
     except one at 0.32 in the second scope: the fit stops just above it."""

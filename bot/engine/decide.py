@@ -45,6 +45,9 @@ def faq_stands(calibration: Calibration, aspect_free: SearchResult | None, faq_g
     return calibration.probability(features_of(aspect_free)) < calibration.out_of_scope_below
 
 
+SURE_SMALL_TALK = 0.75  # the classifier's odds of three to one: small talk whatever retrieval finds
+
+
 def decide(calibration: Calibration, result: SearchResult, guess: IntentGuess,
            aspect_free: Callable[[], SearchResult | None] | None = None) -> Decision:
     """Choose intent and whether to answer, clarify or decline, from classifier and retrieval.
@@ -56,11 +59,17 @@ def decide(calibration: Calibration, result: SearchResult, guess: IntentGuess,
     answer / clarify / decline.
     """
     hits = list(result.hits)
-    if guess.intent in ("chitchat", "feedback", "status") and guess.probability >= 0.5:
+    if guess.intent in ("feedback", "status") and guess.probability >= 0.5:
         return Decision(guess.intent, hits, guess.probability)
     if not hits:
-        return Decision("out_of_scope", [], 0.0)
+        return Decision("chitchat" if guess.intent == "chitchat" and guess.probability >= 0.5 else "out_of_scope", [], 0.0)
     confidence = calibration.probability(features_of(result))
+    # small talk when the classifier is sure of it, or says so and retrieval does not clearly
+    # disagree: a bare topic and a channel name that it barely took for small talk got a
+    # greeting, while an unaccented greeting stays one whatever it matches ("Chào bán chứng quyền…")
+    if guess.intent == "chitchat" and (guess.probability >= SURE_SMALL_TALK or (
+            guess.probability >= 0.5 and confidence < calibration.out_of_scope_below)):
+        return Decision("chitchat", hits, guess.probability)
     # out of scope when the classifier says so and retrieval does not clearly disagree
     if guess.intent == "out_of_scope" and guess.probability >= 0.5 and confidence < calibration.out_of_scope_below:
         return Decision("out_of_scope", hits, 1 - confidence)
