@@ -151,6 +151,9 @@ class Normalizer:
         """Replace teencode and abbreviations; add official terms after everyday and English names."""
         words = tokens(clean(text))
         folded = [fold(w) for w in words]
+        cased = tokens(" ".join(_CONTROL.sub(" ", nfc(str(text))[:MAX_QUERY_CHARS]).split()))  # as typed
+        if len(cased) != len(words):
+            cased = words
         out: list[str] = []
         additions: list[str] = []
         i = 0
@@ -161,7 +164,11 @@ class Normalizer:
                 key = " ".join(folded[i:i + n])
                 if n == 1 and key in lex.teencode and len(words[i]) <= 6:
                     out.append(lex.teencode[key])
-                elif n == 1 and key in lex.abbreviations:
+                elif key in lex.abbreviations and self._also_a_word(key, cased[i]):
+                    out.append(words[i])  # "vật", or "vat" that may be either: the word stays
+                    if words[i] == key:  # typed without marks: the abbreviation is added, not put in
+                        additions.append(lex.abbreviations[key])
+                elif key in lex.abbreviations:
                     out.append(lex.abbreviations[key])
                 elif key in lex.everyday:
                     out.extend(words[i:i + n])
@@ -181,6 +188,16 @@ class Normalizer:
                 out.append(words[i])
                 i += 1
         return " ".join(out + [a for a in dict.fromkeys(additions)])
+
+    def _also_a_word(self, key: str, typed: str) -> bool:
+        """Is this one-word abbreviation, as typed, also a syllable of the catalogue? "VAT" is the
+        tax; "vật" is a word; "vat" may be either ("hoan thue vat", "do vat bi mat"), so the word
+        stays for diacritic restoration and the abbreviation's meaning is added after it. Read
+        from the restorer's table, so it holds for any catalogue."""
+        if self.restorer is None or " " in key or typed.isupper():
+            return False
+        restored = self.restorer.table.get(key, key)
+        return restored != key and restored.replace("đ", "d") != key  # a marked syllable: "vật"
 
     def everyday_terms(self, text: str) -> list[str]:
         """Everyday names of the official terms `text` uses (the lexicon read backwards).

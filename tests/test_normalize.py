@@ -30,6 +30,19 @@ def test_lexicon_replaces_teencode_and_abbreviations_and_adds_official_terms():
     assert n.expand("need a birth certificate").endswith("giấy khai sinh")
 
 
+def test_an_abbreviation_that_is_also_a_word_is_the_abbreviation_only_in_capitals():
+    lexicon = Lexicon.from_mapping({"abbreviations": {"vat": "thuế giá trị gia tăng", "sở tp": "sở tư pháp",
+                                                      "tp": "thành phố"}})
+    restorer = DiacriticRestorer(["đồ vật bị mất", "vật nuôi", "tang vật"])
+    n = Normalizer(lexicon=lexicon, restorer=restorer)
+    assert n.expand("hoàn thuế VAT") == "hoàn thuế thuế giá trị gia tăng"
+    assert n.expand("đồ vật bị mất") == "đồ vật bị mất"  # typed with marks: the word
+    assert n.expand("do vat bi mat") == "do vat bi mat thuế giá trị gia tăng"  # either: the word stays, meaning added
+    assert n.query("do vat bi mat").restored.startswith("đồ vật bị mất")
+    # an abbreviation of two words wins over its shorter key
+    assert n.expand("nộp ở sở tp") == "nộp ở sở tư pháp" and n.expand("tp huế") == "thành phố huế"
+
+
 def test_bundled_lexicon_covers_common_forms():
     n = Normalizer()
     expanded = fold(n.expand("ko biet lam cccd o dau"))
