@@ -1,4 +1,7 @@
+import fcntl
 import json
+import os
+
 import numpy as np
 
 import pytest
@@ -177,3 +180,35 @@ def test_a_cached_index_built_by_other_code_is_built_again(tmp_path, mini_catalo
     rebuilt = ensure_index(settings, mini_catalogue, hashing_embedder)
     assert rebuilt.path != first.path and rebuilt.path.parent == index_root_for(settings, mini_catalogue, hashing_embedder) / "versions"
     assert rebuilt.search("mất căn cước làm lại").hits
+
+
+def test_an_administrators_index_built_by_older_code_is_built_again_while_it_serves(tmp_path, mini_catalogue,
+                                                                                     hashing_embedder):
+    """TTHC_INDEX_DIR is served as built; after an upgrade a background build replaces it, once."""
+    from bot.app.settings import Settings
+    from bot.app.stale_index import LOCK_NAME, built_by_older_code, rebuild_in_background
+    from bot.app.wiring import ensure_index
+
+    root = tmp_path / "index"
+    build_index(mini_catalogue, hashing_embedder, root, cache_dir=tmp_path / "cache")
+    settings = Settings(cache_dir=tmp_path, embedder="hashing", index_dir=root)
+    served = ensure_index(settings, mini_catalogue, hashing_embedder)
+    assert rebuild_in_background(served, root, hashing_embedder, tmp_path / "cache") is None  # current code: nothing
+    manifest = json.loads((served.path / "manifest.json").read_text())
+    (served.path / "manifest.json").write_text(json.dumps({**manifest, "builder": "older-code"}))
+    assert built_by_older_code(root)
+    assert ensure_index(settings, mini_catalogue, hashing_embedder).path == served.path  # still served as is
+
+    held = os.open(root / LOCK_NAME, os.O_CREAT | os.O_RDWR)  # another worker is already building
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        assert rebuild_in_background(served, root, hashing_embedder, tmp_path / "cache") is None
+    finally:
+        fcntl.flock(held, fcntl.LOCK_UN)
+        os.close(held)
+
+    thread = rebuild_in_background(served, root, hashing_embedder, tmp_path / "cache")
+    assert thread is not None
+    thread.join(timeout=60)
+    assert active_version(root) != served.path and not built_by_older_code(root)
+    assert Index.load(root, hashing_embedder).search("mất căn cước làm lại").hits

@@ -156,6 +156,7 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
     from bot.app.conversations import ConversationStore
     from bot.app.hotswap import EngineHolder
     from bot.app.server import ServerParts, ZaloConfig
+    from bot.app.stale_index import rebuild_in_background
     from bot.app.service import ConversationService
     from bot.channels.telegram import build_application
     from bot.channels.zalo import ZaloClient
@@ -167,6 +168,8 @@ def build_parts(settings: Settings, runtime: Runtime | None = None, channels: se
     channels = channels or {"telegram", "zalo"}
     holder = EngineHolder(service, runtime.index_root, runtime.embedder,
                           lambda index: runtime.make_engine(index, settings.cache_dir / "embeddings"))
+    if settings.index_dir is not None:  # an administrator's index built by older code: rebuilt while serving
+        rebuild_in_background(runtime.index, runtime.index_root, runtime.embedder, settings.cache_dir / "embeddings")
     parts = ServerParts(service=service, sessions=sessions, holder=holder, index_poll_seconds=settings.index_poll_seconds,
                         outbox_claim_seconds=settings.outbox_claim_seconds, inbox_workers=settings.inbox_workers,
                         attachment_dir=settings.attachment_dir, attachment_max_bytes=settings.attachment_max_bytes)
