@@ -149,6 +149,11 @@ class Normalizer:
 
     def expand(self, text: str) -> str:
         """Replace teencode and abbreviations; add official terms after everyday and English names."""
+        own, additions = self._expand(text)
+        return " ".join([own, *additions]) if additions else own
+
+    def _expand(self, text: str) -> tuple[str, list[str]]:
+        """The message's own words (teencode and abbreviations replaced) and the official terms added."""
         words = tokens(clean(text))
         folded = [fold(w) for w in words]
         cased = tokens(" ".join(_CONTROL.sub(" ", nfc(str(text))[:MAX_QUERY_CHARS]).split()))  # as typed
@@ -187,7 +192,7 @@ class Normalizer:
             if not matched:
                 out.append(words[i])
                 i += 1
-        return " ".join(out + [a for a in dict.fromkeys(additions)])
+        return " ".join(out), list(dict.fromkeys(additions))
 
     def _also_a_word(self, key: str, typed: str) -> bool:
         """Is this one-word abbreviation, as typed, also a syllable of the catalogue? "VAT" is the
@@ -223,8 +228,12 @@ class Normalizer:
         return self._reverse_table
 
     def query(self, text: str) -> NormalizedQuery:
-        expanded = self.expand(text)
-        restored = self.restorer.restore(expanded, typed=text) if self.restorer else expanded
+        own, additions = self._expand(text)
+        expanded = " ".join([own, *additions]) if additions else own
+        # the lexicon's additions are official terms, already marked: only the citizen's words are
+        # restored ("thu nhập", added for "income tax", became "thủ nhập")
+        own_restored = self.restorer.restore(own, typed=text) if self.restorer else own
+        restored = " ".join([own_restored, *additions]) if additions else own_restored
         return NormalizedQuery(original=text, expanded=expanded, restored=restored, folded=fold(restored))
 
     def document(self, text: str) -> str:

@@ -43,6 +43,15 @@ def test_an_abbreviation_that_is_also_a_word_is_the_abbreviation_only_in_capital
     assert n.expand("nộp ở sở tp") == "nộp ở sở tư pháp" and n.expand("tp huế") == "thành phố huế"
 
 
+def test_official_terms_the_lexicon_adds_are_not_restored_again():
+    """They are written with their marks; "thu" alone reads "thủ" in a catalogue of "thủ tục"."""
+    lexicon = Lexicon.from_mapping({"english": {"income tax": "thuế thu nhập"}})
+    restorer = DiacriticRestorer(["thủ tục", "thủ tục", "thu nhập"])
+    n = Normalizer(lexicon=lexicon, restorer=restorer)
+    assert n.query("income tax refund").restored.endswith("thuế thu nhập")
+    assert n.query("thu tuc").restored == "thủ tục"  # the citizen's own bare words still are
+
+
 def test_bundled_lexicon_covers_common_forms():
     n = Normalizer()
     expanded = fold(n.expand("ko biet lam cccd o dau"))
