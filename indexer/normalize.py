@@ -75,8 +75,12 @@ def bundled_vocabulary() -> list[str]:
 
 def clean(text: str) -> str:
     """NFC, no control characters, lowercase, single spaces, bounded length."""
-    text = _CONTROL.sub(" ", nfc(str(text))[:MAX_QUERY_CHARS])
-    return " ".join(text.lower().split())
+    return as_typed(text).lower()
+
+
+def as_typed(text: str) -> str:
+    """`clean` without lowercasing: where capitals tell "VAT" from "vat"."""
+    return " ".join(_CONTROL.sub(" ", nfc(str(text))[:MAX_QUERY_CHARS]).split())
 
 
 def tokens(text: str) -> list[str]:
@@ -156,8 +160,8 @@ class Normalizer:
         """The message's own words (teencode and abbreviations replaced) and the official terms added."""
         words = tokens(clean(text))
         folded = [fold(w) for w in words]
-        cased = tokens(" ".join(_CONTROL.sub(" ", nfc(str(text))[:MAX_QUERY_CHARS]).split()))  # as typed
-        if len(cased) != len(words):
+        cased = tokens(as_typed(text))
+        if len(cased) != len(words):  # lowercasing changed a word's length (rare letters): no capitals then
             cased = words
         out: list[str] = []
         additions: list[str] = []
