@@ -10,7 +10,7 @@ import numpy as np
 from bot.engine.confidence import FEATURES, Calibration
 from bot.engine.decide import decide
 from bot.engine.intents import IntentGuess, catalogue_examples
-from bot.tools.calibrate import Observed, allowed_confident_wrong, out_of_scope_threshold
+from bot.tools.calibrate import Observed, allowed_confident_wrong, meets_bars, out_of_scope_threshold
 from indexer.normalize import NormalizedQuery
 from indexer.search import GroupHit, SearchResult
 from knowledge.schema import Catalogue, Procedure
@@ -106,6 +106,17 @@ def test_dev_is_held_below_the_target_by_its_sampling_error():
     assert allowed_confident_wrong(0.03, 214) < allowed_confident_wrong(0.03, 2000) < 0.03
     assert allowed_confident_wrong(0.03, 5) == 0.0
     assert allowed_confident_wrong(0.03, 0) == 0.03
+
+
+def test_a_threshold_must_keep_confident_answers_rare_wrong_and_right_97_percent_of_the_time():
+    # one wrong among fifteen confident answers: 0.5 % of 214 questions, but 93 % precision
+    one_in_fifteen = {"confident_wrong": 1 / 214, "precision": 14 / 15, "procedures": 214}
+    assert not meets_bars(one_in_fifteen, 0.03)
+    assert meets_bars({**one_in_fifteen, "precision": 1.0, "confident_wrong": 0.0}, 0.03)
+    # precise but too many wrong over all questions (a scope answering most of them)
+    assert not meets_bars({"confident_wrong": 0.02, "precision": 0.975, "procedures": 214}, 0.03)
+    # nothing answered confidently: precision 1.0 by convention, nothing wrong
+    assert meets_bars({"confident_wrong": 0.0, "precision": 1.0, "procedures": 214}, 0.03)
 
 
 def with_faq_first(confidence: float) -> SearchResult:

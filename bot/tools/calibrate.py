@@ -15,7 +15,7 @@ label (is the first procedure one of the gold codes); out-of-scope questions are
 every scope. A scikit-learn logistic regression is fitted on all rows, and the answer threshold
 is the lowest at which no scope answers more than `--max-confident-wrong` of its procedure
 questions confidently and wrongly (a margin below the product's 3 %, because the fit's own rows
-flatter it). Written to `bot/data/calibration.json`, which `Calibration.bundled()` reads; the
+flatter it) and every scope's confident answers are right at least 97 % of the time. Written to `bot/data/calibration.json`, which `Calibration.bundled()` reads; the
 topic model reads calibrated confidences, so refit it afterwards (`python -m bot.tools.fit_topic`).
 
     python -m bot.tools.calibrate [--shared ../shared] [--max-confident-wrong 0.02]
@@ -124,16 +124,26 @@ def allowed_confident_wrong(target: float, procedures: int) -> float:
     return max(0.0, target - Z_ONE_SIDED_95 * (target * (1 - target) / procedures) ** 0.5)
 
 
-def fit(observed: list[Observed], max_confident_wrong: float) -> Calibration:
-    """Logistic weights on every row, then the lowest answer threshold at which no scope answers
-    confidently and wrongly more of its procedure questions than keeps it within
-    `max_confident_wrong` beyond dev (`allowed_confident_wrong`).
+MIN_PRECISION = 0.97  # of confident answers, in every scope (issue 14: "right at least 97 % of the time")
 
-    Why confident-wrong and not precision: on the national and fold scopes the retrieval features
-    separate right from wrong only weakly (precision stays near 0.5-0.8 at any threshold that
-    still answers a few percent), so a precision target would answer nothing; what the citizen is
-    owed is that a confident answer is rarely wrong, the rest get a clarifying question with the
-    top three choices (national top-3 is far above top-1)."""
+
+def meets_bars(figures: dict[str, float], max_confident_wrong: float) -> bool:
+    """One scope's figures (`scope_figures`) under both bars of `fit`."""
+    return (figures["confident_wrong"] <= allowed_confident_wrong(max_confident_wrong, int(figures["procedures"]))
+            and figures["precision"] >= MIN_PRECISION)
+
+
+def fit(observed: list[Observed], max_confident_wrong: float) -> Calibration:
+    """Logistic weights on every row, then the lowest answer threshold at which every scope holds
+    both bars: it answers confidently and wrongly no more of its procedure questions than keeps
+    it within `max_confident_wrong` beyond dev (`allowed_confident_wrong`), and its confident
+    answers are right at least MIN_PRECISION of the time.
+
+    The first bar alone left one wrong answer among fifteen confident ones on the folds and the
+    national scope (precision 0.93-0.94): rare over all questions, but one answer in fifteen of
+    those the bot vouches for. The second costs outright answers (national, 8 % → 5 % of
+    questions), not helpful ones: the rest get a clarifying question whose choices hold the
+    right procedure as often as before."""
     x = np.array([o.features() for o in observed])
     y = np.array([o.top_right() for o in observed], dtype=float)
     scaler = StandardScaler().fit(x)
@@ -144,8 +154,7 @@ def fit(observed: list[Observed], max_confident_wrong: float) -> Calibration:
     threshold = 0.99
     for candidate in np.arange(0.30, 0.991, 0.01):
         trial = Calibration(weights=weights, bias=bias, decline_below=0.0, clarify_below=float(candidate))
-        if all(f["confident_wrong"] <= allowed_confident_wrong(max_confident_wrong, f["procedures"])
-               for f in scope_figures(trial, observed).values()):
+        if all(meets_bars(f, max_confident_wrong) for f in scope_figures(trial, observed).values()):
             threshold = float(candidate)
             break
     answering = Calibration(weights=weights, bias=bias, decline_below=0.0, clarify_below=round(threshold, 2))
