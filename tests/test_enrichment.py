@@ -109,7 +109,7 @@ def test_a_name_can_qualify_two_plainer_names_and_yields_to_each_unless_cued():
               "nn-hs": "Thủ tục đăng ký khai sinh có yếu tố nước ngoài cho người đã có hồ sơ, giấy tờ cá nhân"}
     variants = near_variants(titles)
     assert {v.siblings for v in variants["nn-hs"]} == {("hs",), ("nn",)}  # the foreign form, and an extension
-    foreign_birth = "chong toi quoc tich han quoc, con sinh o da nang thang truoc, dang ky khai sinh cho be"
+    foreign_birth = "vo toi mang quoc tich nhat, be nha minh sinh o hue, lam giay khai sinh the nao"
     assert first_after_variants({"nn-hs": 1.0, "nn": 0.9, "hs": 0.5}, variants, foreign_birth) == "nn"
     both = "nguoi nuoc ngoai da co ho so giay to ca nhan nhung chua dang ky khai sinh"
     assert first_after_variants({"nn-hs": 0.8, "nn": 0.9, "hs": 1.0}, variants, both) == "nn-hs"
