@@ -182,3 +182,15 @@ def test_topic_anchors_are_embedded_once_per_cache_and_a_damaged_file_is_embedde
     stored[0].write_bytes(b"not a numpy file")
     mended = TopicAnchors.embed(hashing_embedder, tmp_path)
     np.testing.assert_allclose(mended.elsewhere, first.elsewhere)
+
+
+def test_a_correction_is_searched_alone_by_what_it_means_not_by_what_it_rejects():
+    from bot.engine.followups import meant_part
+
+    assert meant_part("không phải, ý em là gia hạn hộ chiếu chứ không phải cấp mới") == "gia hạn hộ chiếu"
+    assert meant_part("ko phai, y minh la cap lai the bhyt chu ko phai dang ky moi") == "cap lai the bhyt"
+    assert meant_part("nhầm rồi, tôi hỏi về đăng ký kết hôn") == "đăng ký kết hôn"
+    assert meant_part("I mean renewing my passport, not a new one") == "renewing my passport"
+    # no correction, or nothing left once the framing is gone: the message as it came
+    assert meant_part("thế còn lệ phí thì sao") == "thế còn lệ phí thì sao"
+    assert meant_part("không phải") == "không phải"

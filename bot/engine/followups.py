@@ -6,6 +6,8 @@ A follow-up lacks its own object ("thế còn lệ phí?"); a correction names a
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 
 from bot.engine.confidence import Calibration, features_of
@@ -120,6 +122,32 @@ def is_follow_up(calibration: Calibration, text: str, result: SearchResult, gues
     if len(folded.split()) <= 7:
         return True
     return calibration.probability(features_of(result)) < calibration.clarify_below
+
+_MEANT = tuple(sorted(folded_set("correction_meant"), key=len, reverse=True))
+_REJECTED = tuple(sorted(folded_set("correction_rejected"), key=len, reverse=True))
+
+
+def meant_part(text: str) -> str:
+    """What a correction means: "nhầm rồi, ý em là <meant> chứ không phải <rejected>" → <meant>.
+    The rejected part and the framing name the old topic, and searched alone they pulled the
+    message to whatever else they matched. A message that is no correction comes back whole."""
+    if not is_correction(text):
+        return text
+    folded = fold(text)
+    if len(folded) != len(text):  # positions in the folded text must be positions in the text
+        return text
+    start, end = 0, len(text)
+    for cue in _MEANT:
+        if (at := re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", folded)) is not None:
+            start = at.end()
+            break
+    for cue in _REJECTED:
+        if (at := re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", folded[start:])) is not None:
+            end = start + at.start()
+            break
+    meant = text[start:end].strip(" ,.;:!?-")
+    return meant if meant else text
+
 
 def is_correction(text: str) -> bool:
     folded = fold(text)

@@ -181,7 +181,7 @@ class Engine:
 
         # Follow-ups and corrections lean on the conversation's context.
         if state.group and (combined := self._follow_up_search(text, state, result, guess, aspect_cued)) is not None:
-            content = strip_aspect_cues(text)
+            content = strip_aspect_cues(followups.meant_part(text))
             alone = self.index.search(content) if len(content_words(content)) >= 2 else None
             if not aspect_cued:
                 aspect = state.aspect or aspect
