@@ -257,9 +257,15 @@ def test_zalo_failed_send_goes_to_outbox_and_is_retried(server, fakes):
     user = "3000000000000000003"
     zalo_api.fail_next = 1
     post_zalo(srv, zalo_event(user, "đăng ký tạm trú", "msg-retry"))
-    with parts.sessions() as session:
-        assert wait_for(lambda: session.query(outbox.OutboxMessage).filter_by(chat_id=user).count() == 1)
-    # the worker's backoff is 30 s; make the row due now, as time passing would
+
+    def failed_once() -> bool:  # the row exists as soon as it is queued; the failed send is booked after
+        with parts.sessions() as session:
+            rows = session.query(outbox.OutboxMessage).filter_by(chat_id=user).all()
+            return len(rows) == 1 and rows[0].attempts == 1 and rows[0].status == outbox.PENDING
+
+    assert wait_for(failed_once)
+    # the worker's backoff is 30 s; make the row due now, as time passing would (set before the
+    # failure was booked, the backoff overwrote it and the retry came after the wait gave up)
     with parts.sessions() as session, session.begin():
         session.query(outbox.OutboxMessage).filter_by(chat_id=user).update({"next_attempt_at": outbox.utcnow()})
     assert wait_for(lambda: any(m["recipient"]["user_id"] == user for m in zalo_api.sent))
@@ -369,11 +375,12 @@ def test_telegram_send_failure_goes_to_the_outbox_and_is_delivered(server, fakes
     bot_api.fail_next = 3  # the rate limiter's retries do not cover 5xx; the outbox does
     post_tg(srv, tg_update(70, "thi bằng lái xe", chat_id=509))
 
-    def queued() -> int:
+    def failed_once() -> bool:  # queued, and the failed send booked (its backoff would overwrite ours)
         with parts.sessions() as session:
-            return session.query(outbox.OutboxMessage).filter_by(chat_id="509").count()
+            rows = session.query(outbox.OutboxMessage).filter_by(chat_id="509").all()
+            return len(rows) == 1 and rows[0].attempts >= 1 and rows[0].status == outbox.PENDING
 
-    assert wait_for(lambda: queued() == 1)
+    assert wait_for(failed_once)
     with parts.sessions() as session, session.begin():
         session.query(outbox.OutboxMessage).filter_by(chat_id="509").update({"next_attempt_at": outbox.utcnow()})
     bot_api.fail_next = 0
