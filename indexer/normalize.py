@@ -154,7 +154,7 @@ class Normalizer:
     def expand(self, text: str) -> str:
         """Replace teencode and abbreviations; add official terms after everyday and English names."""
         own, additions = self._expand(text)
-        return " ".join([own, *additions]) if additions else own
+        return " ".join([own, *additions])
 
     def _expand(self, text: str) -> tuple[str, list[str]]:
         """The message's own words (teencode and abbreviations replaced) and the official terms added."""
@@ -233,11 +233,11 @@ class Normalizer:
 
     def query(self, text: str) -> NormalizedQuery:
         own, additions = self._expand(text)
-        expanded = " ".join([own, *additions]) if additions else own
+        expanded = " ".join([own, *additions])
         # the lexicon's additions are official terms, already marked: only the citizen's words are
         # restored ("thu nhập", added for "income tax", became "thủ nhập")
         own_restored = self.restorer.restore(own, typed=text) if self.restorer else own
-        restored = " ".join([own_restored, *additions]) if additions else own_restored
+        restored = " ".join([own_restored, *additions])
         return NormalizedQuery(original=text, expanded=expanded, restored=restored, folded=fold(restored))
 
     def document(self, text: str) -> str:

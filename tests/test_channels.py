@@ -251,19 +251,22 @@ def test_zalo_expired_token_is_refreshed_and_message_delivered(server, fakes):
     assert [m for m in zalo_api.sent if m["recipient"]["user_id"] == user][0]["token"].startswith("fresh-")
 
 
+def failed_send_booked(parts: ServerParts, chat_id: str) -> bool:
+    """One queued reply to `chat_id` whose failed send is booked. The row exists as soon as it is
+    queued and the failure is booked after; a test that makes it due earlier has its change
+    overwritten by the backoff."""
+    with parts.sessions() as session:
+        rows = session.query(outbox.OutboxMessage).filter_by(chat_id=chat_id).all()
+        return len(rows) == 1 and rows[0].attempts >= 1 and rows[0].status == outbox.PENDING
+
+
 def test_zalo_failed_send_goes_to_outbox_and_is_retried(server, fakes):
     srv, parts = server
     zalo_api = fakes[1]
     user = "3000000000000000003"
     zalo_api.fail_next = 1
     post_zalo(srv, zalo_event(user, "đăng ký tạm trú", "msg-retry"))
-
-    def failed_once() -> bool:  # the row exists as soon as it is queued; the failed send is booked after
-        with parts.sessions() as session:
-            rows = session.query(outbox.OutboxMessage).filter_by(chat_id=user).all()
-            return len(rows) == 1 and rows[0].attempts == 1 and rows[0].status == outbox.PENDING
-
-    assert wait_for(failed_once)
+    assert wait_for(lambda: failed_send_booked(parts, user))
     # the worker's backoff is 30 s; make the row due now, as time passing would (set before the
     # failure was booked, the backoff overwrote it and the retry came after the wait gave up)
     with parts.sessions() as session, session.begin():
@@ -374,13 +377,7 @@ def test_telegram_send_failure_goes_to_the_outbox_and_is_delivered(server, fakes
     bot_api = fakes[0]
     bot_api.fail_next = 3  # the rate limiter's retries do not cover 5xx; the outbox does
     post_tg(srv, tg_update(70, "thi bằng lái xe", chat_id=509))
-
-    def failed_once() -> bool:  # queued, and the failed send booked (its backoff would overwrite ours)
-        with parts.sessions() as session:
-            rows = session.query(outbox.OutboxMessage).filter_by(chat_id="509").all()
-            return len(rows) == 1 and rows[0].attempts >= 1 and rows[0].status == outbox.PENDING
-
-    assert wait_for(failed_once)
+    assert wait_for(lambda: failed_send_booked(parts, "509"))
     with parts.sessions() as session, session.begin():
         session.query(outbox.OutboxMessage).filter_by(chat_id="509").update({"next_attempt_at": outbox.utcnow()})
     bot_api.fail_next = 0

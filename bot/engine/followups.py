@@ -7,7 +7,6 @@ A follow-up lacks its own object ("thế còn lệ phí?"); a correction names a
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 
 from bot.engine.confidence import Calibration, features_of
@@ -122,6 +121,7 @@ def is_follow_up(calibration: Calibration, text: str, result: SearchResult, gues
     if len(folded.split()) <= 7:
         return True
     return calibration.probability(features_of(result)) < calibration.clarify_below
+
 
 _MEANT = tuple(sorted(folded_set("correction_meant"), key=len, reverse=True))
 _REJECTED = tuple(sorted(folded_set("correction_rejected"), key=len, reverse=True))

@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.engine import answer_layout, capture_turn, commands, followups, own_records, replies, tentative
 from bot.engine.decide import Decision, aspect_free_search, decide
-from bot.engine.aspects import content_words, detect_aspect, strip_aspect_cues
+from bot.engine.aspects import detect_aspect
 from bot.engine.cues import folded_set, small_talk_key
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.intent_model import Progress, SoftmaxClassifier, guess_intent, load_or_fit
@@ -181,8 +181,7 @@ class Engine:
 
         # Follow-ups and corrections lean on the conversation's context.
         if state.group and (combined := self._follow_up_search(text, state, result, guess, aspect_cued)) is not None:
-            content = strip_aspect_cues(followups.meant_part(text))
-            alone = self.index.search(content) if len(content_words(content)) >= 2 else None
+            alone = aspect_free_search(self.index.search, followups.meant_part(text))
             if not aspect_cued:
                 aspect = state.aspect or aspect
             correction = followups.is_correction(text)

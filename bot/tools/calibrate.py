@@ -15,8 +15,9 @@ label (is the first procedure one of the gold codes); out-of-scope questions are
 every scope. A scikit-learn logistic regression is fitted on all rows, and the answer threshold
 is the lowest at which no scope answers more than `--max-confident-wrong` of its procedure
 questions confidently and wrongly (a margin below the product's 3 %, because the fit's own rows
-flatter it) and every scope's confident answers are right at least 97 % of the time. Written to `bot/data/calibration.json`, which `Calibration.bundled()` reads; the
-topic model reads calibrated confidences, so refit it afterwards (`python -m bot.tools.fit_topic`).
+flatter it) and every scope's confident answers are right at least 97 % of the time. Written to
+`bot/data/calibration.json`, which `Calibration.bundled()` reads; the topic model reads calibrated
+confidences, so refit it afterwards (`python -m bot.tools.fit_topic`).
 
     python -m bot.tools.calibrate [--shared ../shared] [--max-confident-wrong 0.02]
 """
