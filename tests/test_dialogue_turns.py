@@ -191,6 +191,7 @@ def test_a_correction_is_searched_alone_by_what_it_means_not_by_what_it_rejects(
     assert meant_part("ko phai, y minh la cap lai the bhyt chu ko phai dang ky moi") == "cap lai the bhyt"
     assert meant_part("nhầm rồi, tôi hỏi về đăng ký kết hôn") == "đăng ký kết hôn"
     assert meant_part("I mean renewing my passport, not a new one") == "renewing my passport"
+    assert meant_part("  nhầm rồi,  ý em là   gia hạn hộ chiếu ") == "gia hạn hộ chiếu"  # stray spaces
     # no correction, or nothing left once the framing is gone: the message as it came
     assert meant_part("thế còn lệ phí thì sao") == "thế còn lệ phí thì sao"
     assert meant_part("không phải") == "không phải"

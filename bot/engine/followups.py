@@ -133,8 +133,9 @@ def meant_part(text: str) -> str:
     message to whatever else they matched. A message that is no correction comes back whole."""
     if not is_correction(text):
         return text
+    text = " ".join(text.split())  # fold collapses white space: positions must stay the text's
     folded = fold(text)
-    if len(folded) != len(text):  # positions in the folded text must be positions in the text
+    if len(folded) != len(text):  # a letter that folds to more or fewer letters: the message whole
         return text
     start, end = 0, len(text)
     for cue in _MEANT:
