@@ -42,6 +42,7 @@ class Lexicon:
     max_phrase: int
     situations: dict[str, str] = field(default_factory=dict)  # what happened to a paper -> the action it needs
     spelled: dict[str, str] = field(default_factory=dict)  # folded everyday key -> as written (accented)
+    written: dict[str, frozenset[str]] = field(default_factory=dict)  # folded key -> its marked spellings
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Lexicon:
@@ -57,7 +58,24 @@ class Lexicon:
         tables = {name: table(name) for name in ("teencode", "abbreviations", "everyday", "english", "situations")}
         longest = max((len(k.split()) for t in tables.values() for k in t), default=1)
         spelled = {key(k): nfc(str(k)).lower() for k in (data.get("everyday") or {}) if k is not None}
-        return cls(**tables, max_phrase=longest, spelled=spelled)
+        written: dict[str, set[str]] = {}
+        for name in ("everyday", "situations"):
+            for k in data.get(name) or {}:
+                if k is not None:
+                    written.setdefault(key(k), set()).add(" ".join(tokens(clean(str(k)))))
+        return cls(**tables, max_phrase=longest, spelled=spelled,
+                   written={k: frozenset(v) for k, v in written.items()})
+
+    def marks_agree(self, key: str, typed: list[str]) -> bool:
+        """Do the marks the citizen typed agree with a spelling of the key? Keys match folded, so
+        that "so do" finds "sổ đỏ"; but a syllable typed with marks says which word it is: "bảo
+        từ năm nay" (has said since this year) is not "báo tử" (report a death). A syllable typed
+        bare agrees with any marks."""
+        spellings = self.written.get(key)
+        if not spellings:
+            return True
+        return any(all(fold(t) == t or same_marks(t, s) for t, s in zip(typed, spelling.split(), strict=False))
+                   for spelling in spellings)
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +103,15 @@ def as_typed(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     return _WORD.findall(text)
+
+
+def same_marks(a: str, b: str) -> bool:
+    """One syllable with the same letters and the same marks, wherever the tone sits ("hoà" and
+    "hòa" agree; "bảo" and "báo" do not)."""
+    def marks(word: str) -> tuple[str, str, bool]:
+        decomposed = unicodedata.normalize("NFD", word)
+        return fold(word), "".join(sorted(c for c in decomposed if unicodedata.combining(c))), "đ" in word
+    return marks(a) == marks(b)
 
 
 class DiacriticRestorer:
@@ -179,13 +206,13 @@ class Normalizer:
                         additions.append(lex.abbreviations[key])
                 elif key in lex.abbreviations:
                     out.append(lex.abbreviations[key])
-                elif key in lex.everyday:
+                elif key in lex.everyday and lex.marks_agree(key, words[i:i + n]):
                     out.extend(words[i:i + n])
                     additions.append(lex.everyday[key])
                 elif key in lex.english:
                     out.extend(words[i:i + n])
                     additions.append(lex.english[key])
-                elif key in lex.situations:
+                elif key in lex.situations and lex.marks_agree(key, words[i:i + n]):
                     out.extend(words[i:i + n])
                     additions.append(lex.situations[key])
                 else:
