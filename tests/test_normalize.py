@@ -60,6 +60,19 @@ def test_a_phrase_typed_with_other_marks_is_another_phrase():
     assert n.expand("hòa giải đất") == "hòa giải đất hòa giải tranh chấp đất đai"  # the tone's place does not matter
 
 
+def test_places_leave_the_lexical_terms_and_words_that_only_fold_like_them_stay():
+    """Where a citizen lives does not choose a procedure; BM25 weighed a city's rare syllables
+    above the question's topic."""
+    n = Normalizer()
+    words = lambda text: [t for t in n.query(text).terms if "_" not in t]  # noqa: E731
+    assert words("cấp bản sao trích lục, đang ở TP.HCM") == words("cấp bản sao trích lục, đang ở")
+    assert "thanh" not in words("thường trú ở tỉnh Thanh Hóa") and "tinh" not in words("thường trú ở tỉnh Thanh Hóa")
+    assert words("chuyen vao binh duong o") == ["chuyen", "vao", "o"]  # bare syllables agree with any marks
+    assert words("sau 5 năm định cư") == ["sau", "5", "nam", "dinh", "cu"]  # "năm định" is not Nam Định
+    assert words("ly hôn vĩnh viễn ở Huế") == ["ly", "hon", "vinh", "vien", "o"]
+    assert n.query("đang sống ở Hà Nội").restored.endswith("hà nội")  # the dense model reads all of it
+
+
 def test_official_terms_the_lexicon_adds_are_not_restored_again():
     """They are written with their marks; "thu" alone reads "thủ" in a catalogue of "thủ tục"."""
     lexicon = Lexicon.from_mapping({"english": {"income tax": "thuế thu nhập"}})
