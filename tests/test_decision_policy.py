@@ -141,3 +141,15 @@ def test_an_faq_led_by_aspect_words_alone_gives_way_to_the_procedure_the_rest_na
     def never() -> SearchResult:
         raise AssertionError("searched again although no FAQ led")
     assert decide(CALIBRATION, result(0.9), asked, never).intent == "procedure"
+
+
+def test_an_faq_the_search_barely_believes_is_offered_beside_the_next_candidates_not_answered():
+    """A reform FAQ lifted by a story's words alone (power of attorney, for a question about
+    becoming a guardian) was answered outright; below the bar at which retrieval overrules the
+    classifier it is the first of the choices instead."""
+    asked = guess("info", 0.9)
+    sure = decide(CALIBRATION, with_faq_first(0.9), asked, lambda: None)
+    assert sure.intent == "faq" and not sure.clarify and all(h.kind == "faq" for h in sure.hits)
+    unsure = decide(CALIBRATION, with_faq_first(0.3), asked, lambda: None)
+    assert unsure.intent == "faq" and unsure.clarify and not unsure.decline
+    assert unsure.hits[0].kind == "faq" and any(h.kind == "procedure" for h in unsure.hits[:3])

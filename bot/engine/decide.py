@@ -76,7 +76,11 @@ def decide(calibration: Calibration, result: SearchResult, guess: IntentGuess,
     procedures, faq = result.procedures(), result.faq()
     if faq and hits[0].kind == "faq":
         if not procedures or aspect_free is None or faq_stands(calibration, aspect_free(), faq[0].group):
-            return Decision("faq", faq, confidence)
+            # a reform FAQ that only the words of a story lifted ("Ủy quyền cho người khác làm thủ
+            # tục thay" for a question about becoming a child's guardian) is offered beside the
+            # next candidates, as an unsure procedure is, rather than answered outright
+            unsure = confidence < calibration.out_of_scope_below and len(hits) > 1
+            return Decision("faq", hits if unsure else faq, confidence, clarify=unsure)
         # the procedure is what the message names, but the search's confidence was about the FAQ
         return Decision("procedure", procedures, confidence, clarify=len(procedures) > 1)
     if not procedures:
