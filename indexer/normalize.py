@@ -283,8 +283,9 @@ class Normalizer:
 
         Applied to catalogue text at index time, so every procedure whose own wording uses an
         official term ("giấy chứng nhận quyền sử dụng đất") also carries what citizens call it
-        ("sổ đỏ"), without anyone writing aliases for it."""
-        padded = f" {' '.join(_plain_numbers(tokens(fold(clean(text)))))} "
+        ("sổ đỏ"), without anyone writing aliases for it. Only what a text does is read, not what
+        it is for (`without_purpose`)."""
+        padded = f" {' '.join(_plain_numbers(tokens(fold(clean(without_purpose(text))))))} "
         matched = [official for official in self._reverse() if f" {official} " in padded]
         # "xóa đăng ký thường trú" holds "đăng ký thường trú": only the longest official term speaks
         longest = [t for t in matched if not any(t != other and t in other for other in matched)]
@@ -313,6 +314,21 @@ class Normalizer:
     def document(self, text: str) -> str:
         """Folded form of catalogue text for lexical matching."""
         return fold(self.expand(text))
+
+
+_PURPOSE = re.compile(r"\s(?:để|nhằm|phục vụ)\s", re.IGNORECASE)
+_PARTS = re.compile(r"\s\.\s")
+
+
+def without_purpose(text: str) -> str:
+    """Each part of `text` (parts joined by " . ", as a name and its result are) up to its purpose
+    clause ("để …", "nhằm …", "phục vụ …").
+
+    "Xác nhận về điều kiện diện tích bình quân nhà ở để đăng ký thường trú …" is a certificate
+    used in a permanent-residence registration, not the registration: read whole, it gained every
+    everyday name of "đăng ký thường trú" (nhập hộ khẩu, chuyển khẩu …) and drew questions about
+    moving one's household registration away from the procedure that does it."""
+    return " . ".join(_PURPOSE.split(part, maxsplit=1)[0] for part in _PARTS.split(text))
 
 
 NUMBER_WORDS = {"mot": "1", "hai": "2"}  # folded; "ba" (bà, trước bạ) and "nam" (năm = year) mostly mean other things

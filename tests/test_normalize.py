@@ -73,6 +73,17 @@ def test_places_leave_the_lexical_terms_and_words_that_only_fold_like_them_stay(
     assert n.query("đang sống ở Hà Nội").restored.endswith("hà nội")  # the dense model reads all of it
 
 
+def test_everyday_names_come_from_what_a_name_does_not_from_what_it_is_for():
+    """A certificate needed "để đăng ký thường trú" is not the registration; it had gained all of
+    the registration's everyday names and outranked it for questions about moving one's household."""
+    lexicon = Lexicon.from_mapping({"everyday": {"nhập hộ khẩu": "đăng ký thường trú", "sổ đỏ": "giấy chứng nhận quyền sử dụng đất"}})
+    n = Normalizer(lexicon=lexicon)
+    assert n.everyday_terms("Đăng ký thường trú") == ["nhập hộ khẩu"]
+    assert n.everyday_terms("Xác nhận diện tích nhà ở để đăng ký thường trú") == []
+    assert n.everyday_terms("Xác nhận nhằm đăng ký thường trú . Giấy chứng nhận quyền sử dụng đất") == ["sổ đỏ"]  # each part apart
+    assert n.everyday_terms("Cung cấp dữ liệu phục vụ đăng ký thường trú") == []
+
+
 def test_official_terms_the_lexicon_adds_are_not_restored_again():
     """They are written with their marks; "thu" alone reads "thủ" in a catalogue of "thủ tục"."""
     lexicon = Lexicon.from_mapping({"english": {"income tax": "thuế thu nhập"}})
