@@ -153,3 +153,15 @@ def test_an_faq_the_search_barely_believes_is_offered_beside_the_next_candidates
     unsure = decide(CALIBRATION, with_faq_first(0.3), asked, lambda: None)
     assert unsure.intent == "faq" and unsure.clarify and not unsure.decline
     assert unsure.hits[0].kind == "faq" and any(h.kind == "procedure" for h in unsure.hits[:3])
+
+
+def test_the_written_question_templates_each_hold_one_slot_and_reach_the_examples():
+    from bot.engine.intents import QUESTION_TEMPLATES, written_templates
+
+    written = written_templates()
+    assert len(written) >= 400 and all(t.count("{x}") == 1 for t in written)
+    assert set(written) <= set(QUESTION_TEMPLATES)
+    procs = [Procedure(code=f"1.{i:06d}", name=f"Đăng ký việc số {i}", group=f"g{i}") for i in range(600)]
+    info = catalogue_examples(Catalogue(procedures=procs), per_group=1)["info"]
+    filled = {t.split("{x}")[0] for t in written if t.split("{x}")[0].strip()}
+    assert sum(any(example.startswith(prefix) for prefix in filled) for example in info) > 100

@@ -17,7 +17,9 @@ from importlib import resources
 import yaml
 
 from bot.engine.cues import cues
-from bot.engine.intents import QUESTION_TEMPLATES
+# the cue file's question shapes only: the intent classifier's written templates (many short
+# aspect questions) are that model's data, and changing them would change these pairs as well
+from bot.engine.intents import CUE_TEMPLATES
 from knowledge.schema import Catalogue
 from knowledge.text import fold
 
@@ -59,7 +61,7 @@ def generate_pairs(catalogue: Catalogue, every: int = 2) -> list[Pair]:
         if (n - 1) % every:
             continue
         phrases = groups[group]
-        previous = QUESTION_TEMPLATES[(n * 5) % len(QUESTION_TEMPLATES)].format(x=_phrase(phrases[n % len(phrases)]))
+        previous = CUE_TEMPLATES[(n * 5) % len(CUE_TEMPLATES)].format(x=_phrase(phrases[n % len(phrases)]))
         previous = fold(previous) if n % 4 == 0 else previous
         aspect = frames[(n * 3) % len(frames)].format(cue=aspects[(n * 7) % len(aspects)])
         pairs.append(Pair(previous, fold(aspect) if n % 3 == 0 else aspect, 1, "aspect"))
@@ -68,7 +70,7 @@ def generate_pairs(catalogue: Catalogue, every: int = 2) -> list[Pair]:
         for k in (1, 2):
             other = names[(n + k * 17 + (n * 13) % max(1, len(names) - 1)) % len(names)] if len(names) > 1 else group
             other_phrase = _phrase(groups[other][(n + k) % len(groups[other])])
-            new = QUESTION_TEMPLATES[(n * 11 + k * 3) % len(QUESTION_TEMPLATES)].format(x=other_phrase)
+            new = CUE_TEMPLATES[(n * 11 + k * 3) % len(CUE_TEMPLATES)].format(x=other_phrase)
             pairs.append(Pair(previous, fold(new) if (n + k) % 4 == 1 else new, 0 if other != group else 1, "new"))
         pairs.append(Pair(previous, off_topic[n % len(off_topic)], 0, "off_topic"))
     return pairs
