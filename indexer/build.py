@@ -156,8 +156,12 @@ def write_version(
     faiss.write_index(_faiss_index(vectors), str(out_dir / "vectors.faiss"))
 
     corpus = [lexical_terms(normalizer.document(text)) for text in lexical]
+    # the vocabulary in sorted order: bm25s collects it in a set, whose order changes from process
+    # to process, so two builds of one catalogue differed in bytes (and every `tthc index ship`
+    # rewrote the shipped files) though not in any score
+    vocab = {term: i for i, term in enumerate(sorted({t for terms in corpus for t in terms}))}
     bm25 = bm25s.BM25(k1=1.2, b=0.75)
-    bm25.index(corpus, show_progress=False)
+    bm25.index(([[vocab[t] for t in terms] for terms in corpus], vocab), show_progress=False)
     bm25.save(str(out_dir / "lexical"), show_progress=False)
 
     (out_dir / "items.json").write_text(json.dumps([asdict(it) for it in items], ensure_ascii=False))

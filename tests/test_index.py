@@ -1,6 +1,9 @@
 import fcntl
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -11,6 +14,9 @@ from indexer.embed import CachedEmbedder, HashingEmbedder
 from indexer.fusion import fuse, rank_groups
 from indexer.search import Index, IndexMismatch
 from indexer.items import Item
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
 
 
 def test_fusion_is_weighted_reciprocal_rank():
@@ -82,6 +88,23 @@ def test_build_is_atomic_and_versioned(tmp_path, mini_catalogue, hashing_embedde
     assert manifest["embedder"] == hashing_embedder.name and manifest["procedures"] == 5
     assert manifest["embedding_cache"]["misses"] == 0  # second build reused every embedding
     assert not [p for p in (root / "versions").iterdir() if p.name.startswith(".staging")]
+
+
+def test_two_builds_of_one_catalogue_are_byte_identical_whatever_the_hash_seed(tmp_path):
+    """bm25s gathered its vocabulary in a set, whose order changes with the process's hash seed:
+    every build, and every shipped sample index, differed in bytes though in no score."""
+    script = ("import sys; from pathlib import Path; from indexer.build import build_index; "
+              "from indexer.embed import HashingEmbedder; from knowledge.loaders import load_catalogue; "
+              "cat = load_catalogue(Path(sys.argv[1])).catalogue; "
+              "print(build_index(cat, HashingEmbedder(256), Path(sys.argv[2]), cache_dir=Path(sys.argv[3])))")
+    built = []
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", script, str(TESTS / "data" / "mini.yaml"), str(tmp_path / seed),
+                              str(tmp_path / "cache")], env={**os.environ, "PYTHONHASHSEED": seed},
+                             capture_output=True, text=True, check=True, cwd=ROOT)
+        built.append(Path(out.stdout.strip().splitlines()[-1]))
+    files = sorted(p.relative_to(built[0]) for p in (built[0] / "lexical").iterdir())
+    assert files and all((built[0] / f).read_bytes() == (built[1] / f).read_bytes() for f in files)
 
 
 def test_failed_build_leaves_the_active_version(tmp_path, mini_catalogue):
