@@ -74,7 +74,7 @@ class Lexicon:
         spellings = self.written.get(key)
         if not spellings:
             return True
-        return any(all(fold(t) == t or same_marks(t, s) for t, s in zip(typed, spelling.split(), strict=False))
+        return any(all(typed_agrees(t, s) for t, s in zip(typed, spelling.split(), strict=False))
                    for spelling in spellings)
 
 
@@ -113,8 +113,7 @@ def without_places(restored: str) -> str:
     i = 0
     while i < len(words):
         place = next((p for p in places.get(fold(words[i]), ()) if len(p) <= len(words) - i
-                      and all(fold(a) == fold(b) if fold(a) == a else same_marks(a, b)
-                              for a, b in zip(words[i:i + len(p)], p, strict=True))), None)
+                      and all(typed_agrees(a, b) for a, b in zip(words[i:i + len(p)], p, strict=True))), None)
         if place is None:
             out.append(words[i])
             i += 1
@@ -155,6 +154,12 @@ def same_marks(a: str, b: str) -> bool:
         decomposed = unicodedata.normalize("NFD", word)
         return fold(word), "".join(sorted(c for c in decomposed if unicodedata.combining(c))), "đ" in word
     return marks(a) == marks(b)
+
+
+def typed_agrees(typed: str, written: str) -> bool:
+    """Can the syllable as typed be the written one? Typed bare, it agrees with any marks on the
+    same letters; typed with marks, they must be the written marks (`same_marks`)."""
+    return fold(typed) == fold(written) if fold(typed) == typed else same_marks(typed, written)
 
 
 class DiacriticRestorer:

@@ -137,17 +137,18 @@ def meant_part(text: str) -> str:
     folded = fold(text)
     if len(folded) != len(text):  # a letter that folds to more or fewer letters: the message whole
         return text
-    start, end = 0, len(text)
-    for cue in _MEANT:
-        if (at := re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", folded)) is not None:
-            start = at.end()
-            break
-    for cue in _REJECTED:
-        if (at := re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", folded[start:])) is not None:
-            end = start + at.start()
-            break
+    start = at.end() if (at := _first_cue(_MEANT, folded)) is not None else 0
+    end = start + at.start() if (at := _first_cue(_REJECTED, folded[start:])) is not None else len(text)
     meant = text[start:end].strip(" ,.;:!?-")
     return meant if meant else text
+
+
+def _first_cue(cues: tuple[str, ...], folded: str) -> re.Match[str] | None:
+    """Where the first of `cues` (longest first) stands in `folded` as whole words."""
+    for cue in cues:
+        if (at := re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", folded)) is not None:
+            return at
+    return None
 
 
 def is_correction(text: str) -> bool:

@@ -3,8 +3,9 @@
 A clarifying question keeps its first choice as the tentative topic, so a citizen who skips the
 choice and asks "thế còn lệ phí?" gets an answer instead of losing the conversation. That answer
 rests on a guess nobody confirmed (on the national catalogue the first choice of a clarifying
-question is wrong more than a third of the time), so it says so: the other choices are listed again under it and stay open (a number or a
-button still picks one), and the answer is not counted as a confident one. Once the citizen picks,
+question is wrong more than a third of the time), so it says so: the other choices are listed
+again under it and stay open (a number or a button still picks one), and the answer is not
+counted as a confident one. Once the citizen picks,
 or the conversation moves to another topic, the choices are gone as after any answer.
 """
 
