@@ -54,6 +54,8 @@ _NATIONALITIES = tuple(f"{prefix} {country}" for prefix in ("nguoi", "quoc tich"
 # Nam ở nước ngoài"), not that a foreigner is involved; its sibling says "ở trong nước", which is
 # the plain case for a citizen writing to a ward's bot. Kinds are read in this order, and a kind's
 # phrases are taken out of the name before the next kind is read.
+# A mobile registration is asked for by someone who cannot come ("đến nhà", "không đi lại được");
+# "tại nhà", "tại bệnh viện" say where a birth or a death happened, which every story tells.
 QUALIFIER_KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("abroad", ("dinh cu o nuoc ngoai", "o nuoc ngoai"),
      ("dinh cu", "o nuoc ngoai", "tai nuoc ngoai", "sang nuoc ngoai", "xuat canh", "abroad", "overseas",
@@ -61,7 +63,7 @@ QUALIFIER_KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("foreign", ("co yeu to nuoc ngoai", "nguoi nuoc ngoai", "tai nuoc ngoai", "nuoc ngoai"),
      ("nuoc ngoai", "ngoai quoc", "viet kieu", "dinh cu", "quoc tich", "foreign", "foreigner",
       "abroad", "overseas", *_NATIONALITIES)),
-    ("mobile", ("luu dong",), ("luu dong", "tai nha", "den nha", "tan nha", "tai benh vien", "khong di lai",
+    ("mobile", ("luu dong",), ("luu dong", "den nha", "tan nha", "khong di lai",
                                "om nang", "liet giuong")),
     ("combined", ("ket hop",), ("ket hop", "cung luc", "dong thoi", "ca hai", "luon")),
     ("linked", ("lien thong",), ("lien thong", "cung luc", "dong thoi", "mot lan")),

@@ -66,6 +66,9 @@ def test_qualifier_kinds_and_cues():
     assert variant_key("Thủ tục đăng ký kết hôn có yếu tố nước ngoài") == variant_key("Đăng ký kết hôn (cấp xã)")
     assert "foreign" in cued_kinds("dang ky ket hon voi nguoi han quoc")
     assert "mobile" in cued_kinds("can bo den tan nha dang ky duoc khong")
+    # where a death happened is not a request for the official to come
+    assert "mobile" not in cued_kinds("bo toi mat tai nha tuan truoc, lam khai tu o dau")
+    assert "mobile" not in cued_kinds("chau sinh tai benh vien huyen")
     assert not cued_kinds("dang ky ket hon can giay to gi")
 
 
