@@ -26,7 +26,8 @@ from indexer.items import Item
 from indexer.name_cover import NameCover
 from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer
 from indexer.query_cache import LruCache
-from indexer.variants import action_siblings, action_vocabulary, named_action_first, near_variants, plain_variants_first
+from indexer.variants import (action_siblings, action_vocabulary, named_action_first, narrowing_kinds, near_variants,
+                              plain_variants_first, uncued_narrowing_behind)
 from knowledge.naming import cued_kinds
 from knowledge.schema import Catalogue
 from knowledge.store import ProcedureStore
@@ -174,7 +175,7 @@ class Index:
             if (bounds := age_range(fold(item.title))) is not None:
                 self.group_ages[item.group] = bounds
         titles = {item.group: item.title for item in self.items if item.kind == "procedure"}
-        self.variants = near_variants(titles)
+        self.variants, self.narrowing = near_variants(titles), narrowing_kinds(titles)
         self.action_siblings = action_siblings(titles)
         self.action_vocabulary = action_vocabulary(self.action_siblings)
         self.group_items: dict[str, list[int]] = {}
@@ -370,7 +371,8 @@ class Index:
                 if (bounds := self.group_ages.get(group)) is not None:
                     fused[group] *= AGE_MATCH if bounds[0] <= age < bounds[1] else AGE_MISMATCH
         if not method:
-            plain_variants_first(fused, self.variants, cued_kinds(query.folded), query.folded)
+            uncued_narrowing_behind(fused, self.narrowing, kinds := cued_kinds(query.folded))
+            plain_variants_first(fused, self.variants, kinds, query.folded)
             named_action_first(fused, self.action_siblings, query.folded, self.action_vocabulary)
         # ties in fused rank (dense #1 + lexical #2 vs the reverse) go to the stronger dense evidence
         top_groups = sorted(fused.items(), key=lambda kv: (round(kv[1], 9), best_dense.get(kv[0], 0.0)),

@@ -10,7 +10,8 @@ import pytest
 from benchmarks.folds import fold_of_groups, fold_overlay
 from indexer.items import procedure_lexical_text, procedure_passages
 from indexer.normalize import Lexicon, Normalizer
-from indexer.variants import action_siblings, named_action_first, near_variants, plain_variants_first
+from indexer.variants import (action_siblings, named_action_first, narrowing_kinds, near_variants, plain_variants_first,
+                              uncued_narrowing_behind)
 from knowledge.importers.run import import_sources, plan_import
 from knowledge.loaders import bundled_faq
 from knowledge.naming import cued_kinds, qualifier_kinds, short_name, variant_key
@@ -76,6 +77,21 @@ def first_after_variants(fused: dict[str, float], variants, question: str) -> st
     """The group ranked first once near-variants are reordered for `question`."""
     plain_variants_first(fused, variants, cued_kinds(question), question)
     return max(fused, key=fused.get)
+
+
+def test_a_name_only_for_foreigners_steps_back_when_the_question_says_nothing_foreign():
+    titles = {"tam-tru-nn": "Khai báo tạm trú cho người nước ngoài tại Việt Nam bằng Phiếu khai báo tạm trú",
+              "luu-tru": "Thông báo lưu trú",
+              "dat": "Đăng ký đất đai lần đầu cho hộ gia đình, cá nhân, người Việt Nam định cư ở nước ngoài"}
+    narrowing = narrowing_kinds(titles)
+    assert narrowing == {"tam-tru-nn": frozenset({"foreign"})}  # a name listing citizens too serves them
+    story = "em gai ra choi ngu lai nha minh ba dem, co phai bao phuong khong"
+    fused = {"tam-tru-nn": 1.0, "luu-tru": 0.95, "dat": 0.5}
+    uncued_narrowing_behind(fused, narrowing, cued_kinds(story))
+    assert max(fused, key=fused.get) == "luu-tru" and fused["dat"] == 0.5
+    fused = {"tam-tru-nn": 1.0, "luu-tru": 0.95}
+    uncued_narrowing_behind(fused, narrowing, cued_kinds("nha toi co khach nguoi nuoc ngoai den o"))
+    assert max(fused, key=fused.get) == "tam-tru-nn"
 
 
 def test_plain_variant_first_unless_the_question_cues_the_qualifier():
