@@ -143,6 +143,8 @@ def cued_variants_of(variants: Mapping[str, tuple[NearVariant, ...]], group: str
                      if any(group in v.siblings and v.cued(cued_kinds, folded_message) for v in relations))
 
 
+REISSUE = "cap lai"  # folded "cấp lại": what a lost or spoilt paper asks for (indexer/data/lexicon.yaml)
+_AGAIN = " lai"  # the folded "lại" that ends an action done again: "đăng ký lại", "cấp lại"
 ACTION_WORDS_MAX = 3  # "cấp", "cấp lại", "đăng ký lại", "chấm dứt hoạt động": a name's leading action
 OBJECT_WORDS_MIN = 2  # what the action applies to must say something ("giấy phép lái xe", not "xe")
 
@@ -168,6 +170,10 @@ class ActionSiblings:
         passing ("we registered our marriage long ago, the certificate is lost"), and retrieval
         already prefers the plain name when nothing more is said."""
         named = [(len(a.split()), g) for a, g in self.actions if a in named_actions and a not in self.bases]
+        if not named and REISSUE in named_actions:
+            # "cấp lại" (or a loss, which the lexicon reads as it) where this family's doing-again is
+            # another verb: "giấy kết hôn bị mất" asks for "đăng ký lại kết hôn"
+            named = [(len(a.split()), g) for a, g in self.actions if a.endswith(_AGAIN)]
         if not named:
             return None
         longest = max(n for n, _ in named)

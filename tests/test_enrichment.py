@@ -186,6 +186,19 @@ def test_a_base_action_named_in_passing_decides_nothing():
     assert max(fused, key=fused.get) == "dk-lai"
 
 
+def test_a_reissue_asked_of_a_family_that_redoes_with_another_verb_names_its_redo():
+    # a lost paper reads as "cấp lại" (lexicon); marriages are not re-issued but registered again
+    titles = {"dk": "Đăng ký kết hôn", "dk-lai": "Đăng ký lại kết hôn", "gp": "Cấp giấy phép lái xe",
+              "gp-lai": "Cấp lại giấy phép lái xe"}
+    siblings = action_siblings(titles)
+    fused = {"dk": 0.9, "dk-lai": 0.5}
+    named_action_first(fused, siblings, "to giay ket hon cua bo me bi chuot gam nat cap lai")
+    assert max(fused, key=fused.get) == "dk-lai"
+    fused = {"dk": 0.9, "dk-lai": 0.5}  # another "… lại" (checked again) is not a reissue
+    named_action_first(fused, siblings, "ket hon xong nho can bo kiem tra lai ho so")
+    assert max(fused, key=fused.get) == "dk"
+
+
 def test_list_export_row_updates_instead_of_erasing_the_full_record(tmp_path):
     crawl = {"ma_thu_tuc": "1.000001", "ten_thu_tuc": "Thủ tục đăng ký khai sinh", "linh_vuc": "Hộ tịch",
              "ket_qua_xu_ly": "Giấy khai sinh", "cap_thuc_hien": "Cấp xã"}
