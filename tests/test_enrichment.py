@@ -60,6 +60,14 @@ def test_result_joins_the_short_name_in_a_passage():
     assert "Đăng ký khai tử: Trích lục khai tử" in procedure_passages(proc)
 
 
+def test_the_start_of_the_conditions_joins_the_short_name_in_a_passage():
+    conditions = "Người đến ở nhờ qua đêm tại nhà của người khác phải được báo trong ngày. " + "Chi tiết khác. " * 60
+    proc = Procedure(code="1.000002", name="Thủ tục thông báo lưu trú", group="g", conditions=conditions)
+    passage = next(p for p in procedure_passages(proc) if "ở nhờ" in p)
+    assert passage.startswith("Thông báo lưu trú: Người đến ở nhờ qua đêm") and len(passage) < 340
+    assert len(procedure_passages(Procedure(code="1.000002", name="Thủ tục thông báo lưu trú", group="g"))) == 2
+
+
 def test_qualifier_kinds_and_cues():
     assert qualifier_kinds("Thủ tục đăng ký kết hôn có yếu tố nước ngoài") == {"foreign"}
     assert qualifier_kinds("Thủ tục đăng ký khai tử lưu động") == {"mobile"}
