@@ -64,7 +64,7 @@ def test_the_start_of_the_conditions_joins_the_short_name_in_a_passage():
     conditions = "Người đến ở nhờ qua đêm tại nhà của người khác phải được báo trong ngày. " + "Chi tiết khác. " * 60
     proc = Procedure(code="1.000002", name="Thủ tục thông báo lưu trú", group="g", conditions=conditions)
     passage = next(p for p in procedure_passages(proc) if "ở nhờ" in p)
-    assert passage.startswith("Thông báo lưu trú: Người đến ở nhờ qua đêm") and len(passage) < 340
+    assert passage.startswith("Thông báo lưu trú, điều kiện: Người đến ở nhờ qua đêm") and len(passage) < 350
     assert len(procedure_passages(Procedure(code="1.000002", name="Thủ tục thông báo lưu trú", group="g"))) == 2
 
 
