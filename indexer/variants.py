@@ -11,6 +11,10 @@ Two kinds of qualifier are recognised:
   phrase removed from the name leaves a sibling's name; cues are the kind's cue words;
 - an extension: the name is a sibling's name followed by a scoping clause ("cho …", "đối với …",
   "trong trường hợp …"); cues are the clause's own distinctive word pairs (rare among names).
+
+A name only for foreigners or people abroad with no plain sibling still steps back a little when
+the question says nothing foreign (`uncued_narrowing_behind`). Action siblings ("Cấp", "Cấp lại",
+"Đổi" one paper) are ordered by the action the question names (`named_action_first`).
 """
 
 from __future__ import annotations
@@ -109,8 +113,8 @@ def plain_variants_first(fused: dict[str, float], variants: dict[str, tuple[Near
 
 # A name for foreigners or for Vietnamese living abroad ("… cho người nước ngoài", "… ở nước
 # ngoài") serves a case the citizen would say. With a plain sibling it yields to it (above); without
-# one it still steps back a little when the question says nothing foreign, so the stay of a
-# foreigner's residence declaration does not answer every story about staying somewhere.
+# one it still steps back a little when the question says nothing foreign, so a foreigner's
+# residence declaration does not answer every story about someone staying somewhere.
 # Other kinds (mobile, combined) only qualify a sibling and stay as they are. Dev, national: top-1
 # 0.645 → 0.650, top-3 0.780 → 0.785; sample and overlay unchanged. At 0.8 the sample gained one
 # question and national intent lost one; at 0.7 national top-1 fell back to 0.640.
