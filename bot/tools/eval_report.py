@@ -3,7 +3,8 @@
 Scopes (catalogues): the bundled curated sample; the national catalogue as an administrator
 imports it (shared/data, no curated overlay, plus the reform FAQ every deployment ships); the same
 with the curated sample overlaid by code. Sets: the dev questions and dialogues (tuned on), our own
-validation questions and dialogues (tests/data/validation, never tuned on) and the real portal
+validation questions and dialogues (tests/data/validation, never tuned on), 1,154 catalogue-wide
+questions about 689 procedures no other set asks about (also never tuned on) and the real portal
 questions we labelled (procedure / not in catalogue / information). Dev proves nothing about other
 citizens: the validation and portal columns are the ones that count.
 """
@@ -169,6 +170,8 @@ def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national:
         fresh["validation"] = ("questions", read_jsonl(VALIDATION / "questions.jsonl"), None)
         fresh["validation dialogues"] = ("dialogues", read_jsonl(VALIDATION / "dialogues.jsonl"),
                                          json.loads((VALIDATION / "dialogue_targets.json").read_text()))
+    if (VALIDATION / "catalogue_questions.jsonl").exists():
+        fresh["validation, catalogue-wide"] = ("questions", read_jsonl(VALIDATION / "catalogue_questions.jsonl"), None)
     if portal := portal_questions(data_dir):
         fresh["portal (labelled)"] = ("questions", portal, None)
     sample = load_catalogue(bundled_sample_path()).catalogue

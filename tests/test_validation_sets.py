@@ -1,0 +1,73 @@
+"""The catalogue-wide validation set keeps the promises docs/evaluation.md makes of it: well formed
+for shared/eval/score.py, about procedures that exist, none of which dev or the other validation
+set asks about, and free of dev wording (beyond phrases of the catalogue itself)."""
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from .conftest import shared_path
+
+VALIDATION = Path(__file__).parent / "data" / "validation"
+STYLES = {"formal", "no_diacritics", "typo", "slang", "narrative", "keyword", "english"}
+ASPECTS = {"documents", "fee", "time", "place", "online", "steps", "eligibility", "general"}
+PHRASE_WORDS = 5
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (VALIDATION / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    return re.findall(r"[a-z0-9]+", "".join(c for c in text if unicodedata.category(c) != "Mn"))
+
+
+def _phrases(text: str) -> set[str]:
+    words = _words(text)
+    return {" ".join(words[i:i + PHRASE_WORDS]) for i in range(len(words) - PHRASE_WORDS + 1)}
+
+
+def test_catalogue_questions_are_well_formed():
+    rows = _rows("catalogue_questions.jsonl")
+    assert len(rows) >= 1000
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert len({row["question"] for row in rows}) == len(rows)
+    for row in rows:
+        assert row["intent"] == "procedure" and row["gold"], row["id"]
+        assert row["style"] in STYLES and row["aspect"] in ASPECTS, row["id"]
+        assert 0 < len(row["question"]) <= 200, row["id"]
+
+
+@pytest.mark.shared
+def test_catalogue_questions_ask_about_procedures_no_other_set_tests():
+    catalogue = {json.loads(line)["ma_thu_tuc"] for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8")}
+    targets = json.loads(shared_path("eval", "targets.json").read_text(encoding="utf-8"))
+    tested = {code for group in targets["procedure_groups"] for code in group["codes"]}
+    tested |= {code for row in _rows("questions.jsonl") for code in row.get("gold") or []}
+    rows = _rows("catalogue_questions.jsonl")
+    for row in rows:
+        assert set(row["gold"]) <= catalogue, row["id"]
+        assert not set(row["gold"]) & tested, row["id"]
+    assert len({row["gold"][0] for row in rows}) >= 600
+
+
+@pytest.mark.shared
+def test_catalogue_questions_share_no_phrase_with_dev():
+    catalogue: set[str] = set()
+    for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8"):
+        for value in json.loads(line).values():
+            if isinstance(value, str):
+                catalogue |= _phrases(value)
+    dev: set[str] = set()
+    for line in shared_path("eval", "dev.jsonl").open(encoding="utf-8"):
+        dev |= _phrases(json.loads(line)["question"])
+    for line in shared_path("eval", "dialogues.jsonl").open(encoding="utf-8"):
+        for turn in json.loads(line)["turns"]:
+            dev |= _phrases(turn["user"])
+    dev -= catalogue
+    shared = [(row["id"], sorted(_phrases(row["question"]) & dev)) for row in _rows("catalogue_questions.jsonl")]
+    assert not [hit for hit in shared if hit[1]]
