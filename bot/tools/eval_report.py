@@ -61,7 +61,8 @@ def _style_table(title: str, columns: dict[str, dict[str, Any]]) -> Table:
         table.add_column("MRR", justify="right")
     styles = [s for s in STYLE_ORDER if any(s in c["styles"] for c in columns.values())]
     for style in styles:
-        row = [f"{style} (n={next(iter(columns.values()))['styles'].get(style, {}).get('n', 0)})"]
+        counts = list(dict.fromkeys(c["styles"].get(style, {}).get("n", 0) for c in columns.values()))
+        row = [f"{style} (n={'/'.join(map(str, counts))})"]
         for scores in columns.values():
             s = scores["styles"].get(style)
             row += [f"{s['top1']:.3f}", f"{s['top3']:.3f}", f"{s['mrr']:.3f}"] if s else ["-", "-", "-"]
@@ -115,7 +116,8 @@ def evaluate_sets(engine: Engine, sets: dict[str, tuple[str, list[dict], dict | 
         if kind == "dialogues":
             out[name] = score_dialogues(rows, answer_dialogues(engine, rows), targets or {"procedure_groups": []})
         else:
-            out[name] = flatten(score_questions(rows, answer_questions(engine, rows)))
+            scores = score_questions(rows, answer_questions(engine, rows))
+            out[name] = {**flatten(scores), "styles": scores["styles"]}  # styles: for the table by style
     return out
 
 
@@ -193,4 +195,8 @@ def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national:
             report[name] = {"sets": evaluate_sets(engine, {**sets, **fresh})}
             columns.update({f"{name} · {k}": v for k, v in report[name]["sets"].items()})
     console.print(side_by_side("Every scope side by side (dev is tuned on; validation and portal are not)", columns))
+    by_style = {name: figures for name, figures in columns.items()
+                if "validation" in name and figures.get("styles") and name.startswith("national ·")}
+    if by_style:  # where the never-tuned sets are weak: the styles to work on next
+        console.print(_style_table("National import: never-tuned question sets by style", by_style))
     return report

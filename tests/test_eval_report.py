@@ -1,0 +1,30 @@
+"""`tthc eval`'s tables: every set a column, counts per style right for each set."""
+
+from rich.console import Console
+
+from bot.tools.eval_report import _style_table, side_by_side
+
+
+def _scores(n_formal: int, top1: float) -> dict:
+    return {"top1": top1, "top3": 1.0, "mrr": top1, "styles": {
+        "all": {"n": n_formal + 2, "top1": top1, "top3": 1.0, "mrr": top1},
+        "formal": {"n": n_formal, "top1": top1, "top3": 1.0, "mrr": top1},
+        "typo": {"n": 2, "top1": 0.5, "top3": 1.0, "mrr": 0.75}}}
+
+
+def _text(table) -> str:
+    console = Console(width=200, record=True)
+    console.print(table)
+    return console.export_text()
+
+
+def test_style_table_names_each_sets_count_when_they_differ():
+    text = _text(_style_table("t", {"a": _scores(10, 0.8), "b": _scores(30, 0.6)}))
+    assert "formal (n=10/30)" in text and "typo (n=2)" in text
+    assert "0.800" in text and "0.600" in text
+
+
+def test_side_by_side_ignores_styles_and_shows_missing_figures_as_dashes():
+    text = _text(side_by_side("t", {"a · dev": {**_scores(10, 0.8), "turns_right": None},
+                                    "a · dialogues": {"turns_right": 0.75}}))
+    assert "0.800" in text and "0.750" in text and "-" in text
