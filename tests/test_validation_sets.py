@@ -4,10 +4,11 @@ set asks about, and free of dev wording (beyond phrases of the catalogue itself)
 
 import json
 import re
-import unicodedata
 from pathlib import Path
 
 import pytest
+
+from knowledge.text import fold
 
 from .conftest import shared_path
 
@@ -21,13 +22,8 @@ def _rows(name: str) -> list[dict]:
     return [json.loads(line) for line in (VALIDATION / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    return re.findall(r"[a-z0-9]+", "".join(c for c in text if unicodedata.category(c) != "Mn"))
-
-
 def _phrases(text: str) -> set[str]:
-    words = _words(text)
+    words = re.findall(r"[a-z0-9]+", fold(text))
     return {" ".join(words[i:i + PHRASE_WORDS]) for i in range(len(words) - PHRASE_WORDS + 1)}
 
 

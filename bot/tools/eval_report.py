@@ -195,8 +195,9 @@ def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national:
             report[name] = {"sets": evaluate_sets(engine, {**sets, **fresh})}
             columns.update({f"{name} · {k}": v for k, v in report[name]["sets"].items()})
     console.print(side_by_side("Every scope side by side (dev is tuned on; validation and portal are not)", columns))
-    by_style = {name: figures for name, figures in columns.items()
-                if "validation" in name and figures.get("styles") and name.startswith("national ·")}
+    national = report.get("national", {}).get("sets", {})
+    by_style = {f"national · {name}": national[name] for name, (kind, _, _) in fresh.items()
+                if kind == "questions" and name.startswith("validation") and name in national}
     if by_style:  # where the never-tuned sets are weak: the styles to work on next
         console.print(_style_table("National import: never-tuned question sets by style", by_style))
     return report
