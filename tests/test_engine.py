@@ -63,6 +63,18 @@ def test_level_variants_are_one_answer_listing_levels(mini_engine):
     assert "cấp xã" in reply.text and "cấp tỉnh" in reply.text
 
 
+def test_cited_candidates_are_one_code_per_group_in_ranked_order(mini_engine):
+    """Level variants are one candidate: citing all of them first pushed the next candidates (a
+    clarification's second and third choices) out of the first three places."""
+    result = mini_engine.index.search("mất căn cước thì làm lại thế nào")
+    group_of = {item.id: item.group for item in mini_engine.index.items}
+    codes = mini_engine._procedure_codes(result)
+    ranked_groups = [hit.group for hit in result.procedures()]
+    assert len(ranked_groups) >= 2 and len(codes) == min(10, len(ranked_groups))
+    assert [group_of[c] for c in codes] == ranked_groups[:len(codes)]
+    assert codes[0] in ("1.000002", "1.000003")  # the level group still comes first
+
+
 def test_numbered_choice_answers_a_pending_clarification(mini_engine):
     state = ConversationState(options=("dang-ky-tam-tru", "cap-giay-phep-lai-xe"), aspect="fee", context=("x",))
     reply = ask(mini_engine, "2", state)

@@ -89,12 +89,9 @@ class Engine:
         return [i for i in hit.item_ids if not i.startswith("faq:")]
 
     def _procedure_codes(self, result: SearchResult, limit: int = 10) -> list[str]:
-        codes: list[str] = []
-        for hit in result.procedures():
-            codes.extend(self._group_codes(hit))
-            if len(codes) >= limit:
-                break
-        return codes[:limit]
+        """One code per procedure group, best first: level variants are one candidate to a citizen
+        (one choice in a clarifying question), so they do not fill the places of the next ones."""
+        return [codes[0] for hit in result.procedures() if (codes := self._group_codes(hit))][:limit]
 
     def _faq_topics(self, result: SearchResult, limit: int = 5) -> list[str]:
         return [h.group.removeprefix("faq:") for h in result.faq()[:limit]]
@@ -324,7 +321,7 @@ class Engine:
                 titles.append(title)
             if len(options) == 3:
                 break
-        codes = [c for h in options for c in self._group_codes(h)]
+        codes = [self._group_codes(h)[0] for h in options if self._group_codes(h)]  # the choices, in order
         # the best candidate stays the tentative topic: a citizen who skips the choice and asks "thế
         # còn lệ phí?" is asked about that one rather than losing the conversation
         return Reply(
@@ -378,7 +375,7 @@ class Engine:
                                options=tuple(payload for _, payload in composed.choices)),
             options=tuple(Option(label=label, payload=payload) for label, payload in
                           (*composed.choices, ("👍", "helpful:yes"), ("👎", "helpful:no"))),
-            procedures=tuple(codes + others)[:10],
+            procedures=tuple(codes + others)[:10],  # the answer cites every level it lists
             faq=tuple(self._faq_topics(result)) if result else (),
             aspect=aspect,
             confident=True,
