@@ -321,7 +321,8 @@ class Engine:
                 titles.append(title)
             if len(options) == 3:
                 break
-        codes = [self._group_codes(h)[0] for h in options if self._group_codes(h)]  # the choices, in order
+        levels = [self._group_codes(h) for h in options]  # the choices in order, then their other levels
+        codes = [c[0] for c in levels if c] + [code for c in levels for code in c[1:]]
         # the best candidate stays the tentative topic: a citizen who skips the choice and asks "thế
         # còn lệ phí?" is asked about that one rather than losing the conversation
         return Reply(
