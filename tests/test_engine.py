@@ -68,7 +68,7 @@ def test_cited_candidates_are_one_code_per_group_in_ranked_order(mini_engine):
     clarification's second and third choices) out of the first three places."""
     result = mini_engine.index.search("mất căn cước thì làm lại thế nào")
     group_of = {item.id: item.group for item in mini_engine.index.items}
-    codes = mini_engine._procedure_codes(result)
+    codes = mini_engine.cited_codes(result)
     ranked_groups = [hit.group for hit in result.procedures()]
     assert len(ranked_groups) >= 2 and len(codes) == min(10, len(ranked_groups))
     assert [group_of[c] for c in codes] == ranked_groups[:len(codes)]

@@ -88,7 +88,7 @@ class Engine:
     def _group_codes(self, hit: GroupHit) -> list[str]:
         return [i for i in hit.item_ids if not i.startswith("faq:")]
 
-    def _procedure_codes(self, result: SearchResult, limit: int = 10) -> list[str]:
+    def cited_codes(self, result: SearchResult, limit: int = 10) -> list[str]:
         """One code per procedure group, best first: level variants are one candidate to a citizen
         (one choice in a clarifying question), so they do not fill the places of the next ones."""
         return [codes[0] for hit in result.procedures() if (codes := self._group_codes(hit))][:limit]
@@ -198,11 +198,11 @@ class Engine:
             return self._chitchat(text, guess, state, language)
         if decision.intent == "out_of_scope":
             return Reply(text=replies.t(language, "decline"), intent="out_of_scope", state=state, language=language,
-                         procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
+                         procedures=tuple(self.cited_codes(result)), faq=tuple(self._faq_topics(result)),
                          aspect=aspect, confidence=decision.confidence, decision="decline")
         if decision.intent == "feedback":
             base = Reply(text="", intent="feedback", state=state, language=language,
-                         procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
+                         procedures=tuple(self.cited_codes(result)), faq=tuple(self._faq_topics(result)),
                          aspect=aspect, confidence=decision.confidence)
             return self._feedback_reply(base, guess, language, capture_turn.story_of(incoming), result)
         if decision.intent == "status":
@@ -253,7 +253,7 @@ class Engine:
     def _feedback_reply(self, base: Reply, guess: IntentGuess, language: str, text: str, result: SearchResult) -> Reply:
         """Start capturing: the message (whole, not the part searched) is the content; the procedure
         it concerns stays cited."""
-        codes = [c for c in base.procedures] or self._procedure_codes(result)
+        codes = [c for c in base.procedures] or self.cited_codes(result)
         confident = self.calibration.probability(features_of(result)) >= self.calibration.clarify_below
         message, changes = self.dialog.start(text, guess.feedback_kind, codes[0] if codes and confident else None,
                                              language, replies.t)
@@ -306,7 +306,7 @@ class Engine:
     def _unsure(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:
         """Say we could not match it, with the portal pointer; the nearest candidates stay cited."""
         return Reply(text=replies.t(language, "unsure"), intent=decision.intent, state=state, language=language,
-                     procedures=tuple(self._procedure_codes(result)), faq=tuple(self._faq_topics(result)),
+                     procedures=tuple(self.cited_codes(result)), faq=tuple(self._faq_topics(result)),
                      aspect=aspect, confident=False, confidence=decision.confidence, decision="decline")
 
     def _clarify(self, decision: Decision, result: SearchResult, aspect: str, state: ConversationState, language: str) -> Reply:
@@ -329,9 +329,9 @@ class Engine:
             text=replies.clarify_question(language, titles),
             intent=decision.intent,
             state=state.evolve(options=tuple(h.group for h in options), group=options[0].group,
-                               codes=tuple(self._group_codes(options[0]))),
+                               codes=tuple(levels[0])),
             options=tuple(Option(label=f"{i}. {title}", payload=str(i)) for i, title in enumerate(titles, start=1)),
-            procedures=tuple(codes[:10]) + tuple(c for c in self._procedure_codes(result) if c not in codes)[: max(0, 10 - len(codes))],
+            procedures=tuple(codes[:10]) + tuple(c for c in self.cited_codes(result) if c not in codes)[: max(0, 10 - len(codes))],
             faq=tuple(self._faq_topics(result)),
             aspect=aspect,
             confident=False,
@@ -359,7 +359,7 @@ class Engine:
             topics = [entry.topic] + ([t for t in self._faq_topics(result) if t != entry.topic] if result else [])
             text, choices = replies.faq_answer(language, entry, more=aspect == "more")
             return Reply(text=text, intent="faq", faq=tuple(topics), options=tuple(Option(*c) for c in choices),
-                         procedures=tuple(self._procedure_codes(result)) if result else (),
+                         procedures=tuple(self.cited_codes(result)) if result else (),
                          state=state.evolve(group=group, codes=(), aspect=aspect, context=context[-3:],
                                             options=tuple(p for _, p in choices)),
                          aspect=aspect, confident=True, confidence=confidence, language=language)
@@ -368,7 +368,7 @@ class Engine:
         variants = [self.index.procedures[c] for c in codes]
         main = variants[0]
         composed = answer_layout.compose(language, aspect, main, variants, context[-1] if question is None and context else question or "")
-        others = [c for c in (self._procedure_codes(result) if result else []) if c not in codes]
+        others = [c for c in (self.cited_codes(result) if result else []) if c not in codes]
         return Reply(
             text=composed.text,
             intent="procedure",

@@ -64,7 +64,7 @@ def method_predictions(engine: Engine, rows: Iterable[dict[str, Any]], method: s
     out = []
     for row in rows:
         result = engine.index.search(str(row.get("question", "")), method=method)
-        codes = [h.item_ids[0] for h in result.procedures() if h.item_ids][:10]  # one per group, as the engine cites
+        codes = engine.cited_codes(result)  # one per group, as the engine's replies cite them
         out.append({"id": row["id"], "intent": "procedure", "procedures": codes, "faq": [], "confident": True})
     return out
 
