@@ -26,6 +26,7 @@ from indexer.items import Item
 from indexer.name_cover import NameCover
 from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer
 from indexer.query_cache import LruCache
+from indexer.stated_facts import StatedFacts
 from indexer.variants import (action_siblings, action_vocabulary, named_action_first, narrowing_kinds, near_variants,
                               plain_variants_first, uncued_narrowing_behind)
 from knowledge.naming import cued_kinds
@@ -106,27 +107,6 @@ def mentioned_level(folded: str) -> int:
     return 0
 
 
-_AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
-_AGE_FROM = re.compile(r"\b(?:tu du|tu|du) (\d{1,3}) tuoi(?: tro len)?\b")
-_QUERY_AGE = re.compile(r"\b(\d{1,3}) tuoi\b")
-AGE_MATCH, AGE_MISMATCH = 1.15, 0.6
-
-
-def age_range(folded_title: str) -> tuple[int, int] | None:
-    """Age bounds a procedure's name states ("dưới 14 tuổi", "từ đủ 14 tuổi trở lên"), [low, high)."""
-    if m := _AGE_UNDER.search(folded_title):
-        return 0, int(m.group(1))
-    if m := _AGE_FROM.search(folded_title):
-        return int(m.group(1)), 200
-    return None
-
-
-def stated_age(folded_query: str) -> int | None:
-    """The age a citizen states ("con tôi mới 10 tuổi"), if exactly one is stated."""
-    ages = {int(a) for a in _QUERY_AGE.findall(folded_query)}
-    return ages.pop() if len(ages) == 1 else None
-
-
 class Index:
     """A loaded index version. Immutable after load; safe to share between threads."""
 
@@ -170,11 +150,8 @@ class Index:
         # read on demand: the parsed national catalogue would cost ~80 MB per worker (knowledge/store.py)
         self.procedures = ProcedureStore(path / "catalogue.jsonl")
         self.faq = self.procedures.faq
-        self.group_ages: dict[str, tuple[int, int]] = {}
-        for item in self.items:
-            if (bounds := age_range(fold(item.title))) is not None:
-                self.group_ages[item.group] = bounds
         titles = {item.group: item.title for item in self.items if item.kind == "procedure"}
+        self.stated_facts = StatedFacts(titles)  # an age or a legal form that a name is written for
         self.variants, self.narrowing = near_variants(titles), narrowing_kinds(titles)
         self.action_siblings = action_siblings(titles)
         self.action_vocabulary = action_vocabulary(self.action_siblings)
@@ -365,12 +342,8 @@ class Index:
             if names := self.name_cover.ranking(query.terms, candidates, best_dense):
                 rankings["names"] = names
         fused = fuse(rankings, weights)
-        if not method and (age := stated_age(query.folded)) is not None:
-            # an age the citizen states decides between procedures that differ only by age
-            for group in fused:
-                if (bounds := self.group_ages.get(group)) is not None:
-                    fused[group] *= AGE_MATCH if bounds[0] <= age < bounds[1] else AGE_MISMATCH
         if not method:
+            self.stated_facts.weigh(fused, query.folded)  # "con tôi 10 tuổi", "hộ kinh doanh" against a name
             uncued_narrowing_behind(fused, self.narrowing, kinds := cued_kinds(query.folded))
             plain_variants_first(fused, self.variants, kinds, query.folded)
             named_action_first(fused, self.action_siblings, query.folded, self.action_vocabulary)

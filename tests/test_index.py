@@ -130,7 +130,7 @@ def test_embedding_cache_persists(tmp_path):
 
 
 def test_age_bounds_from_names_and_queries():
-    from indexer.search import age_range, stated_age
+    from indexer.stated_facts import age_range, stated_age
 
     assert age_range("cap the can cuoc cho nguoi duoi 14 tuoi") == (0, 14)
     assert age_range("cap the can cuoc cho nguoi tu du 14 tuoi tro len") == (14, 200)

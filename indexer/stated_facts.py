@@ -1,0 +1,99 @@
+"""Facts a question states that a procedure's name decides on: an age, a business's legal form.
+
+Retrieval reads a question as a whole, so a stated fact that contradicts a name is outweighed by
+the words the two share: "con tôi mới 10 tuổi" against "… từ đủ 14 tuổi trở lên", "giải thể hộ
+kinh doanh" against "Giải thể doanh nghiệp". After fusion each group's score is scaled by whether
+its name agrees with what the question states; a question that states nothing changes nothing.
+Read from the names alone, so it holds for any imported catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from knowledge.text import fold
+
+_AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
+_AGE_FROM = re.compile(r"\b(?:tu du|tu|du) (\d{1,3}) tuoi(?: tro len)?\b")
+_QUERY_AGE = re.compile(r"\b(\d{1,3}) tuoi\b")
+AGE_MATCH, AGE_MISMATCH = 1.15, 0.6
+# A name written only for other legal forms than the one the question states: as strong as a
+# wrong age (national dev top-1 0.664 → 0.668; validation 0.702 → 0.706; catalogue-wide 0.741 →
+# 0.744; overlay dev 0.855 → 0.860; sample 0.916 → 0.921; 0.85 changed less: docs/retrieval.md).
+FORM_MISMATCH = 0.6
+
+
+def age_range(folded_title: str) -> tuple[int, int] | None:
+    """Age bounds a procedure's name states ("dưới 14 tuổi", "từ đủ 14 tuổi trở lên"), [low, high)."""
+    if m := _AGE_UNDER.search(folded_title):
+        return 0, int(m.group(1))
+    if m := _AGE_FROM.search(folded_title):
+        return int(m.group(1)), 200
+    return None
+
+
+def stated_age(folded_query: str) -> int | None:
+    """The age a citizen states ("con tôi mới 10 tuổi"), if exactly one is stated."""
+    ages = {int(a) for a in _QUERY_AGE.findall(folded_query)}
+    return ages.pop() if len(ages) == 1 else None
+
+
+@dataclass(frozen=True)
+class LegalForm:
+    key: str
+    name: re.Pattern[str]  # any of the words that write a name for this form, folded, whole words
+    cues: re.Pattern[str]  # any of the words by which a question states it
+
+
+def _any_of(terms: list[str]) -> re.Pattern[str]:
+    words = sorted({fold(t).strip() for t in terms if t.strip()}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+
+
+@lru_cache(maxsize=1)
+def bundled_legal_forms() -> tuple[LegalForm, ...]:
+    """The forms of `indexer/data/legal_forms.yaml`."""
+    data = yaml.safe_load((resources.files("indexer") / "data" / "legal_forms.yaml").read_text(encoding="utf-8")) or {}
+    return tuple(LegalForm(key, _any_of(spec["name"]), _any_of(spec["cues"])) for key, spec in data.items())
+
+
+def named_forms(folded_title: str, forms: tuple[LegalForm, ...]) -> frozenset[str]:
+    """The legal forms a procedure's name is written for (none for most names)."""
+    return frozenset(f.key for f in forms if f.name.search(folded_title))
+
+
+def stated_forms(folded_query: str, forms: tuple[LegalForm, ...]) -> frozenset[str]:
+    """The legal forms a question states."""
+    return frozenset(f.key for f in forms if f.cues.search(folded_query))
+
+
+class StatedFacts:
+    """What the procedure names of one catalogue state, read once when an index is loaded."""
+
+    def __init__(self, titles: Mapping[str, str], forms: tuple[LegalForm, ...] | None = None):
+        """`titles`: each procedure group's name."""
+        self.forms = bundled_legal_forms() if forms is None else forms
+        folded = {group: fold(title) for group, title in titles.items()}
+        self.ages = {g: bounds for g, t in folded.items() if (bounds := age_range(t)) is not None}
+        self.group_forms = {g: named for g, t in folded.items() if (named := named_forms(t, self.forms))}
+
+    def weigh(self, fused: dict[str, float], folded_query: str) -> None:
+        """Scale fused scores in place by whether each group's name agrees with the question.
+
+        An age decides between names that differ only by age, up or down; a legal form only
+        demotes a name written for other forms alone ("… doanh nghiệp, hợp tác xã, hộ kinh
+        doanh" agrees with each of them)."""
+        if (age := stated_age(folded_query)) is not None:
+            for group in fused:
+                if (bounds := self.ages.get(group)) is not None:
+                    fused[group] *= AGE_MATCH if bounds[0] <= age < bounds[1] else AGE_MISMATCH
+        if stated := stated_forms(folded_query, self.forms):
+            for group in fused:
+                if (named := self.group_forms.get(group)) and not named & stated:
+                    fused[group] *= FORM_MISMATCH

@@ -1,0 +1,54 @@
+"""A fact the question states (an age, a business's legal form) against what a name is written for."""
+
+from indexer.normalize import Normalizer
+from indexer.stated_facts import AGE_MISMATCH, FORM_MISMATCH, StatedFacts, bundled_legal_forms, named_forms, stated_forms
+from knowledge.text import fold
+
+TITLES = {
+    "dn": "Giải thể doanh nghiệp",
+    "hkd": "Chấm dứt hoạt động hộ kinh doanh",
+    "htx": "Giải thể hợp tác xã",
+    "all": "Đăng ký doanh nghiệp, hợp tác xã, hộ kinh doanh trên hệ thống thông tin",
+    "plain": "Đăng ký khai sinh",
+    "cccd14": "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên",
+    "cccd0": "Cấp thẻ căn cước cho người dưới 14 tuổi",
+}
+
+
+def weighed(question: str) -> dict[str, float]:
+    fused = dict.fromkeys(TITLES, 1.0)
+    StatedFacts(TITLES).weigh(fused, Normalizer().query(question).folded)
+    return fused
+
+
+def test_forms_are_read_on_whole_words_from_names_and_questions():
+    forms = bundled_legal_forms()
+    assert named_forms(fold("Giải thể doanh nghiệp"), forms) == {"enterprise"}
+    assert named_forms(fold("Đăng ký doanh nghiệp, hợp tác xã, hộ kinh doanh"), forms) == {
+        "enterprise", "cooperative", "household_business"}
+    assert named_forms(fold("Đăng ký khai sinh"), forms) == frozenset()
+    assert stated_forms(fold("mở hộ kinh doanh bán tạp hóa"), forms) == {"household_business"}
+    assert stated_forms(fold("công ty cổ phần của tôi"), forms) == {"enterprise"}
+    assert stated_forms(fold("doanh nghiệpx"), forms) == frozenset()  # not a whole word
+
+
+def test_a_name_written_only_for_another_form_steps_back():
+    fused = weighed("giải thể hộ kinh doanh thế nào")
+    assert fused["dn"] == fused["htx"] == FORM_MISMATCH
+    assert fused["hkd"] == fused["all"] == fused["plain"] == 1.0  # agrees, or states no form
+
+
+def test_abbreviations_state_a_form_through_the_lexicon():
+    fused = weighed("cty tạm ngừng kd thì báo ở đâu")  # "cty" is read as "công ty"
+    assert fused["hkd"] == FORM_MISMATCH and fused["dn"] == 1.0
+    assert weighed("giải thể htx")["dn"] == FORM_MISMATCH
+
+
+def test_a_question_that_states_nothing_changes_nothing():
+    assert set(weighed("làm giấy khai sinh cho con").values()) == {1.0}
+
+
+def test_a_stated_age_still_decides_between_names_that_differ_by_age():
+    fused = weighed("con tôi 10 tuổi làm căn cước")
+    assert fused["cccd14"] == AGE_MISMATCH and fused["cccd0"] > 1.0
+    assert fused["plain"] == 1.0
