@@ -51,8 +51,10 @@ class LegalForm:
     cues: re.Pattern[str]  # any of the words by which a question states it
 
 
-def _any_of(terms: list[str]) -> re.Pattern[str]:
+def _any_of(terms: list[str], where: str) -> re.Pattern[str]:
     words = sorted({fold(t).strip() for t in terms if t.strip()}, key=len, reverse=True)
+    if not words:  # an empty alternation would match every text
+        raise ValueError(f"indexer/data/legal_forms.yaml: {where} lists no words")
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
 
 
@@ -60,7 +62,8 @@ def _any_of(terms: list[str]) -> re.Pattern[str]:
 def bundled_legal_forms() -> tuple[LegalForm, ...]:
     """The forms of `indexer/data/legal_forms.yaml`."""
     data = yaml.safe_load((resources.files("indexer") / "data" / "legal_forms.yaml").read_text(encoding="utf-8")) or {}
-    return tuple(LegalForm(key, _any_of(spec["name"]), _any_of(spec["cues"])) for key, spec in data.items())
+    return tuple(LegalForm(key, _any_of(spec.get("name") or [], f"{key}.name"), _any_of(spec.get("cues") or [], f"{key}.cues"))
+                 for key, spec in data.items())
 
 
 def named_forms(folded_title: str, forms: tuple[LegalForm, ...]) -> frozenset[str]:

@@ -105,7 +105,7 @@ def plain_variants_first(fused: dict[str, float], variants: dict[str, tuple[Near
             plain = max(present, key=fused.__getitem__)
             cued = variant.cued(cued_kinds, folded_question)
             if cued and "age" in variant.kinds:
-                continue  # a stated age already decides between age variants (indexer.search)
+                continue  # a stated age already decides between age variants (indexer.stated_facts)
             first, second = (group, plain) if cued else (plain, group)
             if fused[second] >= fused[first]:
                 fused[first], fused[second] = fused[second], fused[second] * VARIANT_BEHIND

@@ -1,7 +1,10 @@
 """A fact the question states (an age, a business's legal form) against what a name is written for."""
 
+import pytest
+
 from indexer.normalize import Normalizer
-from indexer.stated_facts import AGE_MISMATCH, FORM_MISMATCH, StatedFacts, bundled_legal_forms, named_forms, stated_forms
+from indexer.stated_facts import (AGE_MISMATCH, FORM_MISMATCH, StatedFacts, _any_of, bundled_legal_forms, named_forms,
+                                  stated_forms)
 from knowledge.text import fold
 
 TITLES = {
@@ -52,3 +55,8 @@ def test_a_stated_age_still_decides_between_names_that_differ_by_age():
     fused = weighed("con tôi 10 tuổi làm căn cước")
     assert fused["cccd14"] == AGE_MISMATCH and fused["cccd0"] > 1.0
     assert fused["plain"] == 1.0
+
+
+def test_a_form_without_words_is_refused_by_name():
+    with pytest.raises(ValueError, match="household_business.cues"):
+        _any_of([" "], "household_business.cues")
