@@ -21,8 +21,7 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from knowledge.safe_read import parse_bundled_yaml
 from knowledge.text import fold, nfc
 
 _TOKEN = re.compile(r"[\w]+(?:[./-][\w]+)*", re.UNICODE)
@@ -81,7 +80,7 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def bundled_lexicon() -> Lexicon:
     text = (resources.files("indexer") / "data" / "lexicon.yaml").read_text(encoding="utf-8")
-    return Lexicon.from_mapping(yaml.safe_load(text) or {})
+    return Lexicon.from_mapping(parse_bundled_yaml(text) or {})
 
 
 @lru_cache(maxsize=1)

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
+from knowledge.safe_read import parse_bundled_yaml
 from knowledge.text import fold
 
 _AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
@@ -61,7 +60,7 @@ def _any_of(terms: list[str], where: str) -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def bundled_legal_forms() -> tuple[LegalForm, ...]:
     """The forms of `indexer/data/legal_forms.yaml`."""
-    data = yaml.safe_load((resources.files("indexer") / "data" / "legal_forms.yaml").read_text(encoding="utf-8")) or {}
+    data = parse_bundled_yaml((resources.files("indexer") / "data" / "legal_forms.yaml").read_text(encoding="utf-8")) or {}
     return tuple(LegalForm(key, _any_of(spec.get("name") or [], f"{key}.name"), _any_of(spec.get("cues") or [], f"{key}.cues"))
                  for key, spec in data.items())
 

@@ -191,7 +191,17 @@ def read_json(path: Path) -> tuple[Any, list[tuple[Path_, str]]]:
     return value, value_problems(value)
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+_FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_bundled_yaml(text: str) -> Any:
+    """One of the project's own data files (lexicon, cues, templates): trusted, so read without
+    limits, with libyaml's safe loader when PyYAML has it. The pure-Python loader took 140 ms of
+    every start for the lexicon alone; libyaml takes 12 ms and builds the same values."""
+    return yaml.load(text, Loader=_FAST_SAFE_LOADER)
+
+
+class _Loader(_FAST_SAFE_LOADER):  # type: ignore[misc]
     """The safe loader, with over-long integers kept as HugeNumber instead of int() raising."""
 
 

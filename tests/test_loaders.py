@@ -36,3 +36,20 @@ def test_later_roots_override_by_code_and_fingerprint_is_stable(tmp_path, mini_c
     assert merged.by_code()["1.000001"].name == "Tên mới"
     assert catalogue_fingerprint(mini_catalogue) == catalogue_fingerprint(load_catalogue(TESTS / "data" / "mini.yaml").catalogue)
     assert catalogue_fingerprint(merged) != catalogue_fingerprint(mini_catalogue)
+
+
+def test_bundled_data_files_read_alike_with_the_fast_loader():
+    """`parse_bundled_yaml` (libyaml when present) builds the same values as PyYAML's pure-Python
+    safe loader for every data file the project ships, so the faster start changes no behaviour."""
+    from importlib import resources
+
+    import yaml
+
+    from knowledge.safe_read import parse_bundled_yaml
+
+    files = [path for package in ("bot", "indexer", "feedback")
+             for path in (resources.files(package) / "data").iterdir() if path.name.endswith(".yaml")]
+    assert len(files) >= 8
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert parse_bundled_yaml(text) == yaml.safe_load(text), path.name

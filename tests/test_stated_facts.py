@@ -3,8 +3,15 @@
 import pytest
 
 from indexer.normalize import Normalizer
-from indexer.stated_facts import (AGE_MISMATCH, FORM_MISMATCH, StatedFacts, _any_of, bundled_legal_forms, named_forms,
-                                  stated_forms)
+from indexer.stated_facts import (
+    AGE_MISMATCH,
+    FORM_MISMATCH,
+    StatedFacts,
+    _any_of,
+    bundled_legal_forms,
+    named_forms,
+    stated_forms,
+)
 from knowledge.text import fold
 
 TITLES = {

@@ -13,8 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from knowledge.safe_read import parse_bundled_yaml
 from knowledge.text import fold
 
 
@@ -25,7 +24,7 @@ def cues_text() -> str:
 @lru_cache(maxsize=1)
 def cues() -> dict[str, Any]:
     """The parsed cue file (read once per process)."""
-    return yaml.safe_load(cues_text()) or {}
+    return parse_bundled_yaml(cues_text()) or {}
 
 
 def phrases(name: str) -> tuple[str, ...]:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-import yaml
 
 from bot.engine.cues import CueList, cues
 from knowledge.naming import short_name
+from knowledge.safe_read import parse_bundled_yaml
 from knowledge.schema import Catalogue
 from knowledge.text import fold
 
@@ -107,7 +107,7 @@ def examples_text() -> str:
 
 def load_examples() -> dict[str, list[str]]:
     """Labelled examples per intent (and per feedback kind as "feedback:<kind>")."""
-    data = yaml.safe_load(examples_text()) or {}
+    data = parse_bundled_yaml(examples_text()) or {}
     examples: dict[str, list[str]] = {}
     for intent in ("chitchat", "out_of_scope", "feedback", "status"):
         value = data.get(intent) or []
@@ -123,7 +123,7 @@ def load_examples() -> dict[str, list[str]]:
 def written_templates() -> tuple[str, ...]:
     """The templates of bot/data/question_templates.yaml, every aspect's in file order."""
     text = (resources.files("bot") / "data" / "question_templates.yaml").read_text(encoding="utf-8")
-    return tuple(str(t) for templates in (yaml.safe_load(text) or {}).values() for t in templates or ())
+    return tuple(str(t) for templates in (parse_bundled_yaml(text) or {}).values() for t in templates or ())
 
 
 # Question shapes citizens wrap around a procedure's name. Aliases are noun phrases ("mất căn

@@ -16,17 +16,16 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
 from bot.engine.cues import CueList, phrases
 from bot.engine.intents import files_feedback
+from knowledge.safe_read import parse_bundled_yaml
 
 MAX_WORDS = 30  # a status question is short; a long message is a story, not a look-up
 
 
 @lru_cache(maxsize=1)
 def _lists() -> tuple[CueList, CueList, CueList]:
-    data = yaml.safe_load((resources.files("bot") / "data" / "own_records.yaml").read_text(encoding="utf-8")) or {}
+    data = parse_bundled_yaml((resources.files("bot") / "data" / "own_records.yaml").read_text(encoding="utf-8")) or {}
     named = {key: tuple(str(p) for p in data.get(key) or ()) for key in ("records", "own", "progress")}
     return CueList(named["records"]), CueList(named["own"] + phrases("own_case")), CueList(named["progress"])
 
