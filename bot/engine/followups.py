@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from bot.engine.aspects import content_words, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.cues import folded_set
 from bot.engine.intents import IntentGuess
@@ -99,6 +100,11 @@ def continues_topic(model: TopicModel, calibration: Calibration, text: str, curr
         return True
     if guess.intent in ("chitchat", "feedback") and guess.probability >= 0.5 and not aspect_cued:
         return False
+    if aspect_cued and not content_words(strip_aspect_cues(text)):
+        # an aspect and nothing else ("lệ phí bao nhiêu", "nộp ở đâu") names no object of its own:
+        # it can only be asked of the topic; the model's off-topic evidence (the classifier, the
+        # fact/off-topic leaning) reads such a bare question as nothing in particular
+        return True
     features = topic_features(calibration, text, current_group, alone, combined, guess, aspect_cued, model.anchors,
                               known_words)
     return model.follow_up_probability(features) >= FOLLOW_UP_THRESHOLD
