@@ -1,8 +1,8 @@
 """Facts a question states that a procedure's name decides on: an age, a business's legal form.
 
 Retrieval reads a question as a whole, so a stated fact that contradicts a name is outweighed by
-the words the two share: "con tôi mới 10 tuổi" against "… từ đủ 14 tuổi trở lên", "giải thể hộ
-kinh doanh" against "Giải thể doanh nghiệp". After fusion each group's score is scaled by whether
+the words the two share: "con tôi mới 10 tuổi" against "… từ đủ 14 tuổi trở lên", a question
+about closing a hộ kinh doanh against "Giải thể doanh nghiệp". After fusion each group's score is scaled by whether
 its name agrees with what the question states; a question that states nothing changes nothing.
 Read from the names alone, so it holds for any imported catalogue.
 """
