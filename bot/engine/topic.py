@@ -21,7 +21,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from bot.engine.aspects import content_words, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
@@ -29,6 +28,7 @@ from bot.engine.intents import IntentGuess
 from bot.engine.language import detect_language
 from bot.engine.topic_data import training_text  # the lines the pairs are built from, too
 from indexer.search import SearchResult
+from knowledge.safe_read import parse_bundled_yaml
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class TopicAnchors:
                     return cls(stored["facts"], stored["elsewhere"])
             except (OSError, ValueError, KeyError):  # a damaged file is embedded again
                 pass
-        material = yaml.safe_load(text)
+        material = parse_bundled_yaml(text)
 
         def unit(lines: list[str]) -> np.ndarray:
             vectors = np.asarray(embedder.encode([str(x) for x in lines], is_query=True), dtype=np.float32)

@@ -14,12 +14,11 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
-import yaml
-
 from bot.engine.cues import cues
 # the cue file's question shapes only: the intent classifier's written templates (many short
 # aspect questions) are that model's data, and changing them would change these pairs as well
 from bot.engine.intents import CUE_TEMPLATES
+from knowledge.safe_read import parse_bundled_yaml
 from knowledge.schema import Catalogue
 from knowledge.text import fold
 
@@ -49,7 +48,7 @@ def generate_pairs(catalogue: Catalogue, every: int = 2) -> list[Pair]:
     """For every `every`-th procedure group, after one question about it: an aspect follow-up, a
     fact follow-up, two new questions about other groups and one off-topic message. (Every
     second group gives ~270 pairs: plenty for thirteen inputs, and each pair costs three searches.)"""
-    material = yaml.safe_load(training_text())
+    material = parse_bundled_yaml(training_text())
     frames, facts, off_topic = material["follow_up_frames"], material["follow_up_facts"], material["off_topic"]
     aspects = _aspect_cues()
     groups: dict[str, list[str]] = {}
