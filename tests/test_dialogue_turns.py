@@ -195,3 +195,19 @@ def test_a_correction_is_searched_alone_by_what_it_means_not_by_what_it_rejects(
     # no correction, or nothing left once the framing is gone: the message as it came
     assert meant_part("thế còn lệ phí thì sao") == "thế còn lệ phí thì sao"
     assert meant_part("không phải") == "không phải"
+    # a rejection that names the rejected fact before its pause: what follows the pause is meant
+    assert meant_part("à không phải gia hạn, giấy phép bị cháy rồi") == "giấy phép bị cháy rồi"
+    assert meant_part("ko phai dang ky moi - chuyen chu xe") == "chuyen chu xe"
+
+
+def test_a_correction_opens_the_message_and_need_not_or_a_question_tag_is_none():
+    from bot.engine.followups import is_correction
+
+    for text in ("không phải cái đó, ý tôi là gia hạn", "à ko phải cấp mới, đổi thôi", "không phải đâu", "ko ạ",
+                 "khong, y em la gia han", "ủa không phải vậy, em hỏi cấp lại", "nhầm rồi, tôi hỏi về kết hôn",
+                 "mình hỏi giấy phép lái xe, ý mình là đổi", "đổi chứ không phải cấp mới", "I mean the renewal"):
+        assert is_correction(text), text
+    for text in ("không phải nộp lệ phí đâu nhỉ?", "không phải nộp lệ phí à", "phải đóng thuế trước chứ không?",
+                 "nhằm mục đích gì vậy", "không biết nộp ở đâu, ai chỉ giúp", "ko cần bản sao à",
+                 "không phải xin xác nhận của tổ dân phố đúng không", "I do not have a passport"):
+        assert not is_correction(text), text

@@ -131,21 +131,50 @@ def is_follow_up(calibration: Calibration, text: str, result: SearchResult, gues
 
 _MEANT = tuple(sorted(folded_set("correction_meant"), key=len, reverse=True))
 _REJECTED = tuple(sorted(folded_set("correction_rejected"), key=len, reverse=True))
+_ANYWHERE = tuple(sorted(folded_set("correction_anywhere"), key=len, reverse=True))
+
+
+def _alternation(cues: frozenset[str]) -> str:
+    return "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
+
+
+# A rejection opens the message (after at most one interjection: "à", "ủa"), and a pause follows
+# it at once or after the rejected fact, in at most three words: "không phải, …", "ko phải mất, …".
+# A question mark is no pause ("không phải nộp phí à?" asks whether there is no fee to pay).
+_PAUSE = r"\s*(?:[,.;:!\-–—…]|\s-\s)"
+# or nothing but a closing particle follows it ("không phải đâu", "ko phải ạ")
+_CLOSING = rf"(?:\s+(?:{_alternation(folded_set('correction_particles'))})){{0,2}}\s*[.!]*\s*$"
+_OPENING = re.compile(
+    rf"^\s*(?:(?:{_alternation(folded_set('correction_interjections'))})\s*[,!.]?\s+)?"
+    rf"(?:(?P<named>{_alternation(_CORRECTION)})(?:(?:\s+[\w/]+){{0,3}}?{_PAUSE}|{_CLOSING})"
+    rf"|(?P<bare>{_alternation(folded_set('correction_bare'))})(?:{_PAUSE}|{_CLOSING}))")
+# "… chứ không phải …" with something after it names what is rejected; a closing "… chứ không?" is a
+# question tag, not a correction
+_CONTRAST = re.compile(r"(?<!\w)chu (?:khong|ko|k) phai\s+\w")
+
+
+def _rejection(folded: str) -> re.Match[str] | None:
+    """The rejection that opens a folded message, if it opens with one."""
+    return _OPENING.match(folded)
 
 
 def meant_part(text: str) -> str:
     """What a correction means: "nhầm rồi, ý em là <meant> chứ không phải <rejected>" → <meant>.
     The rejected part and the framing name the old topic, and searched alone they pulled the
-    message to whatever else they matched. A message that is no correction comes back whole."""
+    message to whatever else they matched: "không phải mất, giấy bị cháy rồi" searched with
+    its "mất" found the lost-paper procedure it rejects. A message that is no correction comes back whole."""
     if not is_correction(text):
         return text
     text = " ".join(text.split())  # fold collapses white space: positions must stay the text's
     folded = fold(text)
     if len(folded) != len(text):  # a letter that folds to more or fewer letters: the message whole
         return text
-    start = at.end() if (at := _first_cue(_MEANT, folded)) is not None else 0
+    if (at := _first_cue(_MEANT, folded)) is not None:
+        start = at.end()
+    else:
+        start = opening.end() if (opening := _rejection(folded)) is not None else 0
     end = start + at.start() if (at := _first_cue(_REJECTED, folded[start:])) is not None else len(text)
-    meant = text[start:end].strip(" ,.;:!?-")
+    meant = text[start:end].strip(" ,.;:!?-–—…")
     return meant if meant else text
 
 
@@ -158,5 +187,13 @@ def _first_cue(cues: tuple[str, ...], folded: str) -> re.Match[str] | None:
 
 
 def is_correction(text: str) -> bool:
+    """Does the message correct the bot ("không phải, ý em là …", "à ko phải mất, …")?
+
+    Matched as whole words and, for the rejections, only where a correction stands: at the start and
+    followed by a pause. Anywhere in the message, "không phải" is as often "need not" ("không phải
+    nộp phí à"), "chứ không" closes a question, and "nhằm" folds to the same letters as "nhầm"; a
+    message taken for a correction is always held to the topic and pushes the current procedure
+    away, so a false alarm costs a follow-up its answer."""
     folded = fold(text)
-    return any(c in folded for c in _CORRECTION)
+    return (_rejection(folded) is not None or _first_cue(_ANYWHERE, folded) is not None
+            or _CONTRAST.search(folded) is not None)
