@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 from knowledge.safe_read import parse_bundled_yaml
+from indexer.word_senses import without_aspect_words
 from knowledge.text import fold, nfc
 
 _TOKEN = re.compile(r"[\w]+(?:[./-][\w]+)*", re.UNICODE)
@@ -312,6 +313,8 @@ class Normalizer:
         # the lexicon's additions are official terms, already marked: only the citizen's words are
         # restored ("thu nhập", added for "income tax", became "thủ nhập")
         own_restored = self.restorer.restore(own, typed=text) if self.restorer else own
+        # "mất bao lâu" asks how long, and "mất" must not search for lost papers (indexer/word_senses.py)
+        own_restored = without_aspect_words(own_restored, unmarked=is_mostly_unaccented(text))
         restored = " ".join([own_restored, *additions])
         return NormalizedQuery(original=text, expanded=expanded, restored=restored, folded=fold(restored))
 

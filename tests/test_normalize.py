@@ -143,3 +143,33 @@ def test_lexicon_keys_with_apostrophes_and_hyphens_meet_messages():
     assert normalizer.expand("how do I renew my driver's license").endswith("giấy phép lái xe")
     assert normalizer.expand("apply for an e-visa").endswith("thị thực điện tử")
     assert normalizer.expand("apply for an e visa").endswith("thị thực điện tử")
+
+
+def test_a_word_that_only_asks_how_long_or_how_much_is_not_searched():
+    """"mất" takes or costs before a duration or an amount, and is searched only where it may mean
+    lost; a message typed without marks is read by its letters (restoration may pick "mặt")."""
+    from indexer.word_senses import without_aspect_words
+
+    assert without_aspect_words("gia hạn hộ chiếu mất mấy ngày") == "gia hạn hộ chiếu mấy ngày"
+    assert without_aspect_words("xin trích lục có mất phí không") == "xin trích lục có phí không"
+    assert without_aspect_words("đổi bằng lái hết bao nhiêu tiền") == "đổi bằng lái bao nhiêu tiền"
+    assert without_aspect_words("xin giấy phép mặt bao lâu", unmarked=True) == "xin giấy phép bao lâu"
+    for kept in ("bị mất bao nhiêu tiền", "làm mất sổ hộ khẩu", "ông tôi mất mấy tháng rồi", "xây lại mặt tiền nhà",
+                 "giấy phép hết hạn"):
+        assert without_aspect_words(kept) == kept
+    # and through the normaliser, which every query passes
+    restored = Normalizer(lexicon=Lexicon.from_mapping({})).query("nộp thuế mất bao lâu").restored
+    assert restored == "nộp thuế bao lâu"
+
+
+def test_a_malformed_word_sense_is_refused_with_its_place_named():
+    import pytest
+
+    from indexer.word_senses import senses_from
+
+    with pytest.raises(ValueError, match="takes.followed_by"):
+        senses_from({"takes": {"word": "mất", "followed_by": []}})
+    with pytest.raises(ValueError, match="costs: needs a word"):
+        senses_from({"costs": {"followed_by": ["bao nhiêu"]}})
+    with pytest.raises(ValueError, match="takes.unless_after"):
+        senses_from({"takes": {"word": "mất", "followed_by": ["bao lâu"], "unless_after": "bị"}})
