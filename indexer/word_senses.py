@@ -1,9 +1,9 @@
 """Words that a question uses to ask an aspect, in a sense no procedure's name has.
 
 "mất" is "lost" in "bị mất sổ đỏ", which "Cấp lại … do bị mất" names, and "takes" or "costs" in
-"làm sổ đỏ mất bao lâu" or "có mất phí không". Searched in the second sense, the word drew the
-question to the lost-paper procedures of its subject: how long the first land certificate takes
-was answered with the reissue of a lost one. In that sense the word is left out of what the
+"cấp giấy chứng nhận lần đầu mất mấy tuần" or "có mất phí không". Searched in the second sense,
+the word drew the question to the lost-paper procedures of its subject: how long the first land
+certificate takes was answered with the reissue of a lost one. In that sense the word is left out of what the
 question searches (dense and lexical alike); the aspect is read from the message itself
 (bot.engine.aspects), where "bao lâu" and "phí" still say it. Data: indexer/data/word_senses.yaml.
 """
