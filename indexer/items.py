@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from indexer.normalize import Normalizer
+from indexer.stated_facts import serves_own_staff
 from knowledge.naming import short_name
 from knowledge.schema import Catalogue, FaqEntry, Procedure
 from knowledge.text import fold
@@ -34,6 +35,7 @@ class Item:
     group: str
     title: str
     level_rank: int = 0
+    serves_own_staff: bool = False  # the police's or the armed forces' own people act in it (stated_facts)
 
 
 def faq_id(topic: str) -> str:
@@ -42,7 +44,8 @@ def faq_id(topic: str) -> str:
 
 def procedure_item(proc: Procedure) -> Item:
     rank = min((LEVEL_ORDER.get(level, 4) for level in proc.levels), default=4)
-    return Item(id=proc.code, kind="procedure", group=proc.group, title=proc.name, level_rank=rank)
+    return Item(id=proc.code, kind="procedure", group=proc.group, title=proc.name, level_rank=rank,
+                serves_own_staff=serves_own_staff(proc.applicants, proc.steps[0] if proc.steps else ""))
 
 
 def faq_item(entry: FaqEntry) -> Item:

@@ -151,7 +151,8 @@ class Index:
         self.procedures = ProcedureStore(path / "catalogue.jsonl")
         self.faq = self.procedures.faq
         titles = {item.group: item.title for item in self.items if item.kind == "procedure"}
-        self.stated_facts = StatedFacts(titles)  # an age or a legal form that a name is written for
+        own_staff = frozenset(item.group for item in self.items if item.serves_own_staff)
+        self.stated_facts = StatedFacts(titles, own_staff=own_staff)  # an age, a legal form, a sector's own people
         self.variants, self.narrowing = near_variants(titles), narrowing_kinds(titles)
         self.action_siblings = action_siblings(titles)
         self.action_vocabulary = action_vocabulary(self.action_siblings)

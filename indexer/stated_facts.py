@@ -1,10 +1,14 @@
-"""Facts a question states that a procedure's name decides on: an age, a business's legal form.
+"""Facts a question states that a procedure is written for: an age, a business's legal form, and
+whether the person it is about is one of the police's or the armed forces' own people.
 
 Retrieval reads a question as a whole, so a stated fact that contradicts a name is outweighed by
 the words the two share: "con tôi mới 10 tuổi" against "… từ đủ 14 tuổi trở lên", a question
 about closing a hộ kinh doanh against "Giải thể doanh nghiệp". After fusion each group's score is scaled by whether
 its name agrees with what the question states; a question that states nothing changes nothing.
-Read from the names alone, so it holds for any imported catalogue.
+Read from the names alone, so it holds for any imported catalogue. The one fact read elsewhere is
+a sector's own people: the police's "Cấp thẻ bảo hiểm y tế" has a name as plain as anyone's, and
+only its applicants and first step ("Sĩ quan, hạ sĩ quan, chiến sĩ …") say who it serves; it steps
+back when the question names no such person.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ AGE_MATCH, AGE_MISMATCH = 1.15, 0.6
 # wrong age (national dev top-1 0.664 → 0.668; validation 0.702 → 0.706; catalogue-wide 0.741 →
 # 0.744; overlay dev 0.855 → 0.860; sample 0.916 → 0.921; 0.85 changed less: docs/retrieval.md).
 FORM_MISMATCH = 0.6
+# A procedure for the police's or the armed forces' own people, asked about by a question that names
+# none of them: as strong as the other stated facts.
+STAFF_UNCUED = 0.6
+ACTING_CHARS = 300  # the start of the first step says who acts ("Bước 1: Sĩ quan, hạ sĩ quan, …")
 
 
 def age_range(folded_title: str) -> tuple[int, int] | None:
@@ -53,7 +61,7 @@ class LegalForm:
 def _any_of(terms: list[str], where: str) -> re.Pattern[str]:
     words = sorted({fold(t).strip() for t in terms if t.strip()}, key=len, reverse=True)
     if not words:  # an empty alternation would match every text
-        raise ValueError(f"indexer/data/legal_forms.yaml: {where} lists no words")
+        raise ValueError(f"indexer/data/{where} lists no words")
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
 
 
@@ -61,7 +69,8 @@ def _any_of(terms: list[str], where: str) -> re.Pattern[str]:
 def bundled_legal_forms() -> tuple[LegalForm, ...]:
     """The forms of `indexer/data/legal_forms.yaml`."""
     data = parse_bundled_yaml((resources.files("indexer") / "data" / "legal_forms.yaml").read_text(encoding="utf-8")) or {}
-    return tuple(LegalForm(key, _any_of(spec.get("name") or [], f"{key}.name"), _any_of(spec.get("cues") or [], f"{key}.cues"))
+    return tuple(LegalForm(key, _any_of(spec.get("name") or [], f"legal_forms.yaml: {key}.name"),
+                           _any_of(spec.get("cues") or [], f"legal_forms.yaml: {key}.cues"))
                  for key, spec in data.items())
 
 
@@ -75,11 +84,33 @@ def stated_forms(folded_query: str, forms: tuple[LegalForm, ...]) -> frozenset[s
     return frozenset(f.key for f in forms if f.cues.search(folded_query))
 
 
+@dataclass(frozen=True)
+class OwnStaff:
+    acting: re.Pattern[str]  # a procedure's applicant is one of a sector's own people
+    cues: re.Pattern[str]  # a question names such a person
+
+
+@lru_cache(maxsize=1)
+def bundled_own_staff() -> OwnStaff:
+    """The words of `indexer/data/own_staff.yaml`."""
+    data = parse_bundled_yaml((resources.files("indexer") / "data" / "own_staff.yaml").read_text(encoding="utf-8")) or {}
+    return OwnStaff(_any_of(data.get("acting") or [], "own_staff.yaml: acting"), _any_of(data.get("cues") or [], "own_staff.yaml: cues"))
+
+
+def serves_own_staff(applicants: str, first_step: str, staff: OwnStaff | None = None) -> bool:
+    """Is the one who acts in this procedure a member of the police or the armed forces? Read from
+    its applicants and the start of its first step, so an imported catalogue gets it with no hand work."""
+    staff = bundled_own_staff() if staff is None else staff
+    return staff.acting.search(fold(f"{applicants} {first_step[:ACTING_CHARS]}")) is not None
+
+
 class StatedFacts:
     """What the procedure names of one catalogue state, read once when an index is loaded."""
 
-    def __init__(self, titles: Mapping[str, str], forms: tuple[LegalForm, ...] | None = None):
-        """`titles`: each procedure group's name."""
+    def __init__(self, titles: Mapping[str, str], forms: tuple[LegalForm, ...] | None = None,
+                 own_staff: frozenset[str] = frozenset(), staff: OwnStaff | None = None):
+        """`titles`: each procedure group's name; `own_staff`: the groups serving a sector's own people."""
+        self.own_staff, self.staff = own_staff, (bundled_own_staff() if staff is None else staff)
         self.forms = bundled_legal_forms() if forms is None else forms
         folded = {group: fold(title) for group, title in titles.items()}
         self.ages = {g: bounds for g, t in folded.items() if (bounds := age_range(t)) is not None}
@@ -99,3 +130,6 @@ class StatedFacts:
             for group in fused:
                 if (named := self.group_forms.get(group)) and not named & stated:
                     fused[group] *= FORM_MISMATCH
+        if self.own_staff and not self.staff.cues.search(folded_query):
+            for group in self.own_staff & fused.keys():
+                fused[group] *= STAFF_UNCUED
