@@ -21,8 +21,8 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
-from knowledge.safe_read import parse_bundled_yaml
 from indexer.word_senses import without_aspect_words
+from knowledge.safe_read import parse_bundled_yaml
 from knowledge.text import fold, nfc
 
 _TOKEN = re.compile(r"[\w]+(?:[./-][\w]+)*", re.UNICODE)

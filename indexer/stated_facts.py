@@ -3,8 +3,8 @@ whether the person it is about is one of the police's or the armed forces' own p
 
 Retrieval reads a question as a whole, so a stated fact that contradicts a name is outweighed by
 the words the two share: "con tôi mới 10 tuổi" against "… từ đủ 14 tuổi trở lên", a question
-about closing a hộ kinh doanh against "Giải thể doanh nghiệp". After fusion each group's score is scaled by whether
-its name agrees with what the question states; a question that states nothing changes nothing.
+about closing a hộ kinh doanh against "Giải thể doanh nghiệp". After fusion each group's score is
+scaled by whether its name agrees with what the question states; a question that states nothing changes nothing.
 Read from the names alone, so it holds for any imported catalogue. The one fact read elsewhere is
 a sector's own people: the police's "Cấp thẻ bảo hiểm y tế" has a name as plain as anyone's, and
 only its applicants and first step ("Sĩ quan, hạ sĩ quan, chiến sĩ …") say who it serves; it steps
@@ -17,9 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-from knowledge.safe_read import parse_bundled_yaml
+from knowledge.safe_read import read_bundled_yaml
 from knowledge.text import fold
 
 _AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
@@ -68,7 +67,7 @@ def _any_of(terms: list[str], where: str) -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def bundled_legal_forms() -> tuple[LegalForm, ...]:
     """The forms of `indexer/data/legal_forms.yaml`."""
-    data = parse_bundled_yaml((resources.files("indexer") / "data" / "legal_forms.yaml").read_text(encoding="utf-8")) or {}
+    data = read_bundled_yaml("indexer", "legal_forms.yaml")
     return tuple(LegalForm(key, _any_of(spec.get("name") or [], f"legal_forms.yaml: {key}.name"),
                            _any_of(spec.get("cues") or [], f"legal_forms.yaml: {key}.cues"))
                  for key, spec in data.items())
@@ -93,8 +92,9 @@ class OwnStaff:
 @lru_cache(maxsize=1)
 def bundled_own_staff() -> OwnStaff:
     """The words of `indexer/data/own_staff.yaml`."""
-    data = parse_bundled_yaml((resources.files("indexer") / "data" / "own_staff.yaml").read_text(encoding="utf-8")) or {}
-    return OwnStaff(_any_of(data.get("acting") or [], "own_staff.yaml: acting"), _any_of(data.get("cues") or [], "own_staff.yaml: cues"))
+    data = read_bundled_yaml("indexer", "own_staff.yaml")
+    return OwnStaff(_any_of(data.get("acting") or [], "own_staff.yaml: acting"),
+                    _any_of(data.get("cues") or [], "own_staff.yaml: cues"))
 
 
 def serves_own_staff(applicants: str, first_step: str, staff: OwnStaff | None = None) -> bool:

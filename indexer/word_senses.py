@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-from knowledge.safe_read import parse_bundled_yaml
+from knowledge.safe_read import read_bundled_yaml
 from knowledge.text import fold
 
 DATA = "indexer/data/word_senses.yaml"
@@ -30,18 +29,17 @@ class AspectSense:
     unless_after: frozenset[str]
     unless_then: frozenset[str]
 
-    def asks_aspect(self, words: Sequence[str], i: int, unmarked: bool = False) -> bool:
-        """Is `words[i]` (restored, lowercase) this word in its aspect sense? In a message typed
-        without marks, restoration may have chosen another word of the same letters ("mặt" for
-        "mat bn"), so there the letters decide."""
-        same = fold(words[i]) == fold(self.word) if unmarked else words[i] == self.word
-        if not same or (i > 0 and fold(words[i - 1]) in self.unless_after):
+    def asks_aspect(self, words: Sequence[str], folded: Sequence[str], i: int, unmarked: bool = False) -> bool:
+        """Is `words[i]` (restored, lowercase; `folded`: the same words folded) this word in its
+        aspect sense? In a message typed without marks, restoration may have chosen another word
+        of the same letters ("mặt" for "mat bn"), so there the letters decide."""
+        same = folded[i] == fold(self.word) if unmarked else words[i] == self.word
+        if not same or (i > 0 and folded[i - 1] in self.unless_after):
             return False
-        folded = [fold(w) for w in words[i + 1:i + 5]]
         for follower in self.followed_by:
-            if tuple(folded[:len(follower)]) == follower:
-                after = folded[len(follower):len(follower) + 1]
-                return not (after and after[0] in self.unless_then)
+            end = i + 1 + len(follower)
+            if tuple(folded[i + 1:end]) == follower:
+                return not (end < len(folded) and folded[end] in self.unless_then)
         return False
 
 
@@ -69,8 +67,7 @@ def senses_from(data: dict[str, object]) -> tuple[AspectSense, ...]:
 
 @lru_cache(maxsize=1)
 def bundled_senses() -> tuple[AspectSense, ...]:
-    text = (resources.files("indexer") / "data" / "word_senses.yaml").read_text(encoding="utf-8")
-    return senses_from(parse_bundled_yaml(text) or {})
+    return senses_from(read_bundled_yaml("indexer", "word_senses.yaml"))
 
 
 def without_aspect_words(restored: str, unmarked: bool = False, senses: Sequence[AspectSense] | None = None) -> str:
@@ -78,8 +75,8 @@ def without_aspect_words(restored: str, unmarked: bool = False, senses: Sequence
     `unmarked`: the message was typed (mostly) without diacritics."""
     senses = bundled_senses() if senses is None else senses
     words = restored.split()
-    folded = {fold(w) for w in words}
+    folded = [fold(w) for w in words]
     if not any(fold(s.word) in folded for s in senses):
         return restored
-    kept = [w for i, w in enumerate(words) if not any(s.asks_aspect(words, i, unmarked) for s in senses)]
+    kept = [w for i, w in enumerate(words) if not any(s.asks_aspect(words, folded, i, unmarked) for s in senses)]
     return " ".join(kept)

@@ -201,6 +201,14 @@ def parse_bundled_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_FAST_SAFE_LOADER)
 
 
+def read_bundled_yaml(package: str, name: str) -> Any:
+    """`<package>/data/<name>`, one of the project's own data files, parsed (`parse_bundled_yaml`);
+    an empty file reads as an empty mapping."""
+    from importlib import resources
+
+    return parse_bundled_yaml((resources.files(package) / "data" / name).read_text(encoding="utf-8")) or {}
+
+
 class _Loader(_FAST_SAFE_LOADER):  # type: ignore[misc]
     """The safe loader, with over-long integers kept as HugeNumber instead of int() raising."""
 

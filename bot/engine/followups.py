@@ -146,8 +146,8 @@ _PAUSE = r"\s*(?:[,.;:!\-–—…]|\s-\s)"
 _CLOSING = rf"(?:\s+(?:{_alternation(folded_set('correction_particles'))})){{0,2}}\s*[.!]*\s*$"
 _OPENING = re.compile(
     rf"^\s*(?:(?:{_alternation(folded_set('correction_interjections'))})\s*[,!.]?\s+)?"
-    rf"(?:(?P<named>{_alternation(_CORRECTION)})(?:(?:\s+[\w/]+){{0,3}}?{_PAUSE}|{_CLOSING})"
-    rf"|(?P<bare>{_alternation(folded_set('correction_bare'))})(?:{_PAUSE}|{_CLOSING}))")
+    rf"(?:(?:{_alternation(_CORRECTION)})(?:(?:\s+[\w/]+){{0,3}}?{_PAUSE}|{_CLOSING})"
+    rf"|(?:{_alternation(folded_set('correction_bare'))})(?:{_PAUSE}|{_CLOSING}))")
 # "… chứ không phải …" with something after it names what is rejected; a closing "… chứ không?" is a
 # question tag, not a correction
 _CONTRAST = re.compile(r"(?<!\w)chu (?:khong|ko|k) phai\s+\w")

@@ -20,7 +20,7 @@ import numpy as np
 
 from bot.engine.cues import CueList, cues
 from knowledge.naming import short_name
-from knowledge.safe_read import parse_bundled_yaml
+from knowledge.safe_read import parse_bundled_yaml, read_bundled_yaml
 from knowledge.schema import Catalogue
 from knowledge.text import fold
 
@@ -122,8 +122,7 @@ def load_examples() -> dict[str, list[str]]:
 
 def written_templates() -> tuple[str, ...]:
     """The templates of bot/data/question_templates.yaml, every aspect's in file order."""
-    text = (resources.files("bot") / "data" / "question_templates.yaml").read_text(encoding="utf-8")
-    return tuple(str(t) for templates in (parse_bundled_yaml(text) or {}).values() for t in templates or ())
+    return tuple(str(t) for templates in read_bundled_yaml("bot", "question_templates.yaml").values() for t in templates or ())
 
 
 # Question shapes citizens wrap around a procedure's name. Aliases are noun phrases ("mất căn

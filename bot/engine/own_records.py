@@ -14,18 +14,17 @@ The phrases are data (bot/data/own_records.yaml), matched as every cue list is (
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 
 from bot.engine.cues import CueList, phrases
 from bot.engine.intents import files_feedback
-from knowledge.safe_read import parse_bundled_yaml
+from knowledge.safe_read import read_bundled_yaml
 
 MAX_WORDS = 30  # a status question is short; a long message is a story, not a look-up
 
 
 @lru_cache(maxsize=1)
 def _lists() -> tuple[CueList, CueList, CueList]:
-    data = parse_bundled_yaml((resources.files("bot") / "data" / "own_records.yaml").read_text(encoding="utf-8")) or {}
+    data = read_bundled_yaml("bot", "own_records.yaml")
     named = {key: tuple(str(p) for p in data.get(key) or ()) for key in ("records", "own", "progress")}
     return CueList(named["records"]), CueList(named["own"] + phrases("own_case")), CueList(named["progress"])
 
