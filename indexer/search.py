@@ -152,7 +152,7 @@ class Index:
         self.faq = self.procedures.faq
         titles = {item.group: item.title for item in self.items if item.kind == "procedure"}
         own_staff = frozenset(item.group for item in self.items if item.serves_own_staff)
-        self.stated_facts = StatedFacts(titles, own_staff=own_staff)  # an age, a legal form, a sector's own people
+        self.stated_facts = StatedFacts(titles, own_staff=own_staff)  # an age, a legal form, own people, a paper
         self.variants, self.narrowing = near_variants(titles), narrowing_kinds(titles)
         self.action_siblings = action_siblings(titles)
         self.action_vocabulary = action_vocabulary(self.action_siblings)
@@ -344,7 +344,7 @@ class Index:
                 rankings["names"] = names
         fused = fuse(rankings, weights)
         if not method:
-            self.stated_facts.weigh(fused, query.folded)  # "con tôi 10 tuổi", "hộ kinh doanh" against a name
+            self.stated_facts.weigh(fused, query.folded, query.restored)  # "con tôi 10 tuổi", "hộ kinh doanh" against a name
             uncued_narrowing_behind(fused, self.narrowing, kinds := cued_kinds(query.folded))
             plain_variants_first(fused, self.variants, kinds, query.folded)
             named_action_first(fused, self.action_siblings, query.folded, self.action_vocabulary)

@@ -1,5 +1,6 @@
-"""Facts a question states that a procedure is written for: an age, a business's legal form, and
-whether the person it is about is one of the police's or the armed forces' own people.
+"""Facts a question states that a procedure is written for: an age, a business's legal form,
+whether the person it is about is one of the police's or the armed forces' own people, and whether
+it already has the paper a procedure re-issues, exchanges or extends.
 
 Retrieval reads a question as a whole, so a stated fact that contradicts a name is outweighed by
 the words the two share: "con tôi mới 10 tuổi" against "… từ đủ 14 tuổi trở lên", a question
@@ -8,7 +9,9 @@ scaled by whether its name agrees with what the question states; a question that
 Read from the names alone, so it holds for any imported catalogue. The one fact read elsewhere is
 a sector's own people: the police's "Cấp thẻ bảo hiểm y tế" has a name as plain as anyone's, and
 only its applicants and first step ("Sĩ quan, hạ sĩ quan, chiến sĩ …") say who it serves; it steps
-back when the question names no such person.
+back when the question names no such person. The last is read from a name's leading action:
+"Cấp lại", "Gia hạn" or "Xóa đăng ký" presuppose a paper or a registration, and such names step
+back a little when the question says nothing of one it has or of what happened to it.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from knowledge.naming import plain_name
 from knowledge.safe_read import read_bundled_yaml
-from knowledge.text import fold
+from knowledge.text import fold, nfc
 
 _AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
 _AGE_FROM = re.compile(r"\b(?:tu du|tu|du) (\d{1,3}) tuoi(?: tro len)?\b")
@@ -32,6 +36,10 @@ FORM_MISMATCH = 0.6
 # A procedure for the police's or the armed forces' own people, asked about by a question that names
 # none of them: as strong as the other stated facts.
 STAFF_UNCUED = 0.6
+# A name that presupposes a paper the question does not mention having: a tenth, like a name for
+# foreigners the question does not cue (indexer.variants). Chosen on dev (national top-1 0.687 →
+# 0.692 at 0.9 and 0.95, 0.687 at 0.85; docs/retrieval.md).
+EXISTING_UNCUED = 0.9
 ACTING_CHARS = 300  # the start of the first step says who acts ("Bước 1: Sĩ quan, hạ sĩ quan, …")
 
 
@@ -104,24 +112,61 @@ def serves_own_staff(applicants: str, first_step: str, staff: OwnStaff | None = 
     return staff.acting.search(fold(f"{applicants} {first_step[:ACTING_CHARS]}")) is not None
 
 
+@dataclass(frozen=True)
+class ExistingPaper:
+    actions: tuple[str, ...]  # leading actions of names done to a paper one has ("cấp lại"), with marks
+    cues: re.Pattern[str]  # words by which a question says it has one, on its restored text
+
+
+def _marked(text: str) -> str:
+    return nfc(text).lower()
+
+
+@lru_cache(maxsize=1)
+def bundled_existing_paper() -> ExistingPaper:
+    """The words of `indexer/data/existing_paper.yaml`. Both keep their marks: folded, "đổi" would
+    begin every "Thủ tục đối với …", "lại" be the "lái" of every driving licence and "cũ" the "cư" of
+    every residence question."""
+    return existing_paper_from(read_bundled_yaml("indexer", "existing_paper.yaml"))
+
+
+def existing_paper_from(data: Mapping[str, list[str]]) -> ExistingPaper:
+    """Checked words of an `existing_paper.yaml`: either list empty would change every question."""
+    actions = tuple(sorted({_marked(a).strip() for a in data.get("actions") or [] if a.strip()}))
+    cues = sorted({_marked(c).strip() for c in data.get("cues") or [] if c.strip()}, key=len, reverse=True)
+    if not actions or not cues:
+        raise ValueError(f"indexer/data/existing_paper.yaml: {'actions' if not actions else 'cues'} lists no words")
+    return ExistingPaper(actions, re.compile(r"(?<!\w)(?:" + "|".join(re.escape(c) for c in cues) + r")(?!\w)"))
+
+
+def presupposes_paper(title: str, existing: ExistingPaper) -> bool:
+    """Does this name begin with an action done to a paper someone already has ("Cấp lại …")?"""
+    name = _marked(plain_name(title))
+    return any(name.startswith(action) and not name[len(action):len(action) + 1].isalnum() for action in existing.actions)
+
+
 class StatedFacts:
     """What the procedure names of one catalogue state, read once when an index is loaded."""
 
     def __init__(self, titles: Mapping[str, str], forms: tuple[LegalForm, ...] | None = None,
-                 own_staff: frozenset[str] = frozenset(), staff: OwnStaff | None = None):
+                 own_staff: frozenset[str] = frozenset(), staff: OwnStaff | None = None,
+                 existing: ExistingPaper | None = None):
         """`titles`: each procedure group's name; `own_staff`: the groups serving a sector's own people."""
         self.own_staff, self.staff = own_staff, (bundled_own_staff() if staff is None else staff)
+        self.existing = bundled_existing_paper() if existing is None else existing
+        self.presupposing = frozenset(g for g, title in titles.items() if presupposes_paper(title, self.existing))
         self.forms = bundled_legal_forms() if forms is None else forms
         folded = {group: fold(title) for group, title in titles.items()}
         self.ages = {g: bounds for g, t in folded.items() if (bounds := age_range(t)) is not None}
         self.group_forms = {g: named for g, t in folded.items() if (named := named_forms(t, self.forms))}
 
-    def weigh(self, fused: dict[str, float], folded_query: str) -> None:
+    def weigh(self, fused: dict[str, float], folded_query: str, restored_query: str | None = None) -> None:
         """Scale fused scores in place by whether each group's name agrees with the question.
 
         An age decides between names that differ only by age, up or down; a legal form only
         demotes a name written for other forms alone ("… doanh nghiệp, hợp tác xã, hộ kinh
-        doanh" agrees with each of them)."""
+        doanh" agrees with each of them). A paper the question has is read from its restored
+        text (`restored_query`, with marks), and only when that is given."""
         if (age := stated_age(folded_query)) is not None:
             for group in fused:
                 if (bounds := self.ages.get(group)) is not None:
@@ -133,3 +178,6 @@ class StatedFacts:
         if self.own_staff and not self.staff.cues.search(folded_query):
             for group in self.own_staff & fused.keys():
                 fused[group] *= STAFF_UNCUED
+        if restored_query is not None and not self.existing.cues.search(_marked(restored_query)):
+            for group in self.presupposing & fused.keys():
+                fused[group] *= EXISTING_UNCUED

@@ -1,17 +1,21 @@
-"""A fact the question states (an age, a business's legal form, a sector's own people) against what
-a procedure is written for."""
+"""A fact the question states (an age, a business's legal form, a sector's own people, a paper it
+already has) against what a procedure is written for."""
 
 import pytest
 
 from indexer.normalize import Normalizer
 from indexer.stated_facts import (
     AGE_MISMATCH,
+    EXISTING_UNCUED,
     FORM_MISMATCH,
     STAFF_UNCUED,
     StatedFacts,
     _any_of,
+    bundled_existing_paper,
     bundled_legal_forms,
+    existing_paper_from,
     named_forms,
+    presupposes_paper,
     serves_own_staff,
     stated_forms,
 )
@@ -97,3 +101,54 @@ def test_a_question_that_names_no_officer_is_not_about_a_procedure_for_officers(
         fused = {"own": 1.0, "all": 0.9}
         facts.weigh(fused, Normalizer().query(question).folded)
         assert fused == {"own": 1.0, "all": 0.9}, question
+
+
+def test_a_name_that_presupposes_a_paper_is_read_from_its_leading_action_with_marks():
+    existing = bundled_existing_paper()
+    for name in ("Cấp lại thẻ ABTC", "Thủ tục đổi Giấy chứng nhận đăng ký đầu tư", "Đăng ký lại kết hôn",
+                 "Gia hạn, điều chỉnh giấy phép khai thác nước dưới đất", "Xóa đăng ký thường trú",
+                 "Thu hồi giấy phép hoạt động (thực hiện tại cấp tỉnh)"):
+        assert presupposes_paper(name, existing), name
+    # "đối với" folds like "đổi"; "Cấp mới", "Cấp" and "Đăng ký" are first issues
+    for name in ("Thủ tục đối với hàng hóa xuất khẩu có giá trị dưới năm triệu đồng", "Cấp mới thẻ ABTC",
+                 "Cấp giấy phép lái xe", "Đăng ký kết hôn", "Cấp lạiđổi", "Đổimới giấy"):
+        assert not presupposes_paper(name, existing), name
+
+
+PAPERS = {"first": "Cấp mới thẻ ABTC", "again": "Cấp lại thẻ ABTC", "licence": "Cấp giấy phép lái xe",
+          "licence-again": "Cấp lại giấy phép lái xe", "resident-out": "Xóa đăng ký thường trú",
+          "resident": "Đăng ký thường trú"}
+
+
+def weighed_papers(question: str) -> dict[str, float]:
+    fused = dict.fromkeys(PAPERS, 1.0)
+    query = Normalizer().query(question)
+    StatedFacts(PAPERS).weigh(fused, query.folded, query.restored)
+    return fused
+
+
+def test_a_question_that_says_nothing_of_a_paper_it_has_asks_for_the_first_issue():
+    presupposing = {"again", "licence-again", "resident-out"}
+    # "lái" is not "lại", "cư" is not "cũ"; "mất" that means "takes" is no loss (indexer.word_senses)
+    for question in ("xin thẻ ABTC ở đâu", "thi bằng lái xe hạng B", "đăng ký cư trú cho con",
+                     "làm thẻ ABTC mất bao lâu"):
+        fused = weighed_papers(question)
+        assert {g for g, v in fused.items() if v == EXISTING_UNCUED} == presupposing, question
+        assert {g for g, v in fused.items() if v == 1.0} == set(PAPERS) - presupposing, question
+
+
+def test_a_paper_the_question_has_or_what_befell_it_keeps_every_name():
+    for question in ("thẻ ABTC bị mất thì làm sao", "làm lại bằng lái", "bằng lái hết hạn rồi",
+                     "đổi bằng lái cũ", "thẻ bị rách", "xóa hộ khẩu cho bố"):
+        assert set(weighed_papers(question).values()) == {1.0}, question
+    # without the restored text the fact is not read
+    fused = dict.fromkeys(PAPERS, 1.0)
+    StatedFacts(PAPERS).weigh(fused, fold("xin thẻ ABTC ở đâu"))
+    assert set(fused.values()) == {1.0}
+
+
+def test_existing_paper_words_that_are_missing_are_refused_by_name():
+    with pytest.raises(ValueError, match="existing_paper.yaml: actions lists no words"):
+        existing_paper_from({"actions": [" "], "cues": ["mất"]})
+    with pytest.raises(ValueError, match="existing_paper.yaml: cues lists no words"):
+        existing_paper_from({"actions": ["cấp lại"]})
