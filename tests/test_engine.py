@@ -25,6 +25,28 @@ def test_aspects(text, aspect):
     assert detect_aspect(text)[0] == aspect
 
 
+@pytest.mark.parametrize(("text", "aspect"), [
+    # the unit after the quantity says what is asked, whatever verb comes before it
+    ("đổi hộ chiếu mất bao nhiêu ngày", "time"),
+    ("doi ho chieu mat bao nhieu ngay", "time"),
+    ("đổi hộ chiếu mất bao nhiêu", "fee"),
+    ("đổi hộ chiếu hết bn tiền", "fee"),
+    ("gửi đơn rồi thì bn lâu mới trả lời", "time"),
+    ("phải báo trước mấy giờ", "time"),
+    ("con bao nhiêu tuổi thì làm được", "eligibility"),
+    ("công chứng cần bao nhiêu bản", "documents"),
+    # two aspects, each with its own cue: the first still wins the tie
+    ("lệ phí bao nhiêu, mấy ngày thì có", "fee"),
+    # a quantity without a unit says nothing by itself, and one that tells a story asks nothing
+    ("có bao nhiêu loại giấy phép", "general"),
+    ("cửa hàng lỗ mấy tháng nay rồi, muốn đóng cửa", "general"),
+    ("mấy hôm trước tôi đi xin giấy xác nhận", "general"),
+])
+def test_a_quantity_is_asked_in_its_unit(text, aspect):
+    found, cued = detect_aspect(text)
+    assert found == aspect and cued == (aspect != "general")
+
+
 def test_reference_codes_and_status_cues():
     assert reference_code("mã PA-2026-7K3F9Q đến đâu rồi") == "PA-2026-7K3F9Q"
     assert reference_code("hồ sơ H12.34.56-250610-0012") == "H12.34.56-250610-0012"

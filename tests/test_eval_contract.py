@@ -81,3 +81,17 @@ def test_our_scoring_agrees_with_the_shared_scorer(gold_name):
     assert ours["styles"]["all"]["top1"] == pytest.approx(theirs["all"]["top1"], abs=1e-4)
     for key in ("confident_wrong", "helpful", "decline_rate", "faq_top1", "intent_accuracy"):
         assert (ours[key] is None and key not in theirs) or ours[key] == pytest.approx(theirs[key], abs=1e-4), key
+
+
+def test_the_aspect_of_procedure_questions_is_counted_beside_the_shared_figures():
+    """score.py reads aspects in dialogue turns only; `tthc eval` also shows what answers lead with."""
+    from bot.tools.evaluation import score_questions
+
+    gold = [{"id": "a", "intent": "procedure", "gold": ["1"], "aspect": "fee"},
+            {"id": "b", "intent": "procedure", "gold": ["2"], "aspect": "time"},
+            {"id": "c", "intent": "procedure", "gold": ["3"]},
+            {"id": "d", "intent": "out_of_scope", "aspect": "fee"}]
+    predictions = [{"id": i, "intent": "procedure", "procedures": [c], "aspect": "fee", "confident": True}
+                   for i, c in (("a", "9"), ("b", "2"), ("c", "3"), ("d", "4"))]
+    assert score_questions(gold, predictions)["aspect_accuracy"] == 0.5
+    assert score_questions(gold[2:], predictions)["aspect_accuracy"] is None

@@ -4,6 +4,11 @@ Each aspect has weighted cue phrases. Cues are matched on word boundaries, on th
 when the message has diacritics ("mặt tiền" is a façade, "mất tiền" a cost) and on folded text when
 it was typed without them. The aspect with the highest total weight wins; on a tie, the cue that
 comes first in the message. No cue means "general".
+
+A quantity asked with its unit ("bao nhiêu ngày", "bn tiền", "mấy tuổi") states the unit's aspect,
+and a cue of another aspect that overlaps it does not count: "mất bao nhiêu" alone asks a cost, but
+in "mất bao nhiêu ngày" the days say it is the time. "Mấy năm nay" tells how long a story has lasted
+and asks nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +33,35 @@ class _Cue:
 
 
 _COMPILED = {aspect: [_Cue(p, w) for p, w in cues] for aspect, cues in _CUES.items()}
+QUANTITY_WEIGHT = 3  # a quantity with its unit states the aspect, as the strongest cues do
+
+
+def _alternation(words: list[str], form) -> str:
+    return "|".join(re.escape(form(w)) for w in sorted(words, key=len, reverse=True))
+
+
+class _QuantityCue:
+    """Any quantity word followed by one of an aspect's units, matched like `_Cue`."""
+
+    def __init__(self, quantities: list[str], units: list[str], told_after: list[str]):
+        def pattern(form, told: bool) -> re.Pattern[str]:
+            pair = rf"(?<!\w)(?:{_alternation(quantities, form)})\s+(?:{_alternation(units, form)})(?!\w)"
+            after = rf"\s+(?:{_alternation(told_after, form)})(?!\w)"
+            return re.compile(pair + after if told else pair + f"(?!{after})")
+
+        self.accented, self.folded = pattern(str.lower, False), pattern(fold, False)
+        # the same pair telling a story ("mấy năm nay"): no cue inside it asks anything
+        self.told_accented, self.told_folded = pattern(str.lower, True), pattern(fold, True)
+
+
+def _quantity_cues() -> dict[str, _QuantityCue]:
+    quantities = [str(q) for q in cues().get("quantities") or ()]
+    told_after = [str(w) for w in cues().get("quantity_told_after") or ()]
+    return {aspect: _QuantityCue(quantities, [str(u) for u in units], told_after)
+            for aspect, units in (cues().get("quantity_units") or {}).items()}
+
+
+_QUANTITIES = _quantity_cues()
 # longest phrase first, so "mất bao lâu" goes whole before "bao lâu" could leave a stray "mất"
 # ("mất giấy": a lost paper, a different procedure)
 _LONGEST_FIRST = sorted((_Cue(p, w) for cues in _CUES.values() for p, w in cues), key=lambda c: -len(c.folded.pattern))
@@ -45,14 +79,31 @@ def detect_aspect(text: str) -> tuple[str, bool]:
     lowered = " ".join(text.lower().split())
     folded = fold(lowered)
     unaccented = folded == lowered
+    target = folded if unaccented else lowered
+    quantities = {aspect: [m.span() for m in (cue.folded if unaccented else cue.accented).finditer(target)]
+                  for aspect, cue in _QUANTITIES.items()}
+
+    told = [m.span() for cue in _QUANTITIES.values()
+            for m in (cue.told_folded if unaccented else cue.told_accented).finditer(target)]
+
+    def overlapping(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+        return any(s < end and start < e for s, e in spans)
+
     scores: dict[str, tuple[int, int]] = {}
-    for aspect, cues in _COMPILED.items():
-        total, first = 0, len(folded) + 1
-        for cue in cues:
-            match = (cue.folded.search(folded) if unaccented else cue.accented.search(lowered))
-            if match:
+    for aspect, aspect_cues in _COMPILED.items():
+        own = quantities.get(aspect, [])
+        others = told + [span for other, spans in quantities.items() if other != aspect for span in spans]
+        total, first, covered = 0, len(folded) + 1, 0
+        for cue in aspect_cues:
+            spans = [m.span() for m in (cue.folded if unaccented else cue.accented).finditer(target)
+                     if not overlapping(others, *m.span())]
+            if spans:
                 total += cue.weight
-                first = min(first, match.start())
+                first = min(first, spans[0][0])
+                if any(overlapping(own, *span) for span in spans):
+                    covered = max(covered, cue.weight)
+        if own and covered < QUANTITY_WEIGHT:  # what cues of its aspect do not already say ("bn lâu", "mấy giờ")
+            total, first = total + QUANTITY_WEIGHT - covered, min(first, own[0][0])
         if total:
             scores[aspect] = (total, first)
     if not scores:
@@ -71,7 +122,7 @@ def strip_aspect_cues(text: str) -> str:
     folded = fold(lowered)
     unaccented = folded == lowered
     target = folded if unaccented else lowered
-    for cue in _LONGEST_FIRST:
+    for cue in (*_LONGEST_FIRST, *_QUANTITIES.values()):  # "mất bao nhiêu" goes whole, then "bn lâu"
         target = (cue.folded if unaccented else cue.accented).sub(" ", target)
     return " ".join(target.split())
 

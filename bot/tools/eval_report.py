@@ -75,7 +75,7 @@ def _summary_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
     table.add_column("figure")
     for name in rows:
         table.add_column(name, justify="right")
-    keys = ["faq_top1", "intent_accuracy", "decline_rate", "turns_right", "confident", "clarified", "declined", "twins_agree"]
+    keys = ["faq_top1", "intent_accuracy", "aspect_accuracy", "decline_rate", "turns_right", "confident", "clarified", "declined", "twins_agree"]
     for key in keys:
         values = [rows[name].get(key) for name in rows]
         if all(v is None for v in values):
@@ -85,8 +85,8 @@ def _summary_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
 
 
 VALIDATION = Path(__file__).resolve().parents[2] / "tests" / "data" / "validation"
-FIGURES = ("top1", "top3", "mrr", "confident_wrong", "helpful", "faq_top1", "intent_accuracy", "decline_rate",
-           "turns_right")
+FIGURES = ("top1", "top3", "mrr", "confident_wrong", "helpful", "faq_top1", "intent_accuracy", "aspect_accuracy",
+           "decline_rate", "turns_right")
 
 
 def faq_only(catalogue):

@@ -87,13 +87,15 @@ def gold_intent(row: dict) -> str | None:
 
 def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str, Any]:
     """Top-k by style, FAQ top-1, intent accuracy, declines, and trust, exactly as
-    shared/eval/score.py counts them (tests/test_eval_contract.py keeps the two agreeing)."""
+    shared/eval/score.py counts them (tests/test_eval_contract.py keeps the two agreeing); and the
+    aspect of procedure questions, which score.py reads in dialogue turns only."""
     by_id = {p["id"]: p for p in predictions}
     acc: dict[str, dict[str, float]] = defaultdict(lambda: {"n": 0, "top1": 0, "top3": 0, "mrr": 0.0})
     intents = {"n": 0, "ok": 0}
     faq = {"n": 0, "top1": 0}
     decline = {"n": 0, "declined": 0}
     trust = {"n": 0, "confident_wrong": 0, "helpful": 0}
+    aspects = {"n": 0, "ok": 0}  # not in score.py (it counts aspects in dialogues only): what an answer leads with
     for g in gold_rows:
         p = by_id.get(g["id"])
         if p is None:
@@ -107,6 +109,9 @@ def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str,
             decision = p.get("decision") or ("answer" if p.get("confident", True) else "clarify")
             answered = p.get("intent") == "procedure" and decision == "answer"
             trust["n"] += 1
+            if g.get("aspect"):
+                aspects["n"] += 1
+                aspects["ok"] += p.get("aspect") == g["aspect"]
             trust["confident_wrong"] += answered and r != 1
             trust["helpful"] += (answered and r == 1) or (decision == "clarify" and r is not None and r <= 3)
             for key in ("all", g.get("style", "real")):
@@ -130,6 +135,7 @@ def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str,
         "decline_rate": decline["declined"] / decline["n"] if decline["n"] else None,
         "confident_wrong": trust["confident_wrong"] / trust["n"] if trust["n"] else None,
         "helpful": trust["helpful"] / trust["n"] if trust["n"] else None,
+        "aspect_accuracy": aspects["ok"] / aspects["n"] if aspects["n"] else None,
     }
 
 
