@@ -14,6 +14,7 @@ and asks nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.engine.cues import cues, folded_set
 from knowledge.text import fold
@@ -36,7 +37,8 @@ _COMPILED = {aspect: [_Cue(p, w) for p, w in cues] for aspect, cues in _CUES.ite
 QUANTITY_WEIGHT = 3  # a quantity with its unit states the aspect, as the strongest cues do
 
 
-def _alternation(words: list[str], form) -> str:
+def _alternation(words: list[str], form: Callable[[str], str]) -> str:
+    """One regex alternation of `words` as `form` writes them, longest first."""
     return "|".join(re.escape(form(w)) for w in sorted(words, key=len, reverse=True))
 
 
@@ -44,7 +46,7 @@ class _QuantityCue:
     """Any quantity word followed by one of an aspect's units, matched like `_Cue`."""
 
     def __init__(self, quantities: list[str], units: list[str], told_after: list[str]):
-        def pattern(form, told: bool) -> re.Pattern[str]:
+        def pattern(form: Callable[[str], str], told: bool) -> re.Pattern[str]:
             pair = rf"(?<!\w)(?:{_alternation(quantities, form)})\s+(?:{_alternation(units, form)})(?!\w)"
             after = rf"\s+(?:{_alternation(told_after, form)})(?!\w)"
             return re.compile(pair + after if told else pair + f"(?!{after})")
