@@ -17,7 +17,7 @@ back a little when the question says nothing of one it has or of what happened t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -65,11 +65,13 @@ class LegalForm:
     cues: re.Pattern[str]  # any of the words by which a question states it
 
 
-def _any_of(terms: list[str], where: str) -> re.Pattern[str]:
-    words = sorted({fold(t).strip() for t in terms if t.strip()}, key=len, reverse=True)
+def _any_of(terms: list[str], where: str, form: Callable[[str], str] = fold, anywhere: bool = True) -> re.Pattern[str]:
+    """Whole-word pattern of `terms` as `form` writes them (folded unless said), found anywhere in a
+    text, or at its start only (`anywhere=False`, used with `match`)."""
+    words = sorted({form(t).strip() for t in terms if t.strip()}, key=len, reverse=True)
     if not words:  # an empty alternation would match every text
         raise ValueError(f"indexer/data/{where} lists no words")
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+    return re.compile((r"(?<!\w)" if anywhere else "") + "(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +116,7 @@ def serves_own_staff(applicants: str, first_step: str, staff: OwnStaff | None = 
 
 @dataclass(frozen=True)
 class ExistingPaper:
-    actions: tuple[str, ...]  # leading actions of names done to a paper one has ("cấp lại"), with marks
+    actions: re.Pattern[str]  # how a name done to a paper one has begins ("cấp lại"), with marks
     cues: re.Pattern[str]  # words by which a question says it has one, on its restored text
 
 
@@ -132,17 +134,13 @@ def bundled_existing_paper() -> ExistingPaper:
 
 def existing_paper_from(data: Mapping[str, list[str]]) -> ExistingPaper:
     """Checked words of an `existing_paper.yaml`: either list empty would change every question."""
-    actions = tuple(sorted({_marked(a).strip() for a in data.get("actions") or [] if a.strip()}))
-    cues = sorted({_marked(c).strip() for c in data.get("cues") or [] if c.strip()}, key=len, reverse=True)
-    if not actions or not cues:
-        raise ValueError(f"indexer/data/existing_paper.yaml: {'actions' if not actions else 'cues'} lists no words")
-    return ExistingPaper(actions, re.compile(r"(?<!\w)(?:" + "|".join(re.escape(c) for c in cues) + r")(?!\w)"))
+    return ExistingPaper(_any_of(data.get("actions") or [], "existing_paper.yaml: actions", _marked, anywhere=False),
+                         _any_of(data.get("cues") or [], "existing_paper.yaml: cues", _marked))
 
 
 def presupposes_paper(title: str, existing: ExistingPaper) -> bool:
     """Does this name begin with an action done to a paper someone already has ("Cấp lại …")?"""
-    name = _marked(plain_name(title))
-    return any(name.startswith(action) and not name[len(action):len(action) + 1].isalnum() for action in existing.actions)
+    return existing.actions.match(_marked(plain_name(title))) is not None
 
 
 class StatedFacts:

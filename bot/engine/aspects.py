@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.engine.cues import cues, folded_set
+from bot.engine.cues import alternation, cues, folded_set
 from knowledge.text import fold
 
 # (phrase, weight) per aspect, from bot/data/cues.yaml: 3 states the aspect, 2 says it on its own,
@@ -37,18 +37,13 @@ _COMPILED = {aspect: [_Cue(p, w) for p, w in cues] for aspect, cues in _CUES.ite
 QUANTITY_WEIGHT = 3  # a quantity with its unit states the aspect, as the strongest cues do
 
 
-def _alternation(words: list[str], form: Callable[[str], str]) -> str:
-    """One regex alternation of `words` as `form` writes them, longest first."""
-    return "|".join(re.escape(form(w)) for w in sorted(words, key=len, reverse=True))
-
-
 class _QuantityCue:
     """Any quantity word followed by one of an aspect's units, matched like `_Cue`."""
 
     def __init__(self, quantities: list[str], units: list[str], told_after: list[str]):
         def pattern(form: Callable[[str], str], told: bool) -> re.Pattern[str]:
-            pair = rf"(?<!\w)(?:{_alternation(quantities, form)})\s+(?:{_alternation(units, form)})(?!\w)"
-            after = rf"\s+(?:{_alternation(told_after, form)})(?!\w)"
+            pair = rf"(?<!\w)(?:{alternation(quantities, form)})\s+(?:{alternation(units, form)})(?!\w)"
+            after = rf"\s+(?:{alternation(told_after, form)})(?!\w)"
             return re.compile(pair + after if told else pair + f"(?!{after})")
 
         self.accented, self.folded = pattern(str.lower, False), pattern(fold, False)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from bot.engine.aspects import content_words, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
-from bot.engine.cues import folded_set
+from bot.engine.cues import alternation, folded_set
 from bot.engine.intents import IntentGuess
 from bot.engine.topic import TopicModel, topic_features
 from indexer.search import SearchResult
@@ -134,20 +134,17 @@ _REJECTED = tuple(sorted(folded_set("correction_rejected"), key=len, reverse=Tru
 _ANYWHERE = tuple(sorted(folded_set("correction_anywhere"), key=len, reverse=True))
 
 
-def _alternation(cues: frozenset[str]) -> str:
-    return "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
-
 
 # A rejection opens the message (after at most one interjection: "à", "ủa"), and a pause follows
 # it at once or after the rejected fact, in at most three words: "không phải, …", "ko phải mất, …".
 # A question mark is no pause ("không phải nộp phí à?" asks whether there is no fee to pay).
 _PAUSE = r"\s*(?:[,.;:!\-–—…]|\s-\s)"
 # or nothing but a closing particle follows it ("không phải đâu", "ko phải ạ")
-_CLOSING = rf"(?:\s+(?:{_alternation(folded_set('correction_particles'))})){{0,2}}\s*[.!]*\s*$"
+_CLOSING = rf"(?:\s+(?:{alternation(folded_set('correction_particles'))})){{0,2}}\s*[.!]*\s*$"
 _OPENING = re.compile(
-    rf"^\s*(?:(?:{_alternation(folded_set('correction_interjections'))})\s*[,!.]?\s+)?"
-    rf"(?:(?:{_alternation(_CORRECTION)})(?:(?:\s+[\w/]+){{0,3}}?{_PAUSE}|{_CLOSING})"
-    rf"|(?:{_alternation(folded_set('correction_bare'))})(?:{_PAUSE}|{_CLOSING}))")
+    rf"^\s*(?:(?:{alternation(folded_set('correction_interjections'))})\s*[,!.]?\s+)?"
+    rf"(?:(?:{alternation(_CORRECTION)})(?:(?:\s+[\w/]+){{0,3}}?{_PAUSE}|{_CLOSING})"
+    rf"|(?:{alternation(folded_set('correction_bare'))})(?:{_PAUSE}|{_CLOSING}))")
 # "… chứ không phải …" with something after it names what is rejected; a closing "… chứ không?" is a
 # question tag, not a correction
 _CONTRAST = re.compile(r"(?<!\w)chu (?:khong|ko|k) phai\s+\w")
