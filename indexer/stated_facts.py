@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from knowledge.naming import plain_name
 from knowledge.safe_read import read_bundled_yaml
-from knowledge.text import fold, nfc
+from knowledge.text import alternation, fold, nfc
 
 _AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
 _AGE_FROM = re.compile(r"\b(?:tu du|tu|du) (\d{1,3}) tuoi(?: tro len)?\b")
@@ -68,10 +68,10 @@ class LegalForm:
 def _any_of(terms: list[str], where: str, form: Callable[[str], str] = fold, anywhere: bool = True) -> re.Pattern[str]:
     """Whole-word pattern of `terms` as `form` writes them (folded unless said), found anywhere in a
     text, or at its start only (`anywhere=False`, used with `match`)."""
-    words = sorted({form(t).strip() for t in terms if t.strip()}, key=len, reverse=True)
+    words = {form(t).strip() for t in terms if t.strip()}
     if not words:  # an empty alternation would match every text
         raise ValueError(f"indexer/data/{where} lists no words")
-    return re.compile((r"(?<!\w)" if anywhere else "") + "(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+    return re.compile((r"(?<!\w)" if anywhere else "") + f"(?:{alternation(words)})" + r"(?!\w)")
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -21,6 +22,12 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
     return _SPACES.sub(" ", text).strip()
+
+
+def alternation(phrases: Iterable[str], form: Callable[[str], str] = str) -> str:
+    """One regex alternation of `phrases` as `form` writes them, longest first, so a longer cue wins
+    over a shorter one it starts with."""
+    return "|".join(re.escape(form(p)) for p in sorted(phrases, key=lambda p: len(form(p)), reverse=True))
 
 
 def slugify(text: str, max_length: int = 80) -> str:

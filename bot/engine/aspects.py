@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.engine.cues import alternation, cues, folded_set
-from knowledge.text import fold
+from bot.engine.cues import cues, folded_set
+from knowledge.text import alternation, fold
 
 # (phrase, weight) per aspect, from bot/data/cues.yaml: 3 states the aspect, 2 says it on its own,
 # 1 is a hint that can lose to a stronger cue.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -34,12 +33,6 @@ def phrases(name: str) -> tuple[str, ...]:
 
 def folded_set(name: str) -> frozenset[str]:
     return frozenset(fold(str(p)) for p in cues().get(name) or ())
-
-
-def alternation(phrases: Iterable[str], form: Callable[[str], str] = str) -> str:
-    """One regex alternation of `phrases` as `form` writes them, longest first, so a longer cue wins
-    over a shorter one it starts with."""
-    return "|".join(re.escape(form(p)) for p in sorted(phrases, key=lambda p: len(form(p)), reverse=True))
 
 
 class CueList:

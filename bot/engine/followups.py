@@ -11,13 +11,13 @@ from collections.abc import Mapping
 
 from bot.engine.aspects import content_words, strip_aspect_cues
 from bot.engine.confidence import Calibration, features_of
-from bot.engine.cues import alternation, folded_set
+from bot.engine.cues import folded_set
 from bot.engine.intents import IntentGuess
 from bot.engine.topic import TopicModel, topic_features
 from indexer.search import SearchResult
 from indexer.variants import NearVariant, cued_variants_of
 from knowledge.naming import cued_kinds
-from knowledge.text import fold
+from knowledge.text import alternation, fold
 
 FOLLOW_UP_STICKINESS = 0.2
 FOLLOW_UP_ALONE_FLOOR = 0.6
