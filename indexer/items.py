@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from indexer.normalize import Normalizer
-from indexer.stated_facts import serves_own_staff
+from indexer.stated_facts import filed_by_no_person, serves_own_staff
 from knowledge.naming import short_name
 from knowledge.schema import Catalogue, FaqEntry, Procedure
 from knowledge.text import fold
@@ -36,6 +36,7 @@ class Item:
     title: str
     level_rank: int = 0
     serves_own_staff: bool = False  # the police's or the armed forces' own people act in it (stated_facts)
+    no_person_files: bool = False  # only organisations, agencies or their officials file it (stated_facts)
 
 
 def faq_id(topic: str) -> str:
@@ -45,7 +46,8 @@ def faq_id(topic: str) -> str:
 def procedure_item(proc: Procedure) -> Item:
     rank = min((LEVEL_ORDER.get(level, 4) for level in proc.levels), default=4)
     return Item(id=proc.code, kind="procedure", group=proc.group, title=proc.name, level_rank=rank,
-                serves_own_staff=serves_own_staff(proc.applicants, proc.steps[0] if proc.steps else ""))
+                serves_own_staff=serves_own_staff(proc.applicants, proc.steps[0] if proc.steps else ""),
+                no_person_files=filed_by_no_person(proc.applicants))
 
 
 def faq_item(entry: FaqEntry) -> Item:

@@ -26,7 +26,7 @@ from indexer.items import Item
 from indexer.name_cover import NameCover
 from indexer.normalize import DiacriticRestorer, NormalizedQuery, Normalizer
 from indexer.query_cache import LruCache
-from indexer.stated_facts import StatedFacts
+from indexer.stated_facts import StatedFacts, groups_no_person_files
 from indexer.variants import (action_siblings, action_vocabulary, named_action_first, narrowing_kinds, near_variants,
                               plain_variants_first, uncued_narrowing_behind)
 from knowledge.naming import cued_kinds
@@ -152,7 +152,10 @@ class Index:
         self.faq = self.procedures.faq
         titles = {item.group: item.title for item in self.items if item.kind == "procedure"}
         own_staff = frozenset(item.group for item in self.items if item.serves_own_staff)
-        self.stated_facts = StatedFacts(titles, own_staff=own_staff)  # an age, a legal form, own people, a paper
+        no_person = groups_no_person_files((item.group, item.no_person_files) for item in self.items
+                                           if item.kind == "procedure")
+        # an age, a legal form, own people, a paper, who files
+        self.stated_facts = StatedFacts(titles, own_staff=own_staff, no_person=no_person)
         self.variants, self.narrowing = near_variants(titles), narrowing_kinds(titles)
         self.action_siblings = action_siblings(titles)
         self.action_vocabulary = action_vocabulary(self.action_siblings)

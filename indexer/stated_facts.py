@@ -9,7 +9,9 @@ scaled by whether its name agrees with what the question states; a question that
 Read from the names alone, so it holds for any imported catalogue. The one fact read elsewhere is
 a sector's own people: the police's "Cấp thẻ bảo hiểm y tế" has a name as plain as anyone's, and
 only its applicants and first step ("Sĩ quan, hạ sĩ quan, chiến sĩ …") say who it serves; it steps
-back when the question names no such person. The last is read from a name's leading action:
+back when the question names no such person. Who files a procedure is read from its applicants as
+well: one that only organisations, agencies or their officials file steps back when the question
+says no organisation asks. The last is read from a name's leading action:
 "Cấp lại", "Gia hạn" or "Xóa đăng ký" presuppose a paper or a registration, and such names step
 back a little when the question says nothing of one it has or of what happened to it.
 """
@@ -17,7 +19,7 @@ back a little when the question says nothing of one it has or of what happened t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,6 +42,10 @@ STAFF_UNCUED = 0.6
 # foreigners the question does not cue (indexer.variants). Chosen on dev (national top-1 0.687 →
 # 0.692 at 0.9 and 0.95, 0.687 at 0.85; docs/retrieval.md).
 EXISTING_UNCUED = 0.9
+# A procedure no private person files ("Tổ chức (không bao gồm doanh nghiệp, HTX)"; a court's
+# officials), asked about by a question that names no organisation, agency or official. Chosen on
+# dev (docs/retrieval.md).
+NO_PERSON_UNCUED = 0.8
 ACTING_CHARS = 300  # the start of the first step says who acts ("Bước 1: Sĩ quan, hạ sĩ quan, …")
 
 
@@ -115,6 +121,36 @@ def serves_own_staff(applicants: str, first_step: str, staff: OwnStaff | None = 
 
 
 @dataclass(frozen=True)
+class Filers:
+    persons: re.Pattern[str]  # an applicants list names a private person, folded
+    cues: re.Pattern[str]  # a question says an organisation, an agency or an official asks, with marks
+
+
+@lru_cache(maxsize=1)
+def bundled_filers() -> Filers:
+    """The words of `indexer/data/filers.yaml`."""
+    data = read_bundled_yaml("indexer", "filers.yaml")
+    return Filers(_any_of(data.get("persons") or [], "filers.yaml: persons"),
+                  _any_of(data.get("cues") or [], "filers.yaml: cues", _marked))
+
+
+def filed_by_no_person(applicants: str, filers: Filers | None = None) -> bool:
+    """Do this procedure's applicants name only organisations, agencies or their officials? An
+    empty list says nothing (the sample's and a province's own records may leave it out)."""
+    filers = bundled_filers() if filers is None else filers
+    return bool(applicants.strip()) and filers.persons.search(fold(applicants)) is None
+
+
+def groups_no_person_files(flags: Iterable[tuple[str, bool]]) -> frozenset[str]:
+    """Groups every procedure of which no private person files (`flags`: group, `filed_by_no_person`
+    per procedure): a group with one level a person files stays a person's."""
+    by_group: dict[str, bool] = {}
+    for group, no_person in flags:
+        by_group[group] = by_group.get(group, True) and no_person
+    return frozenset(group for group, all_organisational in by_group.items() if all_organisational)
+
+
+@dataclass(frozen=True)
 class ExistingPaper:
     actions: re.Pattern[str]  # how a name done to a paper one has begins ("cấp lại"), with marks
     cues: re.Pattern[str]  # words by which a question says it has one, on its restored text
@@ -148,9 +184,12 @@ class StatedFacts:
 
     def __init__(self, titles: Mapping[str, str], forms: tuple[LegalForm, ...] | None = None,
                  own_staff: frozenset[str] = frozenset(), staff: OwnStaff | None = None,
-                 existing: ExistingPaper | None = None):
-        """`titles`: each procedure group's name; `own_staff`: the groups serving a sector's own people."""
+                 existing: ExistingPaper | None = None, no_person: frozenset[str] = frozenset(),
+                 filers: Filers | None = None):
+        """`titles`: each procedure group's name; `own_staff`: the groups serving a sector's own people;
+        `no_person`: the groups no private person files."""
         self.own_staff, self.staff = own_staff, (bundled_own_staff() if staff is None else staff)
+        self.no_person, self.filers = no_person, (bundled_filers() if filers is None else filers)
         self.existing = bundled_existing_paper() if existing is None else existing
         self.presupposing = frozenset(g for g, title in titles.items() if presupposes_paper(title, self.existing))
         self.forms = bundled_legal_forms() if forms is None else forms
@@ -164,7 +203,7 @@ class StatedFacts:
         An age decides between names that differ only by age, up or down; a legal form only
         demotes a name written for other forms alone ("… doanh nghiệp, hợp tác xã, hộ kinh
         doanh" agrees with each of them). A paper the question has is read from its restored
-        text (`restored_query`, with marks), and only when that is given."""
+        text (`restored_query`, with marks), and only when that is given; so is an organisation asking."""
         if (age := stated_age(folded_query)) is not None:
             for group in fused:
                 if (bounds := self.ages.get(group)) is not None:
@@ -176,6 +215,12 @@ class StatedFacts:
         if self.own_staff and not self.staff.cues.search(folded_query):
             for group in self.own_staff & fused.keys():
                 fused[group] *= STAFF_UNCUED
-        if restored_query is not None and not self.existing.cues.search(_marked(restored_query)):
+        if restored_query is None:
+            return
+        marked = _marked(restored_query)
+        if not self.existing.cues.search(marked):
             for group in self.presupposing & fused.keys():
                 fused[group] *= EXISTING_UNCUED
+        if self.no_person and not self.filers.cues.search(marked):
+            for group in self.no_person & fused.keys():
+                fused[group] *= NO_PERSON_UNCUED

@@ -1,5 +1,5 @@
 """A fact the question states (an age, a business's legal form, a sector's own people, a paper it
-already has) against what a procedure is written for."""
+already has, an organisation asking) against what a procedure is written for."""
 
 import pytest
 
@@ -8,12 +8,15 @@ from indexer.stated_facts import (
     AGE_MISMATCH,
     EXISTING_UNCUED,
     FORM_MISMATCH,
+    NO_PERSON_UNCUED,
     STAFF_UNCUED,
     StatedFacts,
     _any_of,
     bundled_existing_paper,
     bundled_legal_forms,
     existing_paper_from,
+    filed_by_no_person,
+    groups_no_person_files,
     named_forms,
     presupposes_paper,
     serves_own_staff,
@@ -152,3 +155,48 @@ def test_existing_paper_words_that_are_missing_are_refused_by_name():
         existing_paper_from({"actions": [" "], "cues": ["mất"]})
     with pytest.raises(ValueError, match="existing_paper.yaml: cues lists no words"):
         existing_paper_from({"actions": ["cấp lại"]})
+
+
+def test_who_files_a_procedure_is_read_from_its_applicants():
+    """Organisations, agencies and officials acting for them are no private person; an empty list
+    says nothing."""
+    from indexer.items import procedure_item
+    from knowledge.schema import Procedure
+
+    for applicants in ("Tổ chức (không bao gồm doanh nghiệp, HTX)", "Cán bộ, công chức, viên chức",
+                       "Doanh nghiệp, Doanh nghiệp có vốn đầu tư nước ngoài, Tổ chức nước ngoài"):
+        assert filed_by_no_person(applicants), applicants
+    for applicants in ("Công dân Việt Nam, Doanh nghiệp", "Hộ kinh doanh đã đăng ký", "",
+                       "Đơn vị sử dụng lao động lập hồ sơ cho người lao động", "Cá nhân, tổ chức",
+                       "Người nước ngoài", "Cán bộ, công chức, viên chức, Đảng viên"):
+        assert not filed_by_no_person(applicants), applicants
+    proc = Procedure(code="3.000335", name="Cấp Phiếu lý lịch tư pháp theo yêu cầu của cơ quan tiến hành tố tụng",
+                     group="lltp-to-tung", applicants="Cán bộ, công chức, viên chức")
+    assert procedure_item(proc).no_person_files
+    # a group is an organisation's only when none of its levels is a person's
+    assert groups_no_person_files([("a", True), ("a", True), ("b", True), ("b", False), ("c", False)]) == {"a"}
+
+
+FILED = {"org": "Cấp Phiếu lý lịch tư pháp theo yêu cầu của cơ quan nhà nước",
+         "person": "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam"}
+
+
+def weighed_filers(question: str) -> dict[str, float]:
+    fused = dict.fromkeys(FILED, 1.0)
+    query = Normalizer().query(question)
+    StatedFacts(FILED, no_person=frozenset({"org"})).weigh(fused, query.folded, query.restored)
+    return fused
+
+
+def test_a_question_that_names_no_organisation_is_about_what_a_person_files():
+    # "cho" is not "chợ", "quy định" not "quỹ", "trường hợp" no school
+    for question in ("xin phiếu lý lịch tư pháp ở đâu", "làm lý lịch tư pháp cho con theo quy định",
+                     "trường hợp ở nước ngoài xin lý lịch tư pháp"):
+        assert weighed_filers(question) == {"org": NO_PERSON_UNCUED, "person": 1.0}, question
+    for question in ("công ty tôi cần phiếu lý lịch tư pháp của nhân viên", "cty can phieu ly lich tu phap",
+                     "tòa án yêu cầu cấp lý lịch tư pháp", "ban quản lý chợ xin lý lịch tư pháp"):
+        assert weighed_filers(question) == {"org": 1.0, "person": 1.0}, question
+    # without the restored text the fact is not read
+    fused = dict.fromkeys(FILED, 1.0)
+    StatedFacts(FILED, no_person=frozenset({"org"})).weigh(fused, fold("xin phiếu lý lịch tư pháp"))
+    assert set(fused.values()) == {1.0}
