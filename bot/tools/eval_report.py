@@ -2,8 +2,9 @@
 
 Scopes (catalogues): the bundled curated sample; the national catalogue as an administrator
 imports it (shared/data, no curated overlay, plus the reform FAQ every deployment ships); the same
-with the curated sample overlaid by code. Sets: the dev questions and dialogues (tuned on), our own
-validation questions and dialogues (tests/data/validation, never tuned on), 1,154 catalogue-wide
+with the curated sample overlaid by code. Sets: the dev questions and dialogues (tuned on), catalogue-wide
+tuning questions about the catalogue's other procedures (tests/data/tuning, tuned on like dev, in the
+national scopes), our own validation questions and dialogues (tests/data/validation, never tuned on), 1,154 catalogue-wide
 questions about 689 procedures no other set asks about (also never tuned on) and the real portal
 questions we labelled (procedure / not in catalogue / information). Dev proves nothing about other
 citizens: the validation and portal columns are the ones that count.
@@ -85,6 +86,8 @@ def _summary_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
 
 
 VALIDATION = Path(__file__).resolve().parents[2] / "tests" / "data" / "validation"
+# procedure questions over the catalogue's other procedures, tuned on like dev (docs/evaluation.md)
+TUNING = Path(__file__).resolve().parents[2] / "tests" / "data" / "tuning"
 FIGURES = ("top1", "top3", "mrr", "confident_wrong", "helpful", "faq_top1", "intent_accuracy", "aspect_accuracy",
            "decline_rate", "turns_right")
 
@@ -176,6 +179,10 @@ def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national:
         fresh["validation, catalogue-wide"] = ("questions", read_jsonl(VALIDATION / "catalogue_questions.jsonl"), None)
     if portal := portal_questions(data_dir):
         fresh["portal (labelled)"] = ("questions", portal, None)
+    # about procedures the sample does not hold: read in the national scopes only
+    tuned_national: dict[str, tuple[str, list[dict], dict | None]] = {}
+    if (TUNING / "catalogue_questions.jsonl").exists():
+        tuned_national["tuning, catalogue-wide"] = ("questions", read_jsonl(TUNING / "catalogue_questions.jsonl"), None)
     sample = load_catalogue(bundled_sample_path()).catalogue
 
     def engine_for(catalogue) -> Engine:
@@ -192,9 +199,10 @@ def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national:
         overlay = load_catalogue(national_dir, bundled_sample_path()).catalogue
         for name, catalogue in (("national", plain), ("national+curated", overlay)):
             engine = engine_for(catalogue)
-            report[name] = {"sets": evaluate_sets(engine, {**sets, **fresh})}
+            report[name] = {"sets": evaluate_sets(engine, {**sets, **tuned_national, **fresh})}
             columns.update({f"{name} · {k}": v for k, v in report[name]["sets"].items()})
-    console.print(side_by_side("Every scope side by side (dev is tuned on; validation and portal are not)", columns))
+    console.print(side_by_side("Every scope side by side (dev and tuning are tuned on; validation and portal are not)",
+                               columns))
     national = report.get("national", {}).get("sets", {})
     by_style = {f"national · {name}": national[name] for name, (kind, _, _) in fresh.items()
                 if kind == "questions" and name.startswith("validation") and name in national}

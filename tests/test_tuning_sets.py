@@ -1,0 +1,76 @@
+"""The catalogue-wide tuning set keeps the promises docs/evaluation.md makes of it: well formed for
+shared/eval/score.py, about procedures that exist, none of which dev, the validation sets or the
+catalogue-wide validation set asks about (so tuning on it reads nothing they hold), and free of their
+wording (beyond phrases of the catalogue itself)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import shared_path
+from .test_validation_sets import ASPECTS, STYLES, _phrases
+
+TUNING = Path(__file__).parent / "data" / "tuning"
+VALIDATION = Path(__file__).parent / "data" / "validation"
+
+
+def _rows(folder: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_tuning_questions_are_well_formed():
+    rows = _rows(TUNING, "catalogue_questions.jsonl")
+    assert len(rows) >= 250
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert len({row["question"] for row in rows}) == len(rows)
+    for row in rows:
+        assert row["id"].startswith("tune-"), row["id"]
+        assert row["intent"] == "procedure" and row["gold"], row["id"]
+        assert row["style"] in STYLES and row["aspect"] in ASPECTS, row["id"]
+        assert 0 < len(row["question"]) <= 300, row["id"]
+
+
+def _tested_elsewhere() -> set[str]:
+    targets = json.loads(shared_path("eval", "targets.json").read_text(encoding="utf-8"))
+    tested = {code for group in targets["procedure_groups"] for code in group["codes"]}
+    for name in ("questions.jsonl", "catalogue_questions.jsonl"):
+        tested |= {code for row in _rows(VALIDATION, name) for code in row.get("gold") or []}
+    validation_targets = json.loads((VALIDATION / "dialogue_targets.json").read_text(encoding="utf-8"))
+    tested |= {code for group in validation_targets.get("procedure_groups", []) for code in group.get("codes", [])}
+    return tested
+
+
+@pytest.mark.shared
+def test_tuning_questions_ask_about_procedures_no_evaluation_set_tests():
+    catalogue = {json.loads(line)["ma_thu_tuc"] for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8")}
+    tested = _tested_elsewhere()
+    rows = _rows(TUNING, "catalogue_questions.jsonl")
+    for row in rows:
+        assert set(row["gold"]) <= catalogue, row["id"]
+        assert not set(row["gold"]) & tested, row["id"]
+    assert len({row["gold"][0] for row in rows}) >= 200
+
+
+@pytest.mark.shared
+def test_tuning_questions_share_no_phrase_with_dev_or_validation():
+    catalogue: set[str] = set()
+    for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8"):
+        for value in json.loads(line).values():
+            if isinstance(value, str):
+                catalogue |= _phrases(value)
+    others: set[str] = set()
+    for line in shared_path("eval", "dev.jsonl").open(encoding="utf-8"):
+        others |= _phrases(json.loads(line)["question"])
+    for line in shared_path("eval", "dialogues.jsonl").open(encoding="utf-8"):
+        for turn in json.loads(line)["turns"]:
+            others |= _phrases(turn["user"])
+    for name in ("questions.jsonl", "catalogue_questions.jsonl"):
+        for row in _rows(VALIDATION, name):
+            others |= _phrases(row["question"])
+    for row in _rows(VALIDATION, "dialogues.jsonl"):
+        for turn in row["turns"]:
+            others |= _phrases(turn["user"])
+    others -= catalogue
+    shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows(TUNING, "catalogue_questions.jsonl")]
+    assert not [hit for hit in shared if hit[1]]
