@@ -9,18 +9,14 @@ from pathlib import Path
 import pytest
 
 from .conftest import shared_path
-from .test_validation_sets import ASPECTS, STYLES, _phrases
+from .test_validation_sets import ASPECTS, STYLES, _phrases, _rows, catalogue_phrases, dev_phrases
 
 TUNING = Path(__file__).parent / "data" / "tuning"
 VALIDATION = Path(__file__).parent / "data" / "validation"
 
 
-def _rows(folder: Path, name: str) -> list[dict]:
-    return [json.loads(line) for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def test_tuning_questions_are_well_formed():
-    rows = _rows(TUNING, "catalogue_questions.jsonl")
+    rows = _rows("catalogue_questions.jsonl", TUNING)
     assert len(rows) >= 250
     assert len({row["id"] for row in rows}) == len(rows)
     assert len({row["question"] for row in rows}) == len(rows)
@@ -35,7 +31,7 @@ def _tested_elsewhere() -> set[str]:
     targets = json.loads(shared_path("eval", "targets.json").read_text(encoding="utf-8"))
     tested = {code for group in targets["procedure_groups"] for code in group["codes"]}
     for name in ("questions.jsonl", "catalogue_questions.jsonl"):
-        tested |= {code for row in _rows(VALIDATION, name) for code in row.get("gold") or []}
+        tested |= {code for row in _rows(name) for code in row.get("gold") or []}
     validation_targets = json.loads((VALIDATION / "dialogue_targets.json").read_text(encoding="utf-8"))
     tested |= {code for group in validation_targets.get("procedure_groups", []) for code in group.get("codes", [])}
     return tested
@@ -45,7 +41,7 @@ def _tested_elsewhere() -> set[str]:
 def test_tuning_questions_ask_about_procedures_no_evaluation_set_tests():
     catalogue = {json.loads(line)["ma_thu_tuc"] for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8")}
     tested = _tested_elsewhere()
-    rows = _rows(TUNING, "catalogue_questions.jsonl")
+    rows = _rows("catalogue_questions.jsonl", TUNING)
     for row in rows:
         assert set(row["gold"]) <= catalogue, row["id"]
         assert not set(row["gold"]) & tested, row["id"]
@@ -54,23 +50,13 @@ def test_tuning_questions_ask_about_procedures_no_evaluation_set_tests():
 
 @pytest.mark.shared
 def test_tuning_questions_share_no_phrase_with_dev_or_validation():
-    catalogue: set[str] = set()
-    for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8"):
-        for value in json.loads(line).values():
-            if isinstance(value, str):
-                catalogue |= _phrases(value)
-    others: set[str] = set()
-    for line in shared_path("eval", "dev.jsonl").open(encoding="utf-8"):
-        others |= _phrases(json.loads(line)["question"])
-    for line in shared_path("eval", "dialogues.jsonl").open(encoding="utf-8"):
-        for turn in json.loads(line)["turns"]:
-            others |= _phrases(turn["user"])
+    others = dev_phrases()
     for name in ("questions.jsonl", "catalogue_questions.jsonl"):
-        for row in _rows(VALIDATION, name):
+        for row in _rows(name):
             others |= _phrases(row["question"])
-    for row in _rows(VALIDATION, "dialogues.jsonl"):
+    for row in _rows("dialogues.jsonl"):
         for turn in row["turns"]:
             others |= _phrases(turn["user"])
-    others -= catalogue
-    shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows(TUNING, "catalogue_questions.jsonl")]
+    others -= catalogue_phrases()
+    shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows("catalogue_questions.jsonl", TUNING)]
     assert not [hit for hit in shared if hit[1]]

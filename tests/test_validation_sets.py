@@ -4,6 +4,7 @@ set asks about, and free of dev wording (beyond phrases of the catalogue itself)
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,35 @@ ASPECTS = {"documents", "fee", "time", "place", "online", "steps", "eligibility"
 PHRASE_WORDS = 5
 
 
-def _rows(name: str) -> list[dict]:
-    return [json.loads(line) for line in (VALIDATION / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+def _rows(name: str, folder: Path = VALIDATION) -> list[dict]:
+    return [json.loads(line) for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _phrases(text: str) -> set[str]:
     words = re.findall(r"[a-z0-9]+", fold(text))
     return {" ".join(words[i:i + PHRASE_WORDS]) for i in range(len(words) - PHRASE_WORDS + 1)}
+
+
+@lru_cache(maxsize=1)
+def catalogue_phrases() -> frozenset[str]:
+    """Phrases of the national catalogue's own text: official wording any question may share."""
+    phrases: set[str] = set()
+    for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8"):
+        for value in json.loads(line).values():
+            if isinstance(value, str):
+                phrases |= _phrases(value)
+    return frozenset(phrases)
+
+
+def dev_phrases() -> set[str]:
+    """Phrases of the dev questions and the dev dialogues' turns."""
+    phrases: set[str] = set()
+    for line in shared_path("eval", "dev.jsonl").open(encoding="utf-8"):
+        phrases |= _phrases(json.loads(line)["question"])
+    for line in shared_path("eval", "dialogues.jsonl").open(encoding="utf-8"):
+        for turn in json.loads(line)["turns"]:
+            phrases |= _phrases(turn["user"])
+    return phrases
 
 
 def test_catalogue_questions_are_well_formed():
@@ -53,17 +76,6 @@ def test_catalogue_questions_ask_about_procedures_no_other_set_tests():
 
 @pytest.mark.shared
 def test_catalogue_questions_share_no_phrase_with_dev():
-    catalogue: set[str] = set()
-    for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8"):
-        for value in json.loads(line).values():
-            if isinstance(value, str):
-                catalogue |= _phrases(value)
-    dev: set[str] = set()
-    for line in shared_path("eval", "dev.jsonl").open(encoding="utf-8"):
-        dev |= _phrases(json.loads(line)["question"])
-    for line in shared_path("eval", "dialogues.jsonl").open(encoding="utf-8"):
-        for turn in json.loads(line)["turns"]:
-            dev |= _phrases(turn["user"])
-    dev -= catalogue
+    dev = dev_phrases() - catalogue_phrases()
     shared = [(row["id"], sorted(_phrases(row["question"]) & dev)) for row in _rows("catalogue_questions.jsonl")]
     assert not [hit for hit in shared if hit[1]]
