@@ -130,7 +130,7 @@ def catalogue_validate(path: Annotated[Path, typer.Argument(help="catalogue file
 
 @index_app.command("ship")
 def index_ship() -> None:
-    """Maintainers: rebuild the bundled sample's shipped index (bot/data/sample-index) and its intent model.
+    """Maintainers: rebuild the bundled sample's shipped index (bot/data/sample-index) with its intent and aspect models.
 
     Run after changing the sample catalogue, the index-building code or the intent examples; CI fails
     (tests/test_shipped_index.py) while the shipped copy is stale."""
@@ -139,6 +139,7 @@ def index_ship() -> None:
 
     from bot.app.shipped_index import shipped_dir, write_ship_record
     from bot.app.wiring import load_catalogue_or_fail
+    from bot.engine.aspect_model import ASPECT_FILE, AspectModel, aspect_model_key
     from bot.engine.intent_model import INTENT_FILE, intent_model_key, fit_intent_model
     from indexer.build import build_index
     from indexer.embed import make_embedder
@@ -159,6 +160,7 @@ def index_ship() -> None:
         model = fit_intent_model(index, settings.cache_dir / "embeddings",
                                  lambda done, total, label: progress.update(task, description=label, completed=done, total=total))
         model.save(version / INTENT_FILE, intent_model_key(index))
+        AspectModel.fit(index).save(version / ASPECT_FILE, aspect_model_key(index))
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(version, target)
     write_ship_record(target)

@@ -73,6 +73,20 @@ def detect_aspect(text: str) -> tuple[str, bool]:
     A lone weak hint (weight 1, e.g. "thì có") still picks the aspect of a fresh question, but is
     reported as not cued, so in a follow-up the conversation's aspect carries over instead.
     """
+    return aspect_of(cue_scores(text))
+
+
+def aspect_of(scores: dict[str, tuple[int, int]]) -> tuple[str, bool]:
+    """(aspect, cued) from `cue_scores`: the heaviest aspect, on a tie the one cued first."""
+    if not scores:
+        return "general", False
+    best = max(scores.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
+    return best[0], best[1][0] >= STRONG
+
+
+def cue_scores(text: str) -> dict[str, tuple[int, int]]:
+    """Per aspect with a cue in `text`: (total cue weight, position of its first cue). Read by
+    `detect_aspect` and, as inputs, by the learned aspect model (bot.engine.aspect_model)."""
     lowered = " ".join(text.lower().split())
     folded = fold(lowered)
     unaccented = folded == lowered
@@ -103,10 +117,7 @@ def detect_aspect(text: str) -> tuple[str, bool]:
             total, first = total + QUANTITY_WEIGHT - covered, min(first, own[0][0])
         if total:
             scores[aspect] = (total, first)
-    if not scores:
-        return "general", False
-    best = max(scores.items(), key=lambda kv: (kv[1][0], -kv[1][1]))
-    return best[0], best[1][0] >= STRONG
+    return scores
 
 
 def strip_aspect_cues(text: str) -> str:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine import answer_layout, capture_turn, commands, followups, own_records, replies, tentative
+from bot.engine import answer_layout, aspect_model, capture_turn, commands, followups, own_records, replies, tentative
+from bot.engine.aspect_model import AspectModel
 from bot.engine.decide import Decision, aspect_free_search, decide
-from bot.engine.aspects import detect_aspect
 from bot.engine.cues import folded_set, small_talk_key
 from bot.engine.confidence import Calibration, features_of
 from bot.engine.intent_model import Progress, SoftmaxClassifier, guess_intent, load_or_fit
@@ -56,9 +56,10 @@ class Engine:
     """Answers citizens from an `Index`. Construct with `Engine.create(index)`; then call `handle`."""
 
     def __init__(self, index: Index, classifier: SoftmaxClassifier, calibration: Calibration | None = None,
-                 feedback: FeedbackPort | None = None, topic: TopicModel | None = None):
+                 feedback: FeedbackPort | None = None, topic: TopicModel | None = None, aspects: AspectModel | None = None):
         self.index = index
         self.topic = topic
+        self.aspects = aspects  # None: the cue lists alone say which aspect is asked
         self.classifier = classifier
         self.calibration = calibration or Calibration()
         self.dialog = FeedbackDialog(feedback, describe=self._procedure_label, legal_procedures=self._legal_procedures)
@@ -71,15 +72,16 @@ class Engine:
     @classmethod
     def create(cls, index: Index, cache_dir: Path | None = None, feedback: FeedbackPort | None = None,
                progress: Progress | None = None) -> Engine:
-        """An engine for `index`. The intent model is fitted once per (examples, catalogue,
-        embedder) and stored beside the index version, so a start loads weights instead of
-        embedding ~2,000 examples and refitting."""
+        """An engine for `index`. The intent and aspect models are fitted once per (examples,
+        catalogue, embedder) and stored beside the index version, so a start loads weights instead
+        of embedding ~2,000 examples and refitting."""
         cache_dir = cache_dir or index.path.parent.parent / "cache"
         classifier = load_or_fit(index, cache_dir, progress)
         topic = TopicModel.bundled()
         if topic is not None:  # ~50 short lines of our own, embedded once per cache
             topic = topic.with_anchors(TopicAnchors.embed(index.embedder, cache_dir))
-        return cls(index, classifier, Calibration.bundled(), feedback=feedback, topic=topic)
+        return cls(index, classifier, Calibration.bundled(), feedback=feedback, topic=topic,
+                   aspects=aspect_model.load_or_fit(index, cache_dir))
 
     # ------------------------------------------------------------------------------------------
     def classify(self, vector: np.ndarray, text: str) -> IntentGuess:
@@ -172,9 +174,8 @@ class Engine:
 
         result = self.index.search(text)
         guess = self.classify(result.query_vector, text)
-        aspect, aspect_cued = detect_aspect(text)
-        if not aspect_cued:  # teencode and missing marks: "cần j" asks for documents as "cần gì" does
-            aspect, aspect_cued = max((aspect, aspect_cued), detect_aspect(result.query.restored), key=lambda a: a[1])
+        # read on the restored text too: "cần j" asks for documents as "cần gì" does
+        aspect, aspect_cued = aspect_model.read_aspect(self.aspects, text, result.query.restored)
 
         # Follow-ups and corrections lean on the conversation's context.
         if state.group and (combined := self._follow_up_search(text, state, result, guess, aspect_cued)) is not None:
