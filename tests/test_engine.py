@@ -113,13 +113,33 @@ def test_a_follow_up_before_choosing_answers_the_first_choice_and_keeps_the_othe
     assert follow_up.procedures[0] == "1.000004" and follow_up.aspect == "fee"
     assert not follow_up.confident  # nobody confirmed the first choice
     assert "Nếu anh/chị hỏi thủ tục khác" in follow_up.text and "2. " in follow_up.text
-    assert follow_up.options[0].payload == "2" and follow_up.state.options == pending.options
+    assert follow_up.options[0].payload == "2" and follow_up.state.options[:2] == pending.options
     picked = ask(mini_engine, "2", follow_up.state)
     assert picked.procedures[0] == "1.000005" and picked.aspect == "fee" and "135.000 đồng" in picked.text
     assert "Nếu anh/chị hỏi thủ tục khác" not in picked.text
     # once chosen, the next follow-up is an ordinary answer again
     after = ask(mini_engine, "làm ở đâu", picked.state)
     assert after.procedures[0] == "1.000005" and "Nếu anh/chị hỏi thủ tục khác" not in after.text
+
+
+def test_a_tentative_answer_numbers_its_own_choices_after_the_other_procedures(mini_engine):
+    """A typed number means what the citizen reads: the answer's own choices ("Xem hồ sơ …") come
+    after the other procedures (2, …), on the terminal and Zalo as on the buttons."""
+    from bot.channels.render import with_numbered_choices
+
+    pending = ConversationState(options=("dang-ky-tam-tru", "cap-giay-phep-lai-xe"), group="dang-ky-tam-tru",
+                                aspect="general", context=("đăng ký tạm trú",))
+    follow_up = ask(mini_engine, "lệ phí bao nhiêu", pending)
+    choices = [o for o in follow_up.options if not o.payload.startswith("helpful:")]
+    assert [o.payload for o in choices] == [str(n) for n in range(2, len(choices) + 2)]
+    assert all(o.label in follow_up.text for o in choices)
+    assert with_numbered_choices(follow_up) == follow_up.text  # no second numbering on the terminal or Zalo
+    own = choices[len(pending.options) - 1]  # the first after the other procedure ("2. …")
+    kind = follow_up.state.options[int(own.payload) - 1]
+    assert kind.startswith("aspect:")
+    picked = ask(mini_engine, own.payload, follow_up.state)
+    assert picked.procedures[0] == "1.000004" and picked.aspect == kind.removeprefix("aspect:")
+    assert "Nếu anh/chị hỏi thủ tục khác" not in picked.text
 
 
 def test_a_chosen_aspect_answers_the_same_procedure(mini_engine):
