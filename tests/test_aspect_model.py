@@ -112,6 +112,24 @@ def test_load_or_fit_fits_once_then_loads(tmp_path, mini_index, monkeypatch):
     assert load_or_fit(mini_index, tmp_path).labels == first.labels
 
 
+def test_another_version_of_the_same_catalogue_reuses_the_model_this_process_holds(tmp_path, mini_index, mini_catalogue,
+                                                                                 hashing_embedder, monkeypatch):
+    """A rebuild of the same catalogue (swapped in without a stop) has the same key: no refit."""
+    from indexer.build import build_index
+    from indexer.search import Index
+
+    held = load_or_fit(mini_index, tmp_path / "first")
+    build_index(mini_catalogue, hashing_embedder, tmp_path / "rebuilt", cache_dir=tmp_path / "cache")
+    rebuilt = Index.load(tmp_path / "rebuilt", hashing_embedder)
+
+    def refit(*_args, **_kwargs):
+        raise AssertionError("the model was fitted again for the same key")
+
+    monkeypatch.setattr(AspectModel, "fit", refit)
+    assert load_or_fit(rebuilt, tmp_path / "second") is held
+    assert AspectModel.load(rebuilt.path / ASPECT_FILE, aspect_model_key(rebuilt)) is not None  # stored there too
+
+
 def test_the_shipped_aspect_model_fits_the_shipped_index():
     from types import SimpleNamespace
 

@@ -190,20 +190,36 @@ def aspect_model_key(index: Index) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
+_RECENT: dict[str, AspectModel] = {}  # key → model fitted or loaded in this process
+_RECENT_KEPT = 2  # the serving index and the one a rebuild swaps in
+
+
 def load_or_fit(index: Index, cache_dir: Path) -> AspectModel:
-    """The stored model for this index if there is one, else a fresh fit (then stored)."""
+    """The stored model for this index if there is one, else a fresh fit (then stored).
+
+    The model depends on its key alone, so a model this process already holds serves another
+    index version with the same key too: a rebuild of the same catalogue swapped in without a
+    stop, or a test's freshly built copy of a small catalogue."""
     key = aspect_model_key(index)
     places = [index.path / ASPECT_FILE, cache_dir / "aspects" / f"{key}.npz"]
     for path in places:
         if (stored := AspectModel.load(path, key)) is not None:
-            return stored
-    model = AspectModel.fit(index)
+            return _remember(key, stored)
+    model = _RECENT.get(key) or AspectModel.fit(index)
     for path in places:  # the version directory may be read-only (a shipped index)
         try:
             model.save(path, key)
             break
         except OSError:
             continue
+    return _remember(key, model)
+
+
+def _remember(key: str, model: AspectModel) -> AspectModel:
+    _RECENT.pop(key, None)
+    _RECENT[key] = model
+    while len(_RECENT) > _RECENT_KEPT:
+        _RECENT.pop(next(iter(_RECENT)))
     return model
 
 
