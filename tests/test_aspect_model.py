@@ -100,6 +100,19 @@ def test_stored_weights_load_only_for_the_same_key(tmp_path, mini_index, model):
     assert AspectModel.load(tmp_path / "missing.npz", key) is None
 
 
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b"not a model"])
+def test_a_damaged_stored_model_reads_as_missing(tmp_path, mini_index, model, damage):
+    """A truncated or empty weights file (a full disk, a copy cut short) is refitted, not a crash at start."""
+    from bot.engine.intent_model import SoftmaxClassifier
+
+    key = aspect_model_key(mini_index)
+    model.save(tmp_path / ASPECT_FILE, key)
+    path = tmp_path / ASPECT_FILE
+    path.write_bytes(damage(path.read_bytes()))
+    assert AspectModel.load(path, key) is None
+    assert SoftmaxClassifier.load(path, key) is None  # the intent model's weights are read the same way
+
+
 def test_load_or_fit_fits_once_then_loads(tmp_path, mini_index, monkeypatch):
     first = load_or_fit(mini_index, tmp_path)  # fitted now, or stored beside the index by an earlier engine
     key = aspect_model_key(mini_index)

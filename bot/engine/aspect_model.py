@@ -18,6 +18,7 @@ sparse dot product in numpy.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 import json
 import math
 import random
@@ -177,7 +178,7 @@ class AspectModel:
                 return cls(labels=tuple(str(x) for x in data["labels"]), vocabulary={g: i for i, g in enumerate(grams)},
                            idf=data["idf"].astype(np.float64), weights=data["weights"].astype(np.float64),
                            bias=data["bias"].astype(np.float64))
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # missing, stale or damaged: refit
             return None
 
 

@@ -8,6 +8,7 @@ read-only), keyed by everything they depend on, and a start only loads them.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,7 @@ class SoftmaxClassifier:
                 if str(data["key"]) != key:
                     return None
                 return cls(labels=[str(x) for x in data["labels"]], weights=data["weights"])
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # missing, stale or damaged: refit
             return None
 
 
