@@ -42,7 +42,7 @@ def test_numpy_reading_matches_scikit_learn(mini_index, model):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from bot.engine.aspect_model import C, MIN_EXAMPLES, cue_inputs
+    from bot.engine.aspect_model import MIN_EXAMPLES, C, cue_inputs
 
     texts, y = filled_examples(mini_index)
     restored = [mini_index.normalizer.query(t).restored for t in texts]

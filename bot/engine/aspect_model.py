@@ -18,11 +18,11 @@ sparse dot product in numpy.
 from __future__ import annotations
 
 import hashlib
-import zipfile
 import json
 import math
 import random
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
