@@ -22,7 +22,6 @@ import json
 import math
 import random
 import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 
 from bot.engine.aspects import aspect_of, cue_scores
 from bot.engine.cues import cues_text
+from bot.engine.stored_weights import load_arrays, save_arrays, stored_or_fitted
 from knowledge.naming import short_name
 from knowledge.safe_read import read_bundled_yaml
 from knowledge.text import fold
@@ -159,27 +159,20 @@ class AspectModel:
                    bias=model.intercept_[order].astype(np.float64))
 
     def save(self, path: Path, key: str) -> None:
-        """Write atomically (a concurrent reader sees the old file or the new one)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
         grams = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        np.savez_compressed(tmp, labels=np.array(self.labels), grams=np.array(json.dumps(grams, ensure_ascii=False)),
-                            idf=self.idf, weights=self.weights.astype(np.float32), bias=self.bias, key=np.array(key))
-        tmp.replace(path)
+        save_arrays(path, key, compressed=True, labels=np.array(self.labels),
+                    grams=np.array(json.dumps(grams, ensure_ascii=False)), idf=self.idf,
+                    weights=self.weights.astype(np.float32), bias=self.bias)
 
     @classmethod
     def load(cls, path: Path, key: str) -> AspectModel | None:
         """The stored model if it was fitted on the same templates, catalogue and cues; else None."""
-        try:
-            with np.load(path) as data:
-                if str(data["key"]) != key:
-                    return None
-                grams = json.loads(str(data["grams"]))
-                return cls(labels=tuple(str(x) for x in data["labels"]), vocabulary={g: i for i, g in enumerate(grams)},
-                           idf=data["idf"].astype(np.float64), weights=data["weights"].astype(np.float64),
-                           bias=data["bias"].astype(np.float64))
-        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # missing, stale or damaged: refit
+        if (data := load_arrays(path, key)) is None:
             return None
+        grams = json.loads(str(data["grams"]))
+        return cls(labels=tuple(str(x) for x in data["labels"]), vocabulary={g: i for i, g in enumerate(grams)},
+                   idf=data["idf"].astype(np.float64), weights=data["weights"].astype(np.float64),
+                   bias=data["bias"].astype(np.float64))
 
 
 def aspect_model_key(index: Index) -> str:
@@ -202,17 +195,10 @@ def load_or_fit(index: Index, cache_dir: Path) -> AspectModel:
     index version with the same key too: a rebuild of the same catalogue swapped in without a
     stop, or a test's freshly built copy of a small catalogue."""
     key = aspect_model_key(index)
-    places = [index.path / ASPECT_FILE, cache_dir / "aspects" / f"{key}.npz"]
-    for path in places:
-        if (stored := AspectModel.load(path, key)) is not None:
-            return _remember(key, stored)
-    model = _RECENT.get(key) or AspectModel.fit(index)
-    for path in places:  # the version directory may be read-only (a shipped index)
-        try:
-            model.save(path, key)
-            break
-        except OSError:
-            continue
+    model = stored_or_fitted([index.path / ASPECT_FILE, cache_dir / "aspects" / f"{key}.npz"],
+                             lambda path: AspectModel.load(path, key),
+                             lambda: _RECENT.get(key) or AspectModel.fit(index),
+                             lambda fitted, path: fitted.save(path, key))
     return _remember(key, model)
 
 

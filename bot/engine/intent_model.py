@@ -8,7 +8,6 @@ read-only), keyed by everything they depend on, and a start only loads them.
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from bot.engine.intents import (
     names_feedback,
     own_case_cued,
 )
+from bot.engine.stored_weights import load_arrays, save_arrays, stored_or_fitted
 from indexer.embed import CachedEmbedder
 
 if TYPE_CHECKING:
@@ -80,22 +80,14 @@ class SoftmaxClassifier:
         return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
 
     def save(self, path: Path, key: str) -> None:
-        """Write atomically (a concurrent reader sees the old file or the new one)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, weights=self.weights, labels=np.array(self.labels), key=np.array(key))
-        tmp.replace(path)
+        save_arrays(path, key, weights=self.weights, labels=np.array(self.labels))
 
     @classmethod
     def load(cls, path: Path, key: str) -> SoftmaxClassifier | None:
         """The stored model if it was fitted on the same examples, index and embedder; else None."""
-        try:
-            with np.load(path) as data:
-                if str(data["key"]) != key:
-                    return None
-                return cls(labels=[str(x) for x in data["labels"]], weights=data["weights"])
-        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # missing, stale or damaged: refit
+        if (data := load_arrays(path, key)) is None:
             return None
+        return cls(labels=[str(x) for x in data["labels"]], weights=data["weights"])
 
 
 def intent_model_key(index: Index) -> str:
@@ -135,18 +127,10 @@ def fit_intent_model(index: Index, cache_dir: Path, progress: Progress | None = 
 def load_or_fit(index: Index, cache_dir: Path, progress: Progress | None = None) -> SoftmaxClassifier:
     """The stored model for this index if there is one, else a fresh fit (then stored)."""
     key = intent_model_key(index)
-    places = [index.path / INTENT_FILE, cache_dir / "intents" / f"{key}.npz"]
-    for path in places:
-        if (stored := SoftmaxClassifier.load(path, key)) is not None:
-            return stored
-    classifier = fit_intent_model(index, cache_dir, progress)
-    for path in places:  # the version directory may be read-only (a shipped index)
-        try:
-            classifier.save(path, key)
-            break
-        except OSError:
-            continue
-    return classifier
+    return stored_or_fitted([index.path / INTENT_FILE, cache_dir / "intents" / f"{key}.npz"],
+                            lambda path: SoftmaxClassifier.load(path, key),
+                            lambda: fit_intent_model(index, cache_dir, progress),
+                            lambda model, path: model.save(path, key))
 
 
 def guess_intent(classifier: SoftmaxClassifier, vector: np.ndarray, text: str) -> IntentGuess:
