@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from .conftest import shared_path
-from .test_validation_sets import ASPECTS, STYLES, _phrases, _rows, catalogue_phrases, dev_phrases
+from .test_validation_sets import (
+    ASPECTS,
+    STYLES,
+    _phrases,
+    _rows,
+    assert_asks_about_untested_procedures,
+    catalogue_phrases,
+    dev_phrases,
+)
 
 TUNING = Path(__file__).parent / "data" / "tuning"
 VALIDATION = Path(__file__).parent / "data" / "validation"
@@ -39,13 +47,7 @@ def _tested_elsewhere() -> set[str]:
 
 @pytest.mark.shared
 def test_tuning_questions_ask_about_procedures_no_evaluation_set_tests():
-    catalogue = {json.loads(line)["ma_thu_tuc"] for line in shared_path("data", "dvcqg", "procedures.jsonl").open(encoding="utf-8")}
-    tested = _tested_elsewhere()
-    rows = _rows("catalogue_questions.jsonl", TUNING)
-    for row in rows:
-        assert set(row["gold"]) <= catalogue, row["id"]
-        assert not set(row["gold"]) & tested, row["id"]
-    assert len({row["gold"][0] for row in rows}) >= 200
+    assert_asks_about_untested_procedures(_rows("catalogue_questions.jsonl", TUNING), _tested_elsewhere(), at_least=200)
 
 
 @pytest.mark.shared
