@@ -19,6 +19,7 @@ import faiss
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from indexer.asked_action import AskedActions
 from indexer.build import FORMAT_VERSION, active_version
 from indexer.embed import Embedder
 from indexer.fusion import CANDIDATES, fuse, rank_groups
@@ -159,6 +160,7 @@ class Index:
         self.variants, self.narrowing = near_variants(titles), narrowing_kinds(titles)
         self.action_siblings = action_siblings(titles)
         self.action_vocabulary = action_vocabulary(self.action_siblings)
+        self.asked_actions = AskedActions(titles)  # "hủy" asks for "rút …", "sửa" for "điều chỉnh …"
         self.group_items: dict[str, list[int]] = {}
         for i, item in enumerate(self.items):
             self.group_items.setdefault(item.group, []).append(i)
@@ -351,6 +353,7 @@ class Index:
             uncued_narrowing_behind(fused, self.narrowing, kinds := cued_kinds(query.folded))
             plain_variants_first(fused, self.variants, kinds, query.folded)
             named_action_first(fused, self.action_siblings, query.folded, self.action_vocabulary)
+            self.asked_actions.first(fused, query.restored)
         # ties in fused rank (dense #1 + lexical #2 vs the reverse) go to the stronger dense evidence
         top_groups = sorted(fused.items(), key=lambda kv: (round(kv[1], 9), best_dense.get(kv[0], 0.0)),
                             reverse=True)[: max(k, 1) * 3]
