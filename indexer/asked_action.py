@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from indexer.variants import VARIANT_BEHIND  # the yielding group lands just behind, as for near-variants
 from knowledge.naming import plain_name
 from knowledge.safe_read import read_bundled_yaml
 from knowledge.text import alternation, fold, nfc
@@ -31,7 +32,6 @@ HEAD_WORDS = 5  # an action named this early in the first candidate's name is it
 # "Điều chỉnh thông tin trên Giấy phép vận chuyển hàng hóa nguy hiểm" against "Cấp Giấy phép vận
 # chuyển hàng hóa nguy hiểm", not "Thay đổi, cải chính … thông tin hộ tịch" against anything with "thông tin"
 SHARED_OBJECT = 0.35
-VARIANT_BEHIND = 0.999  # as indexer.variants: the yielding group lands just behind
 _BEFALLEN = ("bị", "được")  # "bị thu hồi chứng chỉ": what happened to the asker, not what they ask
 
 
@@ -89,7 +89,8 @@ class AskedActions:
         return _Named(kind, " ".join(marked.split()[:HEAD_WORDS]), frozenset(_words(marked)), frozenset(_words(rest)))
 
     def asked(self, restored_question: str) -> frozenset[str]:
-        """The kinds of action the question (as restored, with marks) asks for."""
+        """The kinds of action the question asks for, read on its restored text (marks restored,
+        and the official terms the lexicon appends: "sang tên sổ đỏ" brings its "chuyển nhượng")."""
         marked = _marked(restored_question)
         return frozenset(k.name for k in self.kinds if k.asked.search(marked))
 

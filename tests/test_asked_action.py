@@ -60,7 +60,7 @@ def test_a_candidate_on_another_object_never_moves_up(actions):
 
 
 def test_a_first_candidate_that_already_names_the_action_stays(actions):
-    # "Thông báo tạm ngừng …" and a pause is no ending; the first name holds the asked action early on
+    # "Thông báo chấm dứt …" holds the asked action among its first words: it is already that action
     titles = {"notice": "Thông báo chấm dứt hoạt động kinh doanh karaoke", "end": "Chấm dứt hoạt động kinh doanh karaoke"}
     local = AskedActions(titles)
     fused = {"notice": 1.0, "end": 0.9}
