@@ -16,6 +16,7 @@ invented, as the near-variant rules do).
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,18 +46,17 @@ class ActionKind:
     starts: re.Pattern[str]  # matched at the start of a name, with marks
     anywhere: re.Pattern[str]  # the same phrases as whole words anywhere (the first candidate's head)
     asked: re.Pattern[str]  # whole words of a question, with marks, not right after `_BEFALLEN`
-    phrases: tuple[str, ...]  # the name phrases, longest first
 
 
 def _kind(name: str, spec: Mapping[str, list[str]]) -> ActionKind:
-    names = sorted({_marked(p) for p in spec.get("names") or [] if p.strip()}, key=len, reverse=True)
+    names = {_marked(p) for p in spec.get("names") or [] if p.strip()}  # `alternation` puts the longest first
     asked = {_marked(p) for p in spec.get("asked") or [] if p.strip()}
     if not names or not asked:  # an empty alternation would match every text
         raise ValueError(f"indexer/data/action_kinds.yaml: {name} needs both names and asked words")
     befallen = "".join(rf"(?<!{re.escape(word)} )" for word in _BEFALLEN)
     return ActionKind(name, re.compile(rf"(?:{alternation(names)})(?!\w)"),
                       re.compile(rf"(?<!\w)(?:{alternation(names)})(?!\w)"),
-                      re.compile(rf"(?<!\w){befallen}(?:{alternation(asked)})(?!\w)"), tuple(names))
+                      re.compile(rf"(?<!\w){befallen}(?:{alternation(asked)})(?!\w)"))
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +99,7 @@ class AskedActions:
         asked = self.asked(restored_question)
         if not asked or not fused:
             return
-        order = sorted(fused, key=fused.__getitem__, reverse=True)[:CANDIDATES_CHECKED]
+        order = heapq.nlargest(CANDIDATES_CHECKED, fused, key=fused.__getitem__)
         top = self.names.get(order[0])
         if top is None or any(k.anywhere.search(top.head) for k in self.kinds if k.name in asked):
             return

@@ -27,6 +27,12 @@ def top(fused: dict[str, float]) -> str:
     return max(fused, key=fused.__getitem__)
 
 
+def first_after(titles: dict[str, str], fused: dict[str, float], question: str) -> str:
+    """The first candidate once a catalogue of `titles` has read `question` (`fused` is reordered in place)."""
+    AskedActions(titles).first(fused, question)
+    return top(fused)
+
+
 @pytest.mark.parametrize(("question", "first", "second", "wanted"), [
     ("giấy phép karaoke ghi sai địa chỉ muốn sửa", "issue", "adjust", "adjust"),
     ("con tôi muốn hủy đơn xin hỗ trợ học nghề", "apply", "withdraw", "withdraw"),
@@ -62,10 +68,7 @@ def test_a_candidate_on_another_object_never_moves_up(actions):
 def test_a_first_candidate_that_already_names_the_action_stays(actions):
     # "Thông báo chấm dứt …" holds the asked action among its first words: it is already that action
     titles = {"notice": "Thông báo chấm dứt hoạt động kinh doanh karaoke", "end": "Chấm dứt hoạt động kinh doanh karaoke"}
-    local = AskedActions(titles)
-    fused = {"notice": 1.0, "end": 0.9}
-    local.first(fused, "muốn chấm dứt kinh doanh karaoke")
-    assert top(fused) == "notice"
+    assert first_after(titles, {"notice": 1.0, "end": 0.9}, "muốn chấm dứt kinh doanh karaoke") == "notice"
 
 
 def test_only_the_first_three_candidates_are_read(actions):
@@ -77,12 +80,9 @@ def test_only_the_first_three_candidates_are_read(actions):
 def test_paying_is_no_closing(actions):
     # "đóng" begins "đóng …" names of closing, but a question closes only with "đóng cửa"
     titles = {"open": "Cấp phép hoạt động khu vui chơi dưới nước", "close": "Đóng khu vui chơi dưới nước"}
-    local = AskedActions(titles)
     fused = {"open": 1.0, "close": 0.9}
-    local.first(fused, "khu vui chơi dưới nước phải đóng phí gì")
-    assert top(fused) == "open"
-    local.first(fused, "muốn đóng cửa khu vui chơi dưới nước")
-    assert top(fused) == "close"
+    assert first_after(titles, fused, "khu vui chơi dưới nước phải đóng phí gì") == "open"
+    assert first_after(titles, fused, "muốn đóng cửa khu vui chơi dưới nước") == "close"
 
 
 def test_a_kind_without_words_is_refused():
