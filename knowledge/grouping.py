@@ -13,7 +13,7 @@ from knowledge.text import fold, slugify
 
 _LEVEL_PHRASES = re.compile(
     r"\(?\s*(?:thuc hien|thực hiện|giai quyet|giải quyết)?\s*(?:tai|tại|o|ở)?\s*"
-    r"(?:cap|cấp)\s+(?:xa|xã|tinh|tỉnh|huyen|huyện|bo|bộ|trung uong|trung ương|co so|cơ sở)\s*\)?",
+    r"(?:cap|cấp)\s+(?:xa|xã|tinh|tỉnh|huyen|huyện|bo|bộ|trung uong|trung ương|tw|co so|cơ sở)\b\s*\)?",
     re.IGNORECASE,
 )
 _LEADING_THU_TUC = re.compile(r"^\s*thu tuc\s+")

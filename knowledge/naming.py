@@ -76,6 +76,16 @@ def _tidy(text: str) -> str:
     return _TRAILING.sub("", text).strip()
 
 
+def without_own_code(name: str, code: str) -> str:
+    """The name without the procedure's own code in brackets, which some national records append
+    ("Cấp giấy phép môi trường (cấp Tỉnh) ( 1.010727 )"). The code is shown on its own; left in the
+    name it kept the level variants of one procedure apart (each name carried a different code)
+    and stood in a list of choices as if it were a qualifier."""
+    if not code:
+        return name
+    return _tidy(re.sub(rf"\(\s*{re.escape(code)}\s*\)", " ", name))
+
+
 def without_channel(name: str) -> str:
     """The name without its channel phrase ("thực hiện bằng dịch vụ công trực tuyến toàn trình")."""
     return _tidy(_CHANNEL.sub(" ", name))

@@ -63,6 +63,26 @@ def test_bad_rows_are_reported_with_file_row_field_and_the_rest_loads(tmp_path):
     assert all(p.file == str(path) for p in report.problems)
 
 
+def test_level_variants_share_a_group_whatever_code_or_level_abbreviation_their_names_carry(tmp_path):
+    """Some national names end in their own code ("… (cấp Tỉnh) (1.010729)") or write the central
+    level "(cấp TW)": the code leaves the name, and both records of one procedure share a group."""
+    rows = [("1.010721", "Cấp điều chỉnh giấy phép môi trường (1.010721)", "Cấp bộ"),
+            ("1.010729", "Cấp điều chỉnh giấy phép môi trường (cấp Tỉnh) ( 1.010729 )", "Cấp tỉnh"),
+            ("1.002986", "Cấp lại giấy phép hoạt động dự báo, cảnh báo khí tượng thủy văn (cấp TW)", "Cấp bộ"),
+            ("1.000943", "Cấp lại giấy phép hoạt động dự báo, cảnh báo khí tượng thủy văn (cấp tỉnh)", "Cấp tỉnh"),
+            ("1.000002", "Xác nhận mẫu (1.000001)", "Cấp xã")]
+    path = tmp_path / "crawl.jsonl"
+    path.write_text("\n".join(json.dumps({"ma_thu_tuc": code, "ten_thu_tuc": name, "cap_thuc_hien": level},
+                                          ensure_ascii=False) for code, name, level in rows), encoding="utf-8")
+    by_code = {p.code: p for p in import_crawl_jsonl(path).procedures}
+    assert by_code["1.010721"].name == "Cấp điều chỉnh giấy phép môi trường"
+    assert by_code["1.010729"].name == "Cấp điều chỉnh giấy phép môi trường (cấp Tỉnh)"
+    assert by_code["1.010721"].group == by_code["1.010729"].group
+    assert by_code["1.002986"].group == by_code["1.000943"].group
+    assert by_code["1.010721"].group != by_code["1.002986"].group
+    assert by_code["1.000002"].name == "Xác nhận mẫu (1.000001)"  # another procedure's code is part of the name
+
+
 def test_structured_export(tmp_path):
     data = {"thu_tuc_id": "1.013133", "metadata": {"mã_thủ_tục": "1.013133", "tên_thủ_tục": "Thủ tục đăng ký nghĩa vụ quân sự lần đầu",
                                                     "cấp_thực_hiện": "Cấp Xã", "lĩnh_vực": "Nghĩa vụ quân sự"},

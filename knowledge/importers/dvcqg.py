@@ -27,6 +27,7 @@ from knowledge.importers.flattened import (
     parse_steps,
 )
 from knowledge.importers.report import ImportReport
+from knowledge.naming import without_own_code
 from knowledge.safe_read import iter_json_lines, quote, read_json
 from knowledge.schema import (
     Channel,
@@ -109,7 +110,7 @@ def _record_to_procedure(record: dict[str, Any], file: str, row: int) -> tuple[P
     if problems:
         return None, [], problems
     code = _clean(record.get("ma_thu_tuc"))
-    name = _clean(record.get("ten_thu_tuc"))
+    name = without_own_code(_clean(record.get("ten_thu_tuc")), code)
     if not code:
         problems.append(LoadProblem(file, row, "ma_thu_tuc", "missing procedure code"))
     elif not _CODE.match(code):

@@ -19,6 +19,7 @@ from knowledge import limits
 from knowledge.errors import LoadProblem
 from knowledge.grouping import group_key
 from knowledge.importers.report import ImportReport
+from knowledge.naming import without_own_code
 from knowledge.safe_read import quote, size_problem
 from knowledge.schema import Procedure
 from knowledge.text import tidy
@@ -88,7 +89,8 @@ def _read_sheet(sheet, file: str, report: ImportReport) -> None:  # noqa: ANN001
             continue
         if not any(cells):
             continue
-        code, name = _cell(cells, columns, "code"), _cell(cells, columns, "name")
+        code = _cell(cells, columns, "code")
+        name = without_own_code(_cell(cells, columns, "name"), code)
         if not code:
             report.problems.append(LoadProblem(file, row_no, "Mã số", "missing procedure code (the row is short or the cell empty)"))
             continue
