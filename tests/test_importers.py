@@ -70,7 +70,8 @@ def test_level_variants_share_a_group_whatever_code_or_level_abbreviation_their_
             ("1.010729", "Cấp điều chỉnh giấy phép môi trường (cấp Tỉnh) ( 1.010729 )", "Cấp tỉnh"),
             ("1.002986", "Cấp lại giấy phép hoạt động dự báo, cảnh báo khí tượng thủy văn (cấp TW)", "Cấp bộ"),
             ("1.000943", "Cấp lại giấy phép hoạt động dự báo, cảnh báo khí tượng thủy văn (cấp tỉnh)", "Cấp tỉnh"),
-            ("1.000002", "Xác nhận mẫu (1.000001)", "Cấp xã")]
+            ("1.000002", "Xác nhận mẫu (1.000001)", "Cấp xã"),
+            ("1.000003", "Tách thửa hoặc hợp thửa đất.", "Cấp xã")]
     path = tmp_path / "crawl.jsonl"
     path.write_text("\n".join(json.dumps({"ma_thu_tuc": code, "ten_thu_tuc": name, "cap_thuc_hien": level},
                                           ensure_ascii=False) for code, name, level in rows), encoding="utf-8")
@@ -81,6 +82,7 @@ def test_level_variants_share_a_group_whatever_code_or_level_abbreviation_their_
     assert by_code["1.002986"].group == by_code["1.000943"].group
     assert by_code["1.010721"].group != by_code["1.002986"].group
     assert by_code["1.000002"].name == "Xác nhận mẫu (1.000001)"  # another procedure's code is part of the name
+    assert by_code["1.000003"].name == "Tách thửa hoặc hợp thửa đất."  # no code: the name as written
 
 
 def test_structured_export(tmp_path):
