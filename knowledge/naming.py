@@ -81,8 +81,10 @@ def without_own_code(name: str, code: str) -> str:
     ("Cấp giấy phép môi trường (cấp Tỉnh) ( 1.010727 )"). The code is shown on its own; left in the
     name it kept the level variants of one procedure apart (each name carried a different code)
     and stood in a list of choices as if it were a qualifier."""
-    own = re.compile(rf"\(\s*{re.escape(code)}\s*\)") if code else None
-    return _tidy(own.sub(" ", name)) if own is not None and own.search(name) else name
+    if not code:
+        return name
+    stripped, found = re.subn(rf"\(\s*{re.escape(code)}\s*\)", " ", name)
+    return _tidy(stripped) if found else name  # a name without its code stays exactly as written
 
 
 def without_channel(name: str) -> str:
