@@ -3,6 +3,7 @@
 from rich.console import Console
 
 from bot.tools.eval_report import _style_table, side_by_side
+from bot.tools.evaluation import score_questions
 
 
 def _scores(n_formal: int, top1: float) -> dict:
@@ -28,3 +29,16 @@ def test_side_by_side_ignores_styles_and_shows_missing_figures_as_dashes():
     text = _text(side_by_side("t", {"a · dev": {**_scores(10, 0.8), "turns_right": None},
                                     "a · dialogues": {"turns_right": 0.75}}))
     assert "0.800" in text and "0.750" in text and "-" in text
+
+
+def test_a_clarifying_question_counts_as_declined_for_score_py_but_not_as_declined_outright():
+    gold = [{"id": f"q{i}", "question": "?", "intent": "out_of_scope"} for i in range(4)]
+    predictions = [
+        {"id": "q0", "intent": "out_of_scope", "decision": "decline", "confident": False, "procedures": []},
+        {"id": "q1", "intent": "procedure", "decision": "decline", "confident": False, "procedures": ["1.1"]},
+        {"id": "q2", "intent": "procedure", "decision": "clarify", "confident": False, "procedures": ["1.1", "1.2"]},
+        {"id": "q3", "intent": "procedure", "decision": "answer", "confident": True, "procedures": ["1.1"]},
+    ]
+    scores = score_questions(gold, predictions)
+    assert scores["decline_rate"] == 0.75
+    assert scores["declined_outright"] == 0.5

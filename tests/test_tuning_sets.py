@@ -62,3 +62,36 @@ def test_tuning_questions_share_no_phrase_with_dev_or_validation():
     others -= catalogue_phrases()
     shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows("catalogue_questions.jsonl", TUNING)]
     assert not [hit for hit in shared if hit[1]]
+
+
+def test_out_of_scope_tuning_messages_are_well_formed():
+    """Written out-of-scope messages (docs/evaluation.md): every one labelled out of scope, in the
+    evaluation format, in a style of the validation sets, each message once."""
+    rows = _rows("out_of_scope_questions.jsonl", TUNING)
+    assert len(rows) >= 400
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert len({row["question"].strip().lower() for row in rows}) == len(rows)
+    for row in rows:
+        assert row["id"].startswith("tune-oos-"), row["id"]
+        assert row["intent"] == "out_of_scope" and not row.get("gold"), row["id"]
+        assert row["style"] in STYLES and row["cluster"] and row["topic"], row["id"]
+        assert 0 < len(row["question"]) <= 300, row["id"]
+
+
+@pytest.mark.shared
+def test_out_of_scope_tuning_messages_share_no_phrase_with_any_evaluation_text():
+    """Five words in a row of dev, a validation set or the portal questions would let tuning on
+    these messages read an evaluation text."""
+    others = dev_phrases()
+    for name in ("questions.jsonl", "catalogue_questions.jsonl"):
+        for row in _rows(name):
+            others |= _phrases(row["question"])
+    for row in _rows("dialogues.jsonl"):
+        for turn in row["turns"]:
+            others |= _phrases(turn["user"])
+    portal = shared_path("data", "portal-questions", "questions.jsonl")
+    for line in portal.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            others |= _phrases(json.loads(line)["question"])
+    shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows("out_of_scope_questions.jsonl", TUNING)]
+    assert not [hit for hit in shared if hit[1]]

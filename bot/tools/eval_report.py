@@ -6,8 +6,10 @@ with the curated sample overlaid by code. Sets: the dev questions and dialogues 
 tuning questions about the catalogue's other procedures (tests/data/tuning, tuned on like dev, in the
 national scopes), our own validation questions and dialogues (tests/data/validation, never tuned on), 1,154 catalogue-wide
 questions about 689 procedures no other set asks about (also never tuned on) and the real portal
-questions we labelled (procedure / not in catalogue / information). Dev proves nothing about other
-citizens: the validation and portal columns are the ones that count.
+questions we labelled (procedure / not in catalogue / information); and, in every scope, 483 written
+out-of-scope messages (tests/data/tuning, tuned on), where "declined outright" shows how many get a
+pointer rather than procedures to choose from. Dev proves nothing about other citizens: the
+validation and portal columns are the ones that count.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ VALIDATION = Path(__file__).resolve().parents[2] / "tests" / "data" / "validatio
 # procedure questions over the catalogue's other procedures, tuned on like dev (docs/evaluation.md)
 TUNING = Path(__file__).resolve().parents[2] / "tests" / "data" / "tuning"
 FIGURES = ("top1", "top3", "mrr", "confident_wrong", "helpful", "faq_top1", "intent_accuracy", "aspect_accuracy",
-           "decline_rate", "turns_right")
+           "decline_rate", "declined_outright", "turns_right")
 
 
 def faq_only(catalogue):
@@ -173,6 +175,8 @@ def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national:
     targets = json.loads((eval_dir / "targets.json").read_text()) if (eval_dir / "targets.json").exists() else None
     sets: dict[str, tuple[str, list[dict], dict | None]] = {"dev": ("questions", dev, None),
                                                             "dev dialogues": ("dialogues", dialogues, targets)}
+    if (TUNING / "out_of_scope_questions.jsonl").exists():  # no catalogue holds them: read in every scope
+        sets["tuning, out of scope"] = ("questions", read_jsonl(TUNING / "out_of_scope_questions.jsonl"), None)
     fresh: dict[str, tuple[str, list[dict], dict | None]] = {}
     if (VALIDATION / "questions.jsonl").exists():
         fresh["validation"] = ("questions", read_jsonl(VALIDATION / "questions.jsonl"), None)

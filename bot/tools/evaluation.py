@@ -3,7 +3,8 @@
 Scoring follows shared/eval/FORMAT.md and agrees with shared/eval/score.py: a procedure question is
 a hit at rank r when the r-th code is one of its gold codes; top-1, top-3 and MRR@10 by style; FAQ
 top-1; intent accuracy; decline rate on out-of-scope questions (declined = not a confident procedure
-answer); dialogue turns right (intent, and for procedure turns first code in the group and aspect).
+answer); beside it, not in score.py, the share declined outright (told "not something we handle" or
+"not sure, see the portal", neither answered nor offered procedures to choose); dialogue turns right (intent, and for procedure turns first code in the group and aspect).
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ def gold_intent(row: dict) -> str | None:
     return None
 
 
+def declined_outright(prediction: dict[str, Any]) -> bool:
+    """Neither answered nor offered procedures or FAQ topics to choose from: declined with the
+    pointer, or taken as small talk. score.py's decline rate also counts a clarifying question
+    ("did you mean …") as declined, which is not what a citizen asking about a divorce should get."""
+    return prediction.get("decision") == "decline" or prediction.get("intent") in ("out_of_scope", "chitchat")
+
+
 def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str, Any]:
     """Top-k by style, FAQ top-1, intent accuracy, declines, and trust, exactly as
     shared/eval/score.py counts them (tests/test_eval_contract.py keeps the two agreeing); and the
@@ -93,7 +101,7 @@ def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str,
     acc: dict[str, dict[str, float]] = defaultdict(lambda: {"n": 0, "top1": 0, "top3": 0, "mrr": 0.0})
     intents = {"n": 0, "ok": 0}
     faq = {"n": 0, "top1": 0}
-    decline = {"n": 0, "declined": 0}
+    decline = {"n": 0, "declined": 0, "outright": 0}
     trust = {"n": 0, "confident_wrong": 0, "helpful": 0}
     aspects = {"n": 0, "ok": 0}  # not in score.py (it counts aspects in dialogues only): what an answer leads with
     for g in gold_rows:
@@ -126,6 +134,7 @@ def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str,
         elif intent == "out_of_scope" or g.get("label") in ("not_in_catalogue", "information"):
             decline["n"] += 1
             decline["declined"] += not (p.get("intent") == "procedure" and p.get("confident", True))
+            decline["outright"] += declined_outright(p)
     styles = {k: {"n": int(v["n"]), "top1": v["top1"] / v["n"], "top3": v["top3"] / v["n"], "mrr": v["mrr"] / v["n"]}
               for k, v in sorted(acc.items()) if v["n"]}
     return {
@@ -133,6 +142,7 @@ def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str,
         "faq_top1": faq["top1"] / faq["n"] if faq["n"] else None,
         "intent_accuracy": intents["ok"] / intents["n"] if intents["n"] else None,
         "decline_rate": decline["declined"] / decline["n"] if decline["n"] else None,
+        "declined_outright": decline["outright"] / decline["n"] if decline["n"] else None,
         "confident_wrong": trust["confident_wrong"] / trust["n"] if trust["n"] else None,
         "helpful": trust["helpful"] / trust["n"] if trust["n"] else None,
         "aspect_accuracy": aspects["ok"] / aspects["n"] if aspects["n"] else None,
