@@ -50,17 +50,27 @@ def test_generated_follow_ups_name_no_procedure_and_new_questions_do():
 
 
 @pytest.mark.model
-def test_refit_reproduces_the_stored_weights():
-    """Slow (the generated pairs go through the real searches on the shipped sample index)."""
+def test_refit_reproduces_the_stored_model():
+    """Slow (the generated pairs go through the real searches on the shipped sample index).
+
+    Compared by what the model decides, not weight by weight: the embedding engine's floats differ
+    a little between processors (cosine 0.9999 to the shipped vectors on an AMD EPYC machine), and
+    some features are nearly collinear, so a refit there moved single weights by up to 0.037 while
+    every pair's follow-up probability moved by at most 0.007 and no decision changed."""
     from bot.app.settings import Settings
     from bot.app.wiring import create_runtime
-    from bot.tools.fit_topic import fit
+    from bot.tools.fit_topic import fit_rows, pair_features
 
-    model = fit(create_runtime(Settings()).engine)
+    engine = create_runtime(Settings()).engine
+    pairs = generate_pairs(engine.index.catalogue)
+    rows, labels, kinds = pair_features(engine, pairs)
+    model = fit_rows(rows, labels, kinds, pairs_digest(pairs))
     stored = TopicModel.from_json(_stored())
     assert model.digest == stored.digest
-    np.testing.assert_allclose(model.weights, stored.weights, atol=1e-3)
-    assert abs(model.bias - stored.bias) < 1e-3
+    refit = np.array([model.follow_up_probability(row) for row in rows])
+    shipped = np.array([stored.follow_up_probability(row) for row in rows])
+    assert np.abs(refit - shipped).max() < 0.02, "refit: python -m bot.tools.fit_topic"
+    assert ((refit >= 0.5) == (shipped >= 0.5)).all(), "refit: python -m bot.tools.fit_topic"
 
 
 def test_the_model_reads_its_inputs_the_expected_way():

@@ -56,17 +56,22 @@ def pair_features(engine, pairs) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def fit(engine) -> TopicModel:
-    from sklearn.linear_model import LogisticRegression  # fitting only
-
     pairs = generate_pairs(engine.index.catalogue)
     x, y, kinds = pair_features(engine, pairs)
+    return fit_rows(x, y, kinds, pairs_digest(pairs))
+
+
+def fit_rows(x: np.ndarray, y: np.ndarray, kinds: list[str], digest: str) -> TopicModel:
+    """The logistic fit on rows `pair_features` read (kept apart so a check can reuse the rows)."""
+    from sklearn.linear_model import LogisticRegression  # fitting only
+
     # every kind of pair weighs the same in total: new questions (easy negatives, twice as many)
     # otherwise outvote off-topic messages, the hard negatives that sit beside facts
     counts = Counter(kinds)
     weights = np.array([len(kinds) / (len(counts) * counts[k]) for k in kinds])
     model = LogisticRegression(C=C, max_iter=1000, tol=1e-8)
     model.fit(x, y, sample_weight=weights)
-    return TopicModel(model.coef_[0].astype(np.float64), float(model.intercept_[0]), pairs_digest(pairs))
+    return TopicModel(model.coef_[0].astype(np.float64), float(model.intercept_[0]), digest)
 
 
 def main() -> None:  # pragma: no cover - a maintainer's command
