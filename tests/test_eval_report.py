@@ -1,4 +1,5 @@
-"""`tthc eval`'s tables: every set a column, counts per style right for each set."""
+"""`tthc eval`'s tables (every set a column, counts per style right for each set) and the figure it
+adds beside score.py's (declined outright)."""
 
 from rich.console import Console
 

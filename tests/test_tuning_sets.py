@@ -1,7 +1,8 @@
-"""The catalogue-wide tuning set keeps the promises docs/evaluation.md makes of it: well formed for
-shared/eval/score.py, about procedures that exist, none of which dev, the validation sets or the
-catalogue-wide validation set asks about (so tuning on it reads nothing they hold), and free of their
-wording (beyond phrases of the catalogue itself)."""
+"""The tuning sets keep the promises docs/evaluation.md makes of them. The catalogue-wide questions:
+well formed for shared/eval/score.py, about procedures that exist, none of which dev, the validation
+sets or the catalogue-wide validation set asks about (so tuning on it reads nothing they hold), and
+free of their wording (beyond phrases of the catalogue itself). The written out-of-scope messages:
+well formed, and free of any evaluation text's wording, the portal questions' included."""
 
 import json
 from pathlib import Path

@@ -91,7 +91,8 @@ def _summary_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
 
 
 VALIDATION = Path(__file__).resolve().parents[2] / "tests" / "data" / "validation"
-# procedure questions over the catalogue's other procedures, tuned on like dev (docs/evaluation.md)
+# tuned on like dev (docs/evaluation.md): procedure questions over the catalogue's other procedures,
+# and written out-of-scope messages
 TUNING = Path(__file__).resolve().parents[2] / "tests" / "data" / "tuning"
 FIGURES = ("top1", "top3", "mrr", "confident_wrong", "helpful", "faq_top1", "intent_accuracy", "aspect_accuracy",
            "decline_rate", "declined_outright", "turns_right")

@@ -4,7 +4,8 @@ Scoring follows shared/eval/FORMAT.md and agrees with shared/eval/score.py: a pr
 a hit at rank r when the r-th code is one of its gold codes; top-1, top-3 and MRR@10 by style; FAQ
 top-1; intent accuracy; decline rate on out-of-scope questions (declined = not a confident procedure
 answer); beside it, not in score.py, the share declined outright (told "not something we handle" or
-"not sure, see the portal", neither answered nor offered procedures to choose); dialogue turns right (intent, and for procedure turns first code in the group and aspect).
+"not sure, see the portal", neither answered nor offered procedures to choose); dialogue turns right
+(intent, and for procedure turns first code in the group and aspect).
 """
 
 from __future__ import annotations
