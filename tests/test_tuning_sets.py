@@ -51,16 +51,21 @@ def test_tuning_questions_ask_about_procedures_no_evaluation_set_tests():
     assert_asks_about_untested_procedures(_rows("catalogue_questions.jsonl", TUNING), _tested_elsewhere(), at_least=200)
 
 
-@pytest.mark.shared
-def test_tuning_questions_share_no_phrase_with_dev_or_validation():
-    others = dev_phrases()
+def _dev_and_validation_phrases() -> set[str]:
+    """Every five-word phrase of dev, the dev dialogues and our validation questions and dialogues."""
+    phrases = set(dev_phrases())
     for name in ("questions.jsonl", "catalogue_questions.jsonl"):
         for row in _rows(name):
-            others |= _phrases(row["question"])
+            phrases |= _phrases(row["question"])
     for row in _rows("dialogues.jsonl"):
         for turn in row["turns"]:
-            others |= _phrases(turn["user"])
-    others -= catalogue_phrases()
+            phrases |= _phrases(turn["user"])
+    return phrases
+
+
+@pytest.mark.shared
+def test_tuning_questions_share_no_phrase_with_dev_or_validation():
+    others = _dev_and_validation_phrases() - catalogue_phrases()
     shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows("catalogue_questions.jsonl", TUNING)]
     assert not [hit for hit in shared if hit[1]]
 
@@ -83,13 +88,7 @@ def test_out_of_scope_tuning_messages_are_well_formed():
 def test_out_of_scope_tuning_messages_share_no_phrase_with_any_evaluation_text():
     """Five words in a row of dev, a validation set or the portal questions would let tuning on
     these messages read an evaluation text."""
-    others = dev_phrases()
-    for name in ("questions.jsonl", "catalogue_questions.jsonl"):
-        for row in _rows(name):
-            others |= _phrases(row["question"])
-    for row in _rows("dialogues.jsonl"):
-        for turn in row["turns"]:
-            others |= _phrases(turn["user"])
+    others = _dev_and_validation_phrases()
     portal = shared_path("data", "portal-questions", "questions.jsonl")
     for line in portal.read_text(encoding="utf-8").splitlines():
         if line.strip():
