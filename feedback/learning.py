@@ -70,12 +70,14 @@ class QueueItem:
     id: int
     text: str
     at: dt.datetime
-    reason: str  # "từ chối" | "hỏi lại" | "👎"
+    reason: str  # "từ chối" | "hỏi lại" | "người hỏi: không phải" (every choice turned down) | "👎"
     procedure_code: str | None
     suggestions: list[Suggestion] = field(default_factory=list)
 
 
 def reason_of(row: QuestionLog) -> str:
+    if row.helpful is False and row.decision == "clarify":  # a clarifying question carries no 👎: its choices were turned down
+        return "người hỏi: không phải"
     if row.helpful is False:
         return "👎"
     if row.decision == "clarify":

@@ -24,6 +24,17 @@ def log_question(session: Session, *, channel: str, text: str, intent: str, deci
     return session.execute(insert(QuestionLog).values(**values).returning(QuestionLog.id)).scalar_one()
 
 
+def mark_unanswered(session: Session, question_id: int | None) -> bool:
+    """The citizen turned down everything offered for this question ("không phải" to the choices):
+    it counts as not helped, in the catalogue-gap report and the learning queue, as a 👎 does, but no
+    satisfaction rating is stored, since nobody rated anything. False when no such row exists."""
+    entry = session.get(QuestionLog, question_id) if question_id is not None else None
+    if entry is None:
+        return False
+    entry.helpful = False
+    return True
+
+
 def rate_answer(session: Session, *, channel: str, helpful: bool, question_id: int | None,
                 rater: str | None = None) -> str:
     """Rate an answer: "new", "changed" (👍 then 👎: the same row takes the new score), "same" (a

@@ -125,6 +125,15 @@ def test_queue_bulk_decide_undo_and_audit(sessions):
         assert [(x.kind, x.question) for x in learning.live_lessons(db)] == [("out_of_scope", "làm căn cước cho con 10 tuổi")]
 
 
+def test_a_clarification_whose_choices_were_turned_down_says_so_in_the_queue(sessions):
+    with sessions() as db, db.begin():
+        turned_down = _log(db, "đổi bằng lái nước ngoài", decision="clarify", helpful=False)
+        rated_down = _log(db, "khai sinh cho con", decision="answer", helpful=False)
+    with sessions() as db:
+        items = learning.queue(db, dt.datetime(2026, 10, 31, 17), dt.datetime(2026, 11, 30, 17))
+    assert [(i.id, i.reason) for i in items] == [(turned_down, "người hỏi: không phải"), (rated_down, "👎")]
+
+
 def test_apply_keeps_lines_imported_from_elsewhere():
     cli = Lesson("câu từ tệp", "faq", "vneid", id="l1", source="")
     old_web = Lesson("đã hoàn tác", "procedure", "1.000001", id="w1", source=learning.WEB_SOURCE)

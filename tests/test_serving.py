@@ -131,3 +131,32 @@ def test_a_rating_reaches_the_answer_it_rates_whichever_worker_gets_the_button(s
         rows = session.query(QuestionLog).all()
         assert [row.helpful for row in rows] == [False]
         assert rows[0].id == first.store.load("telegram", "77").answered_question
+
+
+def test_turning_down_what_was_offered_marks_that_question_unanswered_and_logs_no_new_one(sessions, mini_engine):
+    """"không phải" asks nothing: the question it turns down goes to the learning queue as not
+    helped (and to the catalogue-gap report), and the words "không phải" are not logged as a question."""
+    import datetime as dt
+
+    from bot.app.conversations import ConversationStore
+    from bot.app.service import ConversationService
+    from bot.engine.replies import HOTLINE
+    from bot.engine.types import Incoming
+    from feedback import learning
+    from feedback.models import QuestionLog
+
+    service = ConversationService(mini_engine, ConversationStore(sessions))
+    asked = service.respond(Incoming("telegram", "78", "mất căn cước làm lại"))
+    assert asked.options  # choices or "see also" options: something was offered
+    turned_down = service.respond(Incoming("telegram", "78", "không phải"))
+    assert turned_down.rejects_offer and turned_down.decision == "decline"
+    assert "dichvucong.gov.vn" in turned_down.text and HOTLINE in turned_down.text
+    with sessions() as session:
+        rows = session.query(QuestionLog).all()
+        assert [(row.text, row.helpful) for row in rows] == [("mất căn cước làm lại", False)]
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        queued = learning.queue(session, now - dt.timedelta(days=1), now + dt.timedelta(days=1))
+        assert [item.text for item in queued] == ["mất căn cước làm lại"]
+        assert queued[0].reason == ("người hỏi: không phải" if asked.decision == "clarify" else "👎")
+    again = service.respond(Incoming("telegram", "78", "không phải"))  # nothing offered any more: a message like any other
+    assert not again.rejects_offer

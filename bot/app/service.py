@@ -122,7 +122,15 @@ class ConversationService:
     @staticmethod
     def _log_question(session: Session, incoming: Incoming, reply: Reply, logged: list[int | None]) -> ConversationState:
         """Usage statistics: text only for information requests, redacted; no user id. Returns the
-        state to store, pointing at the new row (for a later 👍/👎); the row id goes into `logged`."""
+        state to store, pointing at the new row (for a later 👍/👎); the row id goes into `logged`.
+
+        "Không phải" to what was offered asks nothing new: logged as a question, its own words sat in
+        the staff's learning queue as a declined question ("không phải") while the question it
+        turned down looked handled. That question is marked unanswered instead, and no row is added."""
+        if reply.rejects_offer:
+            usage.mark_unanswered(session, reply.state.answered_question)
+            logged.append(None)
+            return reply.state
         informative = reply.intent in ("procedure", "faq", "out_of_scope") and not reply.state.flow
         row_id = usage.log_question(
             session, channel=incoming.channel, text=redact(incoming.text[:2000]) if informative else "",

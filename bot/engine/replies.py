@@ -15,6 +15,9 @@ from knowledge.schema import Channel, FaqEntry, Procedure
 from knowledge.textfit import SEE_MORE, fit, shorten
 
 PORTAL = "https://dichvucong.gov.vn"
+# the national portal's free support line (also named in the reform FAQ): where a citizen the bot
+# could not help can ask a person which procedure fits
+HOTLINE = "1800 1096"
 
 TEXT = {
     "vi": {
@@ -38,7 +41,8 @@ TEXT = {
         ),
         "unsure": (
             "Xin lỗi, tôi chưa tìm được thủ tục phù hợp với câu hỏi của anh/chị. Anh/chị có thể nói rõ hơn việc cần làm "
-            "(ví dụ: “cấp lại căn cước bị mất”, “đăng ký tạm trú”) hoặc tra cứu tại {portal}."
+            "(ví dụ: “cấp lại căn cước bị mất”, “đăng ký tạm trú”), tra cứu tại {portal} hoặc gọi tổng đài hỗ trợ "
+            "{hotline} (miễn cước)."
         ),
         "clarify": "Anh/chị đang hỏi về thủ tục nào dưới đây? Vui lòng chọn số:",
         "other_choices": "Nếu anh/chị hỏi thủ tục khác, vui lòng chọn số:",
@@ -177,7 +181,10 @@ TEXT = {
             "Sorry, this is outside what I can help with (administrative procedures and reform). You can search procedures "
             "through the National Public Service Portal {portal} or ask the one-stop shop of your commune/ward."
         ),
-        "unsure": "Sorry, I could not find a matching procedure. Could you describe what you need to do? You can also search {portal}.",
+        "unsure": (
+            "Sorry, I could not find a matching procedure. Could you describe what you need to do? You can also search "
+            "{portal} or call the portal's free support line {hotline}."
+        ),
         "clarify": "Which of these procedures do you mean? Please choose a number:",
         "other_choices": "If you meant another procedure, please choose its number:",
         "status": (
@@ -285,7 +292,7 @@ LEVEL_NAMES = {
 
 def t(lang: str, key: str, **kwargs: object) -> str:
     table = TEXT.get(lang, TEXT["vi"])
-    return table[key].format(portal=PORTAL, **kwargs)
+    return table[key].format(portal=PORTAL, hotline=HOTLINE, **kwargs)
 
 
 def _vnd(amount: int) -> str:

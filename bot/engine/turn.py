@@ -167,7 +167,7 @@ class Engine:
                                       context=state.context, confidence=1.0)
         if state.options and fold(text).strip(" !.,?") in _NONE_OF_THESE:  # none of the choices: decline, pointer
             return Reply(text=replies.t(language, "unsure"), intent="procedure", state=state.evolve(options=(), group=None),
-                         language=language, confident=False, decision="decline")
+                         language=language, confident=False, decision="decline", rejects_offer=True)
 
         if status_cued(text) or own_records.asks_about_own_records(text):  # no code: their own records
             return self.status_reply(text, state, language, incoming)

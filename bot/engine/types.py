@@ -92,6 +92,9 @@ class Reply:
     feedback_kind: str | None = None
     language: str = "vi"
     decision: str = "answer"  # "answer" | "clarify" | "decline"
+    # the citizen said none of what was just offered is what they asked ("không phải"): no new
+    # question was asked, and the one those choices answered is logged as unanswered (bot.app.service)
+    rejects_offer: bool = False
     debug: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
