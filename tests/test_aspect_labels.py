@@ -17,7 +17,7 @@ from .conftest import shared_path
 DATA = Path(__file__).parent / "data"
 BLIND = DATA / "aspect_blind_labels.jsonl"
 OUR_SETS = (DATA / "validation" / "questions.jsonl", DATA / "validation" / "catalogue_questions.jsonl",
-            DATA / "tuning" / "catalogue_questions.jsonl")
+            DATA.parents[1] / "bot" / "data" / "tuning_questions.jsonl")
 
 
 def _rows(path: Path) -> list[dict]:
@@ -28,7 +28,7 @@ def _blind() -> dict[str, tuple[str, str]]:
     return {row["id"]: (row["a"], row["b"]) for row in _rows(BLIND)}
 
 
-@pytest.mark.parametrize("path", OUR_SETS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", OUR_SETS, ids=lambda p: p.name)
 def test_a_label_changes_exactly_where_both_blind_labellers_agree_against_it(path):
     blind = _blind()
     changed = kept = 0

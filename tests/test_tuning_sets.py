@@ -21,11 +21,13 @@ from .test_validation_sets import (
 )
 
 TUNING = Path(__file__).parent / "data" / "tuning"
+# the catalogue-wide tuning questions ship in bot/data: the aspect model learns from them (bot.engine.aspect_model)
+TUNING_QUESTIONS = Path(__file__).parents[1] / "bot" / "data" / "tuning_questions.jsonl"
 VALIDATION = Path(__file__).parent / "data" / "validation"
 
 
 def test_tuning_questions_are_well_formed():
-    rows = _rows("catalogue_questions.jsonl", TUNING)
+    rows = _rows(TUNING_QUESTIONS.name, TUNING_QUESTIONS.parent)
     assert len(rows) >= 250
     assert len({row["id"] for row in rows}) == len(rows)
     assert len({row["question"] for row in rows}) == len(rows)
@@ -48,7 +50,7 @@ def _tested_elsewhere() -> set[str]:
 
 @pytest.mark.shared
 def test_tuning_questions_ask_about_procedures_no_evaluation_set_tests():
-    assert_asks_about_untested_procedures(_rows("catalogue_questions.jsonl", TUNING), _tested_elsewhere(), at_least=200)
+    assert_asks_about_untested_procedures(_rows(TUNING_QUESTIONS.name, TUNING_QUESTIONS.parent), _tested_elsewhere(), at_least=200)
 
 
 def _dev_and_validation_phrases() -> set[str]:
@@ -66,7 +68,7 @@ def _dev_and_validation_phrases() -> set[str]:
 @pytest.mark.shared
 def test_tuning_questions_share_no_phrase_with_dev_or_validation():
     others = _dev_and_validation_phrases() - catalogue_phrases()
-    shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows("catalogue_questions.jsonl", TUNING)]
+    shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows(TUNING_QUESTIONS.name, TUNING_QUESTIONS.parent)]
     assert not [hit for hit in shared if hit[1]]
 
 

@@ -10,9 +10,12 @@ learns what they miss from many phrasings.
 Its examples are the written question templates (bot/data/question_templates.yaml, grouped by
 aspect, never shown the evaluation sets), each filled with the catalogue's own names, short names
 and everyday names: fitted per index like the intent model, it learns to read past the words of
-the procedures that deployment holds. Fitting (scikit-learn) takes 8 s on the sample and about
-20 s on the national catalogue, once per index version, and is stored beside it; answering is a
-sparse dot product in numpy.
+the procedures that deployment holds. Beside them it reads the catalogue-wide tuning questions
+(bot/data/tuning_questions.jsonl: 1,034 questions helpers wrote about procedures no evaluation set
+asks about, their aspects read as dev reads them, docs/evaluation.md): whole messages with their
+stories, which a template filled with a name is not. Fitting (scikit-learn) takes 8 s on the
+sample and about 20 s on the national catalogue, once per index version, and is stored beside it;
+answering is a sparse dot product in numpy.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,8 +44,9 @@ from knowledge.text import fold
 if TYPE_CHECKING:
     from indexer.search import Index
 
-ASPECT_MODEL_VERSION = "ngram-cues-1"
+ASPECT_MODEL_VERSION = "ngram-cues-2"
 ASPECT_FILE = "aspects.npz"  # beside the index version it was fitted for
+TUNING_QUESTIONS = "tuning_questions.jsonl"  # in bot/data: also `tthc eval`'s "tuning, catalogue-wide" set
 FILLS_PER_TEMPLATE = 10  # each template filled with this many of the catalogue's names
 UNMARKED_SHARE = 0.25  # of the filled examples typed without diacritics, as citizens often do
 MIN_EXAMPLES = 2  # an n-gram in fewer examples is a name's word, not a way of asking
@@ -85,6 +91,25 @@ def cue_inputs(labels: tuple[str, ...], reading: tuple[str, bool, dict[str, tupl
 
 def templates() -> dict[str, list[str]]:
     return {str(a): [str(t) for t in ts or ()] for a, ts in read_bundled_yaml("bot", "question_templates.yaml").items()}
+
+
+@lru_cache(maxsize=1)
+def written_questions() -> tuple[tuple[str, str], ...]:
+    """(question, aspect) of the catalogue-wide tuning questions, as typed (marks, teencode and all)."""
+    rows = (json.loads(line) for line in resources.files("bot").joinpath("data", TUNING_QUESTIONS)
+            .read_text(encoding="utf-8").splitlines() if line.strip())
+    return tuple((str(r["question"]), str(r["aspect"])) for r in rows if r.get("intent") == "procedure" and r.get("aspect"))
+
+
+def examples(index: Index, frames: dict[str, list[str]] | None = None,
+             questions: tuple[tuple[str, str], ...] | None = None) -> tuple[list[str], list[str]]:
+    """(texts, aspects) the model is fitted on: the filled templates, then the written questions
+    (`questions`, by default the tuning questions)."""
+    texts, labels = filled_examples(index, frames)
+    for question, aspect in written_questions() if questions is None else questions:
+        texts.append(question)
+        labels.append(aspect)
+    return texts, labels
 
 
 def filled_examples(index: Index, frames: dict[str, list[str]] | None = None) -> tuple[list[str], list[str]]:
@@ -139,13 +164,15 @@ class AspectModel:
         return max(probs, key=probs.get), reading[1]
 
     @classmethod
-    def fit(cls, index: Index, frames: dict[str, list[str]] | None = None) -> AspectModel:
-        """Fit on the templates (`frames`, by default the written ones) filled with this index's names."""
+    def fit(cls, index: Index, frames: dict[str, list[str]] | None = None,
+            questions: tuple[tuple[str, str], ...] | None = None) -> AspectModel:
+        """Fit on the templates (`frames`, by default the written ones) filled with this index's
+        names, and on the written questions (`questions`, by default the tuning questions)."""
         from scipy.sparse import csr_matrix, hstack  # fitting only: scikit-learn's own dependency
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        texts, y = filled_examples(index, frames)
+        texts, y = examples(index, frames, questions)
         labels = tuple(sorted(set(y)))
         restored = [index.normalizer.query(t).restored for t in texts]
         vectorizer = TfidfVectorizer(analyzer=ngrams, min_df=MIN_EXAMPLES, sublinear_tf=True)
@@ -176,9 +203,10 @@ class AspectModel:
 
 
 def aspect_model_key(index: Index) -> str:
-    """What the model depends on: templates, the catalogue's names (and the lexicon's everyday
-    names, which the builder hash covers), the cue lists and this module's settings."""
-    parts = (ASPECT_MODEL_VERSION, json.dumps(templates(), ensure_ascii=False), str(index.manifest.get("catalogue_hash")),
+    """What the model depends on: templates, written questions, the catalogue's names (and the
+    lexicon's everyday names, which the builder hash covers), the cue lists and this module's settings."""
+    parts = (ASPECT_MODEL_VERSION, json.dumps(templates(), ensure_ascii=False),
+             json.dumps(written_questions(), ensure_ascii=False), str(index.manifest.get("catalogue_hash")),
              str(index.manifest.get("builder")), cues_text(),
              repr((FILLS_PER_TEMPLATE, UNMARKED_SHARE, MIN_EXAMPLES, C, SEED)))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]

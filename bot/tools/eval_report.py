@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bot.engine import aspect_model
 from bot.engine.turn import Engine
 from bot.tools.evaluation import (
     answer_dialogues,
@@ -91,9 +92,10 @@ def _summary_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
 
 
 VALIDATION = Path(__file__).resolve().parents[2] / "tests" / "data" / "validation"
-# tuned on like dev (docs/evaluation.md): procedure questions over the catalogue's other procedures,
-# and written out-of-scope messages
+# tuned on like dev (docs/evaluation.md): written out-of-scope messages, and procedure questions over
+# the catalogue's other procedures, which the aspect model also learns from (so they ship with it)
 TUNING = Path(__file__).resolve().parents[2] / "tests" / "data" / "tuning"
+TUNING_QUESTIONS = Path(__file__).resolve().parents[1] / "data" / aspect_model.TUNING_QUESTIONS
 FIGURES = ("top1", "top3", "mrr", "confident_wrong", "helpful", "faq_top1", "intent_accuracy", "aspect_accuracy",
            "decline_rate", "declined_outright", "turns_right")
 
@@ -189,8 +191,7 @@ def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national:
         fresh["portal (labelled)"] = ("questions", portal, None)
     # about procedures the sample does not hold: read in the national scopes only
     tuned_national: dict[str, tuple[str, list[dict], dict | None]] = {}
-    if (TUNING / "catalogue_questions.jsonl").exists():
-        tuned_national["tuning, catalogue-wide"] = ("questions", read_jsonl(TUNING / "catalogue_questions.jsonl"), None)
+    tuned_national["tuning, catalogue-wide"] = ("questions", read_jsonl(TUNING_QUESTIONS), None)
     sample = load_catalogue(bundled_sample_path()).catalogue
 
     def engine_for(catalogue) -> Engine:
