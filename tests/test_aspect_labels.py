@@ -2,7 +2,8 @@
 
 Two labelling sessions read every procedure question of dev, the validation set, the
 catalogue-wide validation set and the catalogue-wide tuning set, shuffled, without the labels, the
-procedures or the bot's answers, and chose the aspect asked first (tests/data/aspect_blind_labels.jsonl).
+procedures or the bot's answers, and chose the aspect asked first (tests/data/aspect_blind_labels.jsonl;
+the procedure turns of the dev and validation dialogues too, read in their conversation, ids `<dialogue>#<turn>`).
 Where both chose the same aspect against the one the question's writer gave, our sets carry theirs
 and keep the writer's as `aspect_as_written`; everywhere else the writer's label stands."""
 
