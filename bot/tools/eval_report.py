@@ -3,8 +3,8 @@
 Scopes (catalogues): the bundled curated sample; the national catalogue as an administrator
 imports it (shared/data, no curated overlay, plus the reform FAQ every deployment ships); the same
 with the curated sample overlaid by code. Sets: the dev questions and dialogues (tuned on), catalogue-wide
-tuning questions about the catalogue's other procedures (tests/data/tuning, tuned on like dev, in the
-national scopes), our own validation questions and dialogues (tests/data/validation, never tuned on), 1,154 catalogue-wide
+tuning questions about the catalogue's other procedures (bot/data/tuning_questions.jsonl, tuned on like
+dev and the aspect model's examples too, in the national scopes), our own validation questions and dialogues (tests/data/validation, never tuned on), 1,154 catalogue-wide
 questions about 689 procedures no other set asks about (also never tuned on) and the real portal
 questions we labelled (procedure / not in catalogue / information); and, in every scope, 483 written
 out-of-scope messages (tests/data/tuning, tuned on), where "declined outright" shows how many get a
