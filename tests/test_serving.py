@@ -143,6 +143,7 @@ def test_turning_down_what_was_offered_marks_that_question_unanswered_and_logs_n
     from bot.engine.replies import HOTLINE
     from bot.engine.types import Incoming
     from feedback import learning
+    from feedback.db import utcnow
     from feedback.models import QuestionLog
 
     service = ConversationService(mini_engine, ConversationStore(sessions))
@@ -154,7 +155,7 @@ def test_turning_down_what_was_offered_marks_that_question_unanswered_and_logs_n
     with sessions() as session:
         rows = session.query(QuestionLog).all()
         assert [(row.text, row.helpful) for row in rows] == [("mất căn cước làm lại", False)]
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        now = utcnow()
         queued = learning.queue(session, now - dt.timedelta(days=1), now + dt.timedelta(days=1))
         assert [item.text for item in queued] == ["mất căn cước làm lại"]
         assert queued[0].reason == ("người hỏi: không phải" if asked.decision == "clarify" else "👎")

@@ -26,8 +26,12 @@ TUNING_QUESTIONS = Path(__file__).parents[1] / "bot" / "data" / "tuning_question
 VALIDATION = Path(__file__).parent / "data" / "validation"
 
 
+def _tuning_questions() -> list[dict]:
+    return _rows(TUNING_QUESTIONS.name, TUNING_QUESTIONS.parent)
+
+
 def test_tuning_questions_are_well_formed():
-    rows = _rows(TUNING_QUESTIONS.name, TUNING_QUESTIONS.parent)
+    rows = _tuning_questions()
     assert len(rows) >= 250
     assert len({row["id"] for row in rows}) == len(rows)
     assert len({row["question"] for row in rows}) == len(rows)
@@ -50,7 +54,7 @@ def _tested_elsewhere() -> set[str]:
 
 @pytest.mark.shared
 def test_tuning_questions_ask_about_procedures_no_evaluation_set_tests():
-    assert_asks_about_untested_procedures(_rows(TUNING_QUESTIONS.name, TUNING_QUESTIONS.parent), _tested_elsewhere(), at_least=200)
+    assert_asks_about_untested_procedures(_tuning_questions(), _tested_elsewhere(), at_least=200)
 
 
 def _dev_and_validation_phrases() -> set[str]:
@@ -68,7 +72,7 @@ def _dev_and_validation_phrases() -> set[str]:
 @pytest.mark.shared
 def test_tuning_questions_share_no_phrase_with_dev_or_validation():
     others = _dev_and_validation_phrases() - catalogue_phrases()
-    shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _rows(TUNING_QUESTIONS.name, TUNING_QUESTIONS.parent)]
+    shared = [(row["id"], sorted(_phrases(row["question"]) & others)) for row in _tuning_questions()]
     assert not [hit for hit in shared if hit[1]]
 
 
