@@ -150,23 +150,28 @@ def score_questions(gold_rows: list[dict], predictions: list[dict]) -> dict[str,
     }
 
 
-def score_dialogues(dialogues: list[dict], predictions: list[dict], targets: dict) -> dict[str, Any]:
+def turn_right(turn: dict, prediction: dict | None, codes_of: dict[str, set[str]]) -> bool:
+    """One dialogue turn as score.py counts it: the intent, and for a procedure turn the first code
+    in the turn's groups and the aspect."""
+    if prediction is None or prediction.get("intent") != turn["intent"]:
+        return False
+    if turn["intent"] != "procedure":
+        return True
+    wanted = set().union(*(codes_of[g] for g in turn.get("groups") or []))
+    return (prediction.get("procedures") or [None])[0] in wanted and prediction.get("aspect") == turn.get("aspect")
+
+
+def turn_outcomes(dialogues: list[dict], predictions: list[dict], targets: dict) -> list[list[bool]]:
+    """Per dialogue, whether each turn was right (in order)."""
     codes_of = {g["group"]: set(g["codes"]) for g in targets["procedure_groups"]}
     by_key = {(p["id"], p.get("turn")): p for p in predictions}
-    n = ok = 0
-    for dialogue in dialogues:
-        for i, turn in enumerate(dialogue["turns"]):
-            p = by_key.get((dialogue["id"], i))
-            n += 1
-            if p is None or p.get("intent") != turn["intent"]:
-                continue
-            if turn["intent"] == "procedure":
-                wanted = set().union(*(codes_of[g] for g in turn.get("groups") or []))
-                first = (p.get("procedures") or [None])[0]
-                ok += first in wanted and p.get("aspect") == turn.get("aspect")
-            else:
-                ok += 1
-    return {"turns": n, "turns_right": ok / n if n else None}
+    return [[turn_right(turn, by_key.get((dialogue["id"], i)), codes_of) for i, turn in enumerate(dialogue["turns"])]
+            for dialogue in dialogues]
+
+
+def score_dialogues(dialogues: list[dict], predictions: list[dict], targets: dict) -> dict[str, Any]:
+    outcomes = [right for dialogue in turn_outcomes(dialogues, predictions, targets) for right in dialogue]
+    return {"turns": len(outcomes), "turns_right": sum(outcomes) / len(outcomes) if outcomes else None}
 
 
 def score_portal(predictions: list[dict]) -> dict[str, Any]:
