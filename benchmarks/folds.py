@@ -51,24 +51,31 @@ def prepare(national_dir: Path, work: Path, folds: int, dev: Path, targets: Path
     return plans
 
 
+def fold_index(national, overlay: Path, embedder, cache: Path | None):
+    """One fold's search: the national import with the fold's overlay on top (its curated records
+    replace the imported ones by code), built into `index/` beside the overlay folder."""
+    from indexer.build import build_index
+    from indexer.search import Index
+    from knowledge.schema import Catalogue
+
+    curated = load_catalogue(overlay).catalogue
+    by_code = {**national.by_code(), **curated.by_code()}
+    catalogue = Catalogue(procedures=tuple(by_code.values()), faq=curated.faq or national.faq)
+    return Index.load(build_index(catalogue, embedder, overlay.parent / "index", cache_dir=cache), embedder)
+
+
 def retrieval_scores(national_dir: Path, plans: list[tuple[Path, Path, Path]], cache: Path) -> dict[str, float]:
     """Retrieval alone (indexer, no engine): top-1 and top-3 of the gold codes over all folds.
 
     Far cheaper than `tthc answer` (no intent classifier to train per fold), for quick checks; the
     headline figures come from the full run."""
-    from indexer.build import build_index
     from indexer.embed import make_embedder
-    from indexer.search import Index
-    from knowledge.schema import Catalogue
 
     embedder = make_embedder()
     national = load_catalogue(national_dir).catalogue
     n = top1 = top3 = 0
     for overlay, questions, _out in plans:
-        curated = load_catalogue(overlay).catalogue
-        by_code = {**national.by_code(), **curated.by_code()}
-        catalogue = Catalogue(procedures=tuple(by_code.values()), faq=curated.faq or national.faq)
-        index = Index.load(build_index(catalogue, embedder, overlay.parent / "index", cache_dir=cache), embedder)
+        index = fold_index(national, overlay, embedder, cache)
         for line in questions.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             ranked = [code for hit in index.search(row["question"]).procedures() for code in hit.item_ids[:1]]

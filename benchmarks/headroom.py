@@ -83,19 +83,14 @@ def recall_table(title: str, rows: dict[str, dict[str, dict[int, float]]], sizes
 
 def fold_ranks(national_dir: Path, work: Path, embedder, cache: Path) -> list[int | None]:
     """Fused ranks of the fold questions, each fold searched in its own overlay (benchmarks.folds)."""
-    from indexer.build import build_index
-    from indexer.search import Index
+    from benchmarks.folds import fold_index
     from knowledge.loaders import load_catalogue
-    from knowledge.schema import Catalogue
 
     national = load_catalogue(national_dir).catalogue
     ranks: list[int | None] = []
     for folder in sorted(work.glob("fold-*")):
-        curated = load_catalogue(folder / "overlay").catalogue
-        by_code = {**national.by_code(), **curated.by_code()}
-        catalogue = Catalogue(procedures=tuple(by_code.values()), faq=curated.faq or national.faq)
-        index = Index.load(build_index(catalogue, embedder, folder / "index", cache_dir=cache), embedder)
-        group_of = {p.code: p.group for p in catalogue.procedures}
+        index = fold_index(national, folder / "overlay", embedder, cache)
+        group_of = {item.id: item.group for item in index.items if item.kind == "procedure"}
         rows = [json.loads(line) for line in (folder / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
         ranks += [gold_rank(index, q, g) for q, g in procedure_questions(rows, group_of)]
     return ranks
