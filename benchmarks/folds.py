@@ -23,9 +23,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.tools.curation_folds import fold_of_groups, fold_overlay
 from knowledge.loaders import bundled_sample_path, load_catalogue, write_jsonl
+
+if TYPE_CHECKING:
+    from indexer.embed import Embedder
+    from indexer.search import Index
+    from knowledge.schema import Catalogue
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -51,7 +57,7 @@ def prepare(national_dir: Path, work: Path, folds: int, dev: Path, targets: Path
     return plans
 
 
-def fold_index(national, overlay: Path, embedder, cache: Path | None):
+def fold_index(national: Catalogue, overlay: Path, embedder: Embedder, cache: Path | None) -> Index:
     """One fold's search: the national import with the fold's overlay on top (its curated records
     replace the imported ones by code), built into `index/` beside the overlay folder."""
     from indexer.build import build_index

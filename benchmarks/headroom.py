@@ -25,9 +25,14 @@ import argparse
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from indexer.embed import Embedder
+    from indexer.search import Index
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEPTHS = (1, 3, 5, 10, 20, 60)
@@ -35,7 +40,7 @@ METHODS = (None, "dense", "lexical")  # None: the fused search with every rule a
 SEARCH_K = 20  # the search returns 3 × k groups: 60
 
 
-def gold_rank(index, question: str, gold_groups: set[str], method: str | None = None) -> int | None:
+def gold_rank(index: Index, question: str, gold_groups: set[str], method: str | None = None) -> int | None:
     """Rank (from 1) of the first procedure group among `gold_groups`, or None beyond the search's depth."""
     hits = [hit for hit in index.search(question, k=SEARCH_K, method=method).hits if hit.kind == "procedure"]
     return next((rank for rank, hit in enumerate(hits, 1) if hit.group in gold_groups), None)
@@ -81,9 +86,10 @@ def recall_table(title: str, rows: dict[str, dict[str, dict[int, float]]], sizes
     return table
 
 
-def fold_ranks(national_dir: Path, work: Path, embedder, cache: Path) -> list[int | None]:
+def fold_ranks(national_dir: Path, work: Path, embedder: Embedder, cache: Path) -> list[int | None]:
     """Fused ranks of the fold questions, each fold searched in its own overlay (benchmarks.folds)."""
     from benchmarks.folds import fold_index
+    from bot.tools.evaluation import read_jsonl
     from knowledge.loaders import load_catalogue
 
     national = load_catalogue(national_dir).catalogue
@@ -91,8 +97,7 @@ def fold_ranks(national_dir: Path, work: Path, embedder, cache: Path) -> list[in
     for folder in sorted(work.glob("fold-*")):
         index = fold_index(national, folder / "overlay", embedder, cache)
         group_of = {item.id: item.group for item in index.items if item.kind == "procedure"}
-        rows = [json.loads(line) for line in (folder / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-        ranks += [gold_rank(index, q, g) for q, g in procedure_questions(rows, group_of)]
+        ranks += [gold_rank(index, q, g) for q, g in procedure_questions(read_jsonl(folder / "dev.jsonl"), group_of)]
     return ranks
 
 
@@ -106,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app.settings import Settings
     from bot.app.wiring import ensure_index
     from bot.engine.turn import Engine
-    from bot.tools.eval_report import TUNING_QUESTIONS, VALIDATION, faq_only, portal_questions
+    from bot.tools.eval_report import TUNING_QUESTIONS, VALIDATION, as_imported, portal_questions
     from bot.tools.evaluation import answer_dialogues, read_jsonl, turn_outcomes
     from indexer.embed import make_embedder
     from knowledge.loaders import bundled_sample_path, load_catalogue
@@ -114,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=120)
     settings = Settings()
     embedder = make_embedder(settings.embedder, settings.embed_threads)
-    imported = load_catalogue(args.national).catalogue
-    catalogue = type(imported)(procedures=imported.procedures, faq=faq_only(load_catalogue(bundled_sample_path()).catalogue).faq)
+    catalogue = as_imported(load_catalogue(args.national).catalogue, load_catalogue(bundled_sample_path()).catalogue)
     index = ensure_index(settings, catalogue, embedder)
     group_of = {p.code: p.group for p in catalogue.procedures}
     evals = args.shared / "eval"

@@ -105,6 +105,12 @@ def faq_only(catalogue):
     return type(catalogue)(procedures=(), faq=catalogue.faq)
 
 
+def as_imported(imported, sample):
+    """The national catalogue as an administrator imports it: its procedures, no curated overlay,
+    and the reform FAQ every deployment ships (taken from the bundled sample)."""
+    return type(imported)(procedures=imported.procedures, faq=faq_only(sample).faq)
+
+
 def portal_questions(data_dir: Path) -> list[dict]:
     """Our labels joined with the question text in shared/ (the text is never copied here)."""
     labels_path, text_path = VALIDATION / "portal_labelled.jsonl", data_dir / "portal-questions" / "questions.jsonl"
@@ -204,7 +210,7 @@ def run_evaluation(settings: Settings, eval_dir: Path, data_dir: Path, national:
     if national and (data_dir / "dvcqg" / "procedures.jsonl").exists():
         national_dir = national_catalogue_dir(settings, data_dir)
         imported = load_catalogue(national_dir).catalogue
-        plain = type(imported)(procedures=imported.procedures, faq=faq_only(sample).faq)
+        plain = as_imported(imported, sample)
         overlay = load_catalogue(national_dir, bundled_sample_path()).catalogue
         for name, catalogue in (("national", plain), ("national+curated", overlay)):
             engine = engine_for(catalogue)
